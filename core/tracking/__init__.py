@@ -1,0 +1,28 @@
+"""The only package that talks to MLflow.
+
+Everything goes through :class:`Tracker`, which wraps an ``MlflowClient`` and
+always passes run ids explicitly — never the fluent active-run globals, which
+are unsafe in a web server that reruns scripts on many threads.
+
+Conventions every stage follows:
+
+* one MLflow experiment per project (tag ``workbench.project``);
+* every stage run is tagged ``workbench.stage`` (``data``, ``label``, ``tune``,
+  ``compare``, ``deploy``, ``monitor``, ``retrain``) and ``workbench.inputs``
+  (comma-separated run ids it consumed), so lineage can be walked back to raw data;
+* the project's registered model carries the name of the project and the
+  aliases ``champion`` / ``challenger``.
+"""
+
+from __future__ import annotations
+
+from core.tracking.tracker import (
+    INPUTS_TAG,
+    STAGE_TAG,
+    STAGES,
+    RunSummary,
+    StoreHealth,
+    Tracker,
+)
+
+__all__ = ["INPUTS_TAG", "STAGE_TAG", "STAGES", "RunSummary", "StoreHealth", "Tracker"]

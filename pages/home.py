@@ -1,0 +1,73 @@
+"""Home: the loop, with what each stage holds for this project, read from MLflow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import streamlit as st
+
+from core.tracking import STAGES
+from core.tracking.models import model_versions
+from ui.feedback import user_errors
+from ui.resources import tracker
+from ui.state import current_project
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOP = [
+    ("data", "pages/data.py", "Data", "Load, profile, clean and version a table."),
+    ("label", "pages/label.py", "Label", "Active learning and lasso labelling on a UMAP map."),
+    ("tune", "pages/tune.py", "Tune", "Optuna studies; every trial an MLflow run."),
+    ("compare", "pages/compare.py", "Compare", "Side by side, champion / challenger, shadow and A/B."),
+    ("deploy", "pages/deploy.py", "Deploy", "ONNX export with proven parity, size and latency."),
+    ("monitor", "pages/monitor.py", "Monitor", "Drift and quality of new data; retrain when it moves."),
+]
+
+project = current_project()
+st.title("MLOps workbench")
+st.caption(f"Project **{project}** — one loop, one system of record (MLflow). "
+           "Data → Label → Tune → Compare → Deploy → Monitor → retrain.")
+
+with user_errors():
+    t = tracker()
+    runs = t.runs(project, max_results=2000)
+    by_stage: dict[str, list] = {s: [] for s in STAGES}
+    for r in runs:
+        if r.stage in by_stage and not r.tags.get("mlflow.parentRunId"):
+            by_stage[r.stage].append(r)
+    versions = model_versions(t, project)
+
+    cols = st.columns(3)
+    for i, (stage, page, title, blurb) in enumerate(LOOP):
+        stage_runs = by_stage[stage] + (by_stage["retrain"] if stage == "monitor" else [])
+        with cols[i % 3].container(border=True):
+            st.markdown(f"**{i + 1}. {title}**")
+            st.caption(blurb)
+            if stage_runs:
+                last = stage_runs[0]
+                when = datetime.fromtimestamp(last.start_time / 1000).strftime("%Y-%m-%d %H:%M")
+                st.metric("Runs", len(stage_runs), help=f"Latest: {last.name or last.run_id[:8]} at {when}")
+            else:
+                st.metric("Runs", 0)
+            if (ROOT / page).exists():
+                st.page_link(page, label=f"Open {title}", icon=":material/arrow_forward:")
+            else:
+                st.caption("Not available in this build.")
+
+    st.subheader("Registered model")
+    if versions:
+        champ = next((v for v in versions if "champion" in v.aliases), None)
+        chall = next((v for v in versions if "challenger" in v.aliases), None)
+        c1, c2, c3 = st.columns(3)
+        c1.metric("Versions", len(versions))
+        c2.metric("Champion", f"v{champ.version}" if champ else "—")
+        c3.metric("Challenger", f"v{chall.version}" if chall else "—")
+    else:
+        st.info("No registered model yet: save a dataset version in **Data**, then run a study in **Tune**.",
+                icon=":material/info:")
+
+    if not runs:
+        st.info("This project is empty. Start in **Data**: pick a bundled data set or upload a file.",
+                icon=":material/info:")
+        if (ROOT / "pages/data.py").exists():
+            st.page_link("pages/data.py", label="Start with Data", icon=":material/arrow_forward:")

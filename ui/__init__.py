@@ -1,0 +1,1 @@
+"""Streamlit-only glue: session keys, cached resources, widgets that own their keys."""

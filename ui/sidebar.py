@@ -1,0 +1,54 @@
+"""The shared sidebar: project switcher and tracking-store status."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError, one_line
+from ui.resources import settings, tracker
+from ui.state import PROJECT, current_project, set_project
+
+
+def render_sidebar() -> None:
+    s = settings()
+    with st.sidebar:
+        st.markdown("### MLOps workbench")
+        try:
+            t = tracker()
+            health = t.health()
+        except WorkbenchError as err:
+            st.error(f"MLflow store unavailable: {one_line(err)}")
+            return
+        if health.ok:
+            st.caption(f":material/check_circle: {health.kind} · {health.latency_ms:.0f} ms")
+        else:
+            st.error(health.message)
+        st.caption(f"`{s.tracking_uri}`", help="MLFLOW_TRACKING_URI; open the MLflow UI on the same store with "
+                   "`mlflow ui --backend-store-uri <this URI>`.")
+        if not health.ok:
+            return
+        project = current_project()
+        try:
+            known = t.projects()
+        except WorkbenchError as err:
+            st.error(one_line(err))
+            return
+        options = sorted(set(known) | {project})
+        choice = st.selectbox("Project", options, index=options.index(project), key="wb_project_select",
+                              help="One MLflow experiment per project.")
+        if choice != project:
+            set_project(choice)
+            st.rerun()
+        with st.popover("New project", icon=":material/add:", width="stretch"):
+            with st.form("wb_new_project", border=False):
+                name = st.text_input("Name", max_chars=80)
+                if st.form_submit_button("Create"):
+                    try:
+                        t.ensure_project(name)
+                    except WorkbenchError as err:
+                        st.error(one_line(err))
+                    else:
+                        set_project(name.strip())
+                        st.rerun()
+        st.caption(f"Workspace: `{s.home}`")
+    st.session_state.setdefault(PROJECT, project)
