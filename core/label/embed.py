@@ -1,0 +1,217 @@
+"""The 2-D map: UMAP over the features (PCA first when there are many), cached on disk.
+
+umap-learn is slow to start (numba JIT): ~25 s to import on an empty numba cache and
+25–80 s for the first fit of a process, against a few seconds once warm. So:
+
+* numba's cache lives on disk in the workspace (``<home>/numba-cache``), set through
+  ``NUMBA_CACHE_DIR`` here, before umap is imported (an existing value is honoured);
+* :func:`warm_up` runs a tiny fit once per process on a daemon thread;
+* :func:`start_embedding` computes a map on a background thread (the page polls);
+* a finished map is saved as ``.npy`` under ``<cache_dir>/embeddings`` keyed by
+  dataset version + feature columns, so reopening it is a file read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.errors import LabelError
+
+MIN_ROWS = 20
+PCA_DIMS = 50
+_lock = threading.Lock()
+_warm: dict[str, object] = {"state": "idle", "seconds": None, "error": ""}
+_executor: _DaemonWorker | None = None  # noqa: F821 - defined below
+_jobs: dict[str, Future] = {}
+
+
+def ensure_numba_cache(home: Path | None = None) -> str:
+    """Point numba's on-disk cache at the workspace unless NUMBA_CACHE_DIR is already set."""
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        if home is None:
+            from core.config import Settings
+
+            home = Settings.from_env().home
+        path = Path(home) / "numba-cache"
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = str(path)
+    return os.environ["NUMBA_CACHE_DIR"]
+
+
+def _umap(home: Path | None = None):  # noqa: ANN202 - the umap module
+    ensure_numba_cache(home)
+    import umap
+
+    return umap
+
+
+def embedding_path(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0) -> Path:
+    """Where the map of (dataset version, feature columns) is cached."""
+    digest = hashlib.sha1("\x1f".join(map(str, features)).encode()).hexdigest()[:12]
+    return Path(cache_dir) / "embeddings" / f"{dataset_run_id}-{digest}-s{seed}.npy"
+
+
+def load_embedding(path: Path, rows: int | None = None) -> np.ndarray | None:
+    """The cached map, or None (missing, unreadable or for another number of rows)."""
+    try:
+        emb = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if emb.ndim != 2 or emb.shape[1] != 2 or (rows is not None and emb.shape[0] != rows):
+        return None
+    return emb
+
+
+def compute_embedding(X: np.ndarray, seed: int = 0, n_neighbors: int = 15,
+                      on_progress: Callable[[str], None] | None = None, home: Path | None = None) -> np.ndarray:
+    """A 2-D UMAP embedding of ``X`` (standardised; PCA to ≤ 50 dims first when wider).
+
+    Raises:
+        LabelError: fewer than :data:`MIN_ROWS` rows, or non-finite values.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.asarray(X, dtype=float)
+    if X.shape[0] < MIN_ROWS:
+        raise LabelError(f"The map needs at least {MIN_ROWS} rows; this table has {X.shape[0]}. "
+                         "Label from the queue instead.")
+    if not np.isfinite(X).all():
+        raise LabelError("The features have missing or infinite values; fill them before drawing the map.")
+    say = on_progress or (lambda _msg: None)
+    Z = StandardScaler().fit_transform(X)
+    if Z.shape[1] > PCA_DIMS:
+        say(f"PCA from {Z.shape[1]} to {PCA_DIMS} dimensions…")
+        Z = PCA(n_components=PCA_DIMS, random_state=seed).fit_transform(Z)
+    say("Loading UMAP (first time in this process: up to a minute)…")
+    umap = _umap(home)
+    say(f"UMAP on {Z.shape[0]:,} rows…")
+    reducer = umap.UMAP(n_components=2, n_neighbors=max(2, min(n_neighbors, Z.shape[0] - 1)), random_state=seed)
+    return np.asarray(reducer.fit_transform(Z), dtype=np.float32)
+
+
+def save_embedding(path: Path, emb: np.ndarray) -> Path:
+    """Write atomically (temp file + rename) so a reader never sees half a map."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}.npy")
+    np.save(tmp, emb)
+    os.replace(tmp, path)
+    return path
+
+
+def embed(cache_dir: Path, dataset_run_id: str, features: Sequence[str], X: np.ndarray, seed: int = 0,
+          on_progress: Callable[[str], None] | None = None, home: Path | None = None) -> np.ndarray:
+    """The cached map, computing and caching it when missing."""
+    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+    emb = load_embedding(path, rows=len(X))
+    if emb is None:
+        emb = compute_embedding(X, seed, on_progress=on_progress, home=home)
+        save_embedding(path, emb)
+    return emb
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    state: str          # idle | running | done | failed
+    seconds: float
+    error: str = ""
+
+
+def start_embedding(cache_dir: Path, dataset_run_id: str, features: Sequence[str], X: np.ndarray,
+                    seed: int = 0, home: Path | None = None) -> Future:
+    """Compute the map on this process's background thread (one job per map; repeated calls share it)."""
+    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+    key = str(path)
+    with _lock:
+        job = _jobs.get(key)
+        if job is not None and not (job.done() and job.exception() is not None):
+            return job
+        job = _pool().submit(embed, cache_dir, dataset_run_id, list(features), np.array(X), seed, None, home)
+        job.started = time.time()  # type: ignore[attr-defined]
+        _jobs[key] = job
+        return job
+
+
+class _DaemonWorker:
+    """One daemon worker thread per process: the warm-up and maps run one after another
+    (numba compiles once), and a server shutting down never waits for a fit."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="wb-umap", daemon=True).start()
+
+    def submit(self, fn: Callable, *args: object) -> Future:
+        fut: Future = Future()
+        self._queue.put((fut, fn, args))
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            fut, fn, args = self._queue.get()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as err:  # noqa: BLE001 - handed to whoever polls the future
+                fut.set_exception(err)
+
+
+def _pool() -> _DaemonWorker:
+    global _executor
+    if _executor is None:
+        _executor = _DaemonWorker()
+    return _executor
+
+
+def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0) -> JobStatus:
+    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+    job = _jobs.get(str(path))
+    if job is None:
+        return JobStatus("done" if path.exists() else "idle", 0.0)
+    elapsed = time.time() - getattr(job, "started", time.time())
+    if not job.done():
+        return JobStatus("running", elapsed)
+    err = job.exception()
+    return JobStatus("failed", elapsed, str(err)) if err else JobStatus("done", elapsed)
+
+
+def warm_up(home: Path | None = None) -> bool:
+    """Start a tiny UMAP fit in the background, once per process. Returns True if it started now.
+
+    It runs on the map worker thread (a daemon thread of the executor), so a map asked for
+    meanwhile waits for the compiled code instead of compiling it a second time.
+    """
+    with _lock:
+        if _warm["state"] != "idle":
+            return False
+        _warm["state"] = "running"
+    ensure_numba_cache(home)
+
+    def run() -> None:
+        t0 = time.perf_counter()
+        try:
+            umap = _umap(home)
+            rng = np.random.default_rng(0)
+            umap.UMAP(n_components=2, n_neighbors=5, random_state=0).fit_transform(rng.normal(size=(40, 4)))
+            _warm.update(state="done", seconds=time.perf_counter() - t0)
+        except Exception as err:  # noqa: BLE001 - a failed warm-up only costs speed later
+            _warm.update(state="failed", error=str(err), seconds=time.perf_counter() - t0)
+
+    with _lock:
+        _pool().submit(run)
+    return True
+
+
+def warm_state() -> dict[str, object]:
+    """``{"state": idle|running|done|failed, "seconds", "error"}`` of this process's warm-up."""
+    return dict(_warm)

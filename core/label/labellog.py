@@ -1,0 +1,195 @@
+"""The label log: append-only JSONL, one line per label event, durable at once.
+
+One log per (project, dataset version, label column) under ``settings.labels_dir``::
+
+    <labels_dir>/<project>/<dataset run id>__<label column>.jsonl        label events
+    <labels_dir>/<project>/<dataset run id>__<label column>.curve.jsonl  learning-curve points
+    <labels_dir>/<project>/<dataset run id>__<label column>.session.json set-up (classes, features…)
+
+Every append takes an exclusive ``fcntl`` lock, writes whole lines, then
+``flush`` + ``os.fsync`` before releasing — so two tabs or two processes never
+interleave or overwrite each other, and a label is on disk when the call returns.
+A process killed mid-write leaves at most one partial last line: readers ignore
+any line that is not complete JSON, and the next writer starts on a fresh line.
+The state is "latest event per row wins" (file order = lock order).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import LabelError
+
+SOURCES = ("queue", "lasso", "skip", "table")
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One act of labelling. ``label`` is None for ``skip``."""
+
+    row: int
+    label: str | None
+    ts: float
+    session: str
+    source: str = "queue"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LabelEvent:
+        label = d.get("label")
+        return cls(int(d["row"]), None if label is None else str(label), float(d.get("ts", 0.0)),
+                   str(d.get("session", "")), str(d.get("source", "queue")))
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Accuracy of the learner after a round, against the number of labels."""
+
+    labels: int
+    accuracy: float
+
+
+def _safe(part: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", part).strip("-.")[:80] or "x"
+
+
+@dataclass(frozen=True)
+class LabelLog:
+    """Paths of one labelling log; all methods are safe across threads and processes."""
+
+    path: Path
+
+    @classmethod
+    def for_version(cls, labels_dir: Path, project: str, dataset_run_id: str, label_column: str) -> LabelLog:
+        return cls(Path(labels_dir) / _safe(project) / f"{_safe(dataset_run_id)}__{_safe(label_column)}.jsonl")
+
+    @property
+    def curve_path(self) -> Path:
+        return self.path.with_suffix(".curve.jsonl")
+
+    @property
+    def session_path(self) -> Path:
+        return self.path.with_suffix(".session.json")
+
+    # --- writing -----------------------------------------------------------------------------
+    def append(self, events: Iterable[LabelEvent]) -> int:
+        """Append events durably (lock, write, fsync). Returns how many were written."""
+        events = list(events)
+        for e in events:
+            if e.source not in SOURCES:
+                raise LabelError(f"A label event source must be one of {', '.join(SOURCES)}. Got {e.source!r} instead.")
+        return _append_lines(self.path, [e.to_json() for e in events])
+
+    def append_curve(self, point: CurvePoint, **extra: Any) -> None:
+        _append_lines(self.curve_path, [json.dumps({"labels": point.labels, "accuracy": point.accuracy,
+                                                     "ts": time.time(), **extra})])
+
+    def write_session(self, meta: Mapping[str, Any]) -> None:
+        """Replace the session set-up atomically (write a temp file, fsync, rename)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.session_path.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(dict(meta), fh, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.session_path)
+
+    # --- reading -----------------------------------------------------------------------------
+    def events(self) -> list[LabelEvent]:
+        """All complete events in file order (partial or corrupt lines are skipped)."""
+        out = []
+        for d in _read_lines(self.path):
+            try:
+                out.append(LabelEvent.from_dict(d))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return out
+
+    def curve(self) -> list[CurvePoint]:
+        pts = []
+        for d in _read_lines(self.curve_path):
+            try:
+                pts.append(CurvePoint(int(d["labels"]), float(d["accuracy"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return pts
+
+    def session(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.session_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+
+def _append_lines(path: Path, lines: list[str]) -> int:
+    if not lines:
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(fd).st_size
+            prefix = b""
+            if size:
+                # A writer killed mid-line left no newline: start ours on a fresh line.
+                os.lseek(fd, size - 1, os.SEEK_SET)
+                if os.read(fd, 1) != b"\n":
+                    prefix = b"\n"
+            data = prefix + ("\n".join(lines) + "\n").encode("utf-8")
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+    return len(lines)
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue  # the partial last line of a killed writer
+        if isinstance(d, dict):
+            out.append(d)
+    return out
+
+
+def latest_labels(events: Iterable[LabelEvent]) -> tuple[dict[int, str], set[int]]:
+    """(labels by row, skipped rows): the latest labelling event per row wins.
+
+    A skip never erases a label: it only marks a still-unlabelled row as skipped
+    (so the queue stops offering it); a later label clears the skip.
+    """
+    labels: dict[int, str] = {}
+    skipped: set[int] = set()
+    for e in events:
+        if e.source == "skip" or e.label is None:
+            if e.row not in labels:
+                skipped.add(e.row)
+            continue
+        labels[e.row] = e.label
+        skipped.discard(e.row)
+    return labels, skipped
