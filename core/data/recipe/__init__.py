@@ -1,0 +1,24 @@
+"""Cleaning as a recipe: an ordered list of JSON steps that fit once and replay anywhere.
+
+Public API::
+
+    Step, Recipe, RecipeError                     the recipe as data (model.py)
+    STEPS: dict[kind, StepSpec]                   step kinds with a param schema a page can render
+    apply_step, preview_step, replay              engine.py → StepResult, StepPreview, ReplayResult
+    suggest_missing_tokens(frame)                 candidate missing tokens with their cell counts
+    to_python(recipe, source_path)                a standalone script reproducing the cleaned table
+"""
+
+from __future__ import annotations
+
+from core.data.recipe.codegen import to_python
+from core.data.recipe.engine import ReplayResult, StepPreview, StepResult, apply_step, preview_step, replay
+from core.data.recipe.model import ParamSpec, Recipe, Step, StepSpec
+from core.data.recipe.registry import STEPS
+from core.data.recipe.steps_text import DEFAULT_MISSING_TOKENS, suggest_missing_tokens
+from core.errors import RecipeError
+
+__all__ = [
+    "DEFAULT_MISSING_TOKENS", "STEPS", "ParamSpec", "Recipe", "RecipeError", "ReplayResult", "Step", "StepPreview",
+    "StepResult", "StepSpec", "apply_step", "preview_step", "replay", "suggest_missing_tokens", "to_python",
+]
