@@ -1,0 +1,276 @@
+"""Convert a workbench pipeline to ONNX with one typed input per raw column.
+
+The ONNX model takes **one input per raw feature column**, shaped ``[N, 1]``:
+``tensor(float)`` for numeric columns (missing = NaN) and ``tensor(string)`` for
+categorical ones (missing = the empty string ``""``). :func:`to_feeds` turns a
+DataFrame into those inputs exactly the way :func:`core.models.prepare_xy` prepares
+it for scikit-learn, and the serving script in the bundle does the same from JSON.
+
+Two conversion problems of the pinned stack are handled here (see ``_patch_skl2onnx``
+and ``_export_copy``):
+
+* **HistGradientBoosting** fails with "Expected an int, got a boolean". Cause: skl2onnx
+  1.20 passes a Python ``False`` for the ``nodes_missing_value_tracks_true`` attribute of
+  leaf nodes (branch nodes get ``numpy.uint8``); protobuf 7, which onnx 1.23 runs on here,
+  refuses ``bool`` in a repeated int64 field. We coerce that one argument to ``int`` —
+  same value, so the tree is unchanged.
+* The categorical ``SimpleImputer`` is fitted with ``missing_values=nan`` on object
+  columns; skl2onnx only converts string imputers whose missing marker is a string. The
+  exported copy uses ``""`` as the marker and fills it with whatever scikit-learn really
+  does with a missing cell (probed on the fitted imputer), so both agree.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from core.errors import ExportError
+from core.models import FeatureSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pandas as pd
+
+InputKind = Literal["float", "string"]
+MISSING_STRING = ""  # how a missing categorical cell is sent to the ONNX model
+TARGET_OPSET = 17  # ai.onnx default domain; onnxruntime 1.32 runs it, skl2onnx 1.20 writes it
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One ONNX input: a raw column and its tensor type (shape ``[N, 1]``)."""
+
+    name: str
+    kind: InputKind
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """An ONNX model and everything needed to feed it and read its outputs."""
+
+    onnx_bytes: bytes
+    inputs: tuple[InputField, ...]
+    outputs: tuple[str, ...]  # ("label", "probabilities") or ("variable",)
+    task: str
+    family: str
+    estimator: str  # class name of the final estimator
+    classes: tuple[Any, ...] = ()
+    opset: int = TARGET_OPSET
+    recipe_included: tuple[str, ...] = ()  # recipe steps inside the graph, in order ("impute (median) on a, b")
+    recipe_outside: tuple[tuple[str, str], ...] = ()  # (step, why it must run before the model)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.onnx_bytes)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [f.name for f in self.inputs]
+
+    def schema(self) -> dict[str, Any]:
+        """The input/output contract as plain JSON (shipped in the bundle as ``schema.json``)."""
+        return {
+            "inputs": [{"name": f.name, "type": f.kind, "shape": [None, 1]} for f in self.inputs],
+            "outputs": list(self.outputs),
+            "task": self.task,
+            "classes": [_native(c) for c in self.classes],
+            "missing": {"float": "null or NaN", "string": f"null is sent as {MISSING_STRING!r}"},
+            "recipe_included": list(self.recipe_included),
+            "recipe_outside": [{"step": s, "why": w} for s, w in self.recipe_outside],
+            "family": self.family,
+            "estimator": self.estimator,
+            "opset": self.opset,
+        }
+
+
+def _native(v: Any) -> Any:
+    return v.item() if hasattr(v, "item") else v
+
+
+# --- the skl2onnx / protobuf 7 fix ---------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _patch_skl2onnx() -> None:
+    """Make skl2onnx's tree builder pass an int, not a bool, for missing-value tracking (idempotent)."""
+    from skl2onnx.common import tree_ensemble
+
+    original = tree_ensemble.add_node
+    if getattr(original, "_workbench_int_missing", False):
+        return
+
+    @functools.wraps(original)
+    def add_node(*args: Any, **kwargs: Any) -> Any:
+        if "nodes_missing_value_tracks_true" in kwargs:
+            kwargs["nodes_missing_value_tracks_true"] = int(kwargs["nodes_missing_value_tracks_true"])
+        return original(*args, **kwargs)
+
+    add_node._workbench_int_missing = True  # type: ignore[attr-defined]
+    tree_ensemble.add_node = add_node
+
+
+# --- feeding -------------------------------------------------------------------------------------
+def input_fields(spec: FeatureSpec) -> tuple[InputField, ...]:
+    return tuple([InputField(c, "float") for c in spec.numeric] + [InputField(c, "string") for c in spec.categorical])
+
+
+def to_feeds(frame: pd.DataFrame, inputs: Sequence[InputField]) -> dict[str, np.ndarray]:
+    """One ``[N, 1]`` array per ONNX input, prepared like :func:`core.models.prepare_xy`.
+
+    Raises:
+        ExportError: a required column is missing from ``frame``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    missing = [f.name for f in inputs if f.name not in frame.columns]
+    if missing:
+        raise ExportError(f"The table lacks the model's input columns {', '.join(map(repr, missing[:8]))}; "
+                          "score a table with the columns the model was trained on.")
+    feeds: dict[str, np.ndarray] = {}
+    for f in inputs:
+        s = frame[f.name]
+        if f.kind == "float":
+            values = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
+            feeds[f.name] = values.to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
+        else:
+            obj = s.astype("object")
+            feeds[f.name] = np.array([MISSING_STRING if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+                                      for v in obj], dtype=object).reshape(-1, 1)
+    return feeds
+
+
+# --- conversion ----------------------------------------------------------------------------------
+def _categorical_imputers(model: Any) -> list[Any]:
+    """Every SimpleImputer in the pipeline that works on string columns."""
+    from sklearn.impute import SimpleImputer
+
+    found = []
+    prep = model.named_steps.get("prep") if hasattr(model, "named_steps") else None
+    if prep is None or not hasattr(prep, "named_transformers_"):
+        return found
+    for name, trans in prep.named_transformers_.items():
+        steps = trans.named_steps.values() if hasattr(trans, "named_steps") else [trans]
+        for step in steps:
+            if isinstance(step, SimpleImputer) and getattr(step, "statistics_", None) is not None \
+                    and step.statistics_.dtype == object:
+                found.append(step)
+    return found
+
+
+def _export_copy(model: Any) -> Any:
+    """A deep copy whose string imputers use ``""`` as the missing marker (see module docstring)."""
+    import numpy as np
+
+    clone = copy.deepcopy(model)
+    for imp in _categorical_imputers(clone):
+        n = len(imp.statistics_)
+        # What scikit-learn does with a missing cell (None after prepare_xy): impute it, or pass it on.
+        with warnings.catch_warnings():  # "X does not have valid feature names": the probe is a bare array
+            warnings.simplefilter("ignore", UserWarning)
+            probe = imp.transform(np.array([[None] * n], dtype=object))[0]
+        fills = [MISSING_STRING if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in probe]
+        imp.missing_values = MISSING_STRING
+        imp.statistics_ = np.array(fills, dtype=object)
+        # A None category learnt by the encoder that follows becomes "" too.
+        for enc in _encoders_after(clone, imp):
+            enc.categories_ = [np.array([MISSING_STRING if c is None else c for c in cats], dtype=object)
+                               for cats in enc.categories_]
+    return clone
+
+
+def _encoders_after(model: Any, imputer: Any) -> list[Any]:
+    from sklearn.preprocessing import OneHotEncoder
+
+    for trans in model.named_steps["prep"].named_transformers_.values():
+        steps = list(trans.named_steps.values()) if hasattr(trans, "named_steps") else [trans]
+        if any(s is imputer for s in steps):
+            return [s for s in steps if isinstance(s, OneHotEncoder)]
+    return []
+
+
+def _final_estimator(model: Any) -> Any:
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def export_onnx(model: Any, spec: FeatureSpec, task: str, sample: pd.DataFrame | None = None, *,
+                family: str = "") -> ExportResult:
+    """Convert a fitted workbench pipeline to ONNX (one typed input per raw column).
+
+    Args:
+        model: fitted ``Pipeline`` from :func:`core.models.build_pipeline`.
+        spec: its feature columns (numeric → float inputs, categorical → string inputs).
+        task: ``classification`` (outputs ``label`` and a ``probabilities`` tensor — no ZipMap)
+            or ``regression`` (output ``variable``).
+        sample: a few rows used to check the converted model runs (optional).
+        family: the workbench family name, recorded in the result.
+
+    Raises:
+        ExportError: the model (or one of its steps) cannot be converted; the message names it.
+    """
+    import numpy as np
+
+    if task not in ("classification", "regression"):
+        raise ExportError(f"The task must be 'classification' or 'regression'. Got {task!r} instead.")
+    if not hasattr(model, "predict"):
+        raise ExportError(f"Only fitted scikit-learn models can be exported. Got {type(model).__name__} instead.")
+    est = _final_estimator(model)
+    clf = task == "classification"
+    if clf and not hasattr(est, "predict_proba"):
+        raise ExportError(f"{type(est).__name__} has no predict_proba; the export needs class probabilities. "
+                          "Train it with probabilities enabled (e.g. SVC(probability=True)).")
+    classes = tuple(getattr(est, "classes_", ())) if clf else ()
+    if clf and classes and isinstance(classes[0], (bool, np.bool_)):
+        raise ExportError("Boolean class labels cannot be exported to ONNX; encode the target as 0/1 or text first.")
+
+    _patch_skl2onnx()
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    fields = input_fields(spec)
+    initial = [(f.name, FloatTensorType([None, 1]) if f.kind == "float" else StringTensorType([None, 1]))
+               for f in fields]
+    clone = _export_copy(model)
+    options = {id(_final_estimator(clone)): {"zipmap": False}} if clf else None
+    try:
+        onx = convert_sklearn(clone, initial_types=initial, options=options, target_opset=TARGET_OPSET)
+    except Exception as err:  # noqa: BLE001 - skl2onnx raises many types; name what failed
+        first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
+        raise ExportError(f"skl2onnx cannot convert {type(est).__name__} ({family or 'unknown family'}): {first}") from err
+    outputs = tuple(o.name for o in onx.graph.output)
+    result = ExportResult(
+        onnx_bytes=onx.SerializeToString(), inputs=fields, outputs=outputs, task=task, family=family,
+        estimator=type(est).__name__, classes=classes,
+    )
+    if sample is not None and len(sample):
+        run_onnx(result, sample.head(5))
+    return result
+
+
+def session(result: ExportResult | bytes) -> Any:
+    """An onnxruntime InferenceSession on the CPU for an export (or raw ONNX bytes)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    data = result.onnx_bytes if isinstance(result, ExportResult) else result
+    try:
+        return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+    except Exception as err:  # noqa: BLE001
+        raise ExportError(f"onnxruntime cannot load the exported model: {str(err).splitlines()[0][:200]}") from err
+
+
+def run_onnx(result: ExportResult, frame: pd.DataFrame, sess: Any = None) -> Mapping[str, np.ndarray]:
+    """Run the ONNX model on ``frame``; returns ``{output name: array}``."""
+    sess = sess or session(result)
+    try:
+        values = sess.run(None, to_feeds(frame, result.inputs))
+    except ExportError:
+        raise
+    except Exception as err:  # noqa: BLE001
+        raise ExportError(f"onnxruntime failed on the exported model: {str(err).splitlines()[0][:200]}") from err
+    return dict(zip([o.name for o in sess.get_outputs()], values, strict=True))
