@@ -73,7 +73,11 @@ def make_learner(learner: str = "logreg", seed: int = 0, n_labels: int | None = 
         params["n_neighbors"] = max(1, min(5, n_labels))  # k cannot exceed the labelled rows
     if learner == "hgb":
         params["max_iter"] = 60  # a query model, refitted every round: keep it quick
-    return make_pipeline(StandardScaler(), make_estimator(LEARNERS[learner], "classification", params, seed))
+    est = make_estimator(LEARNERS[learner], "classification", params, seed)
+    if learner == "hgb" and n_labels is not None:
+        # The default 20 rows per leaf cannot split a few dozen labels at all.
+        est.set_params(min_samples_leaf=max(1, min(20, n_labels // 10)))
+    return make_pipeline(StandardScaler(), est)
 
 
 def fit_learner(X: np.ndarray, y: np.ndarray, learner: str = "logreg", seed: int = 0) -> Any:
@@ -96,9 +100,10 @@ def fit_committee(X: np.ndarray, y: np.ndarray, learner: str = "logreg", n_membe
     """A modAL ``Committee`` of ``n_members`` learners, each on a stratified bootstrap (query by bagging)."""
     from modAL.models import ActiveLearner, Committee
 
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if len(np.unique(y)) < 2:
+    X = np.asarray(X, dtype=float)
+    if len(np.unique(np.asarray(y))) < 2:
         raise LabelError("A committee needs labels of at least two classes; label a few more rows first.")
+    y = np.unique(np.asarray(y), return_inverse=True)[1]  # modAL's vote() stores votes as floats: use class codes
     rng = np.random.default_rng(seed)
     members = []
     for m in range(n_members):
