@@ -1,0 +1,140 @@
+"""Keeping MLflow and the Optuna storage in step: one child run per finished trial.
+
+* the worker that finishes a trial logs its child run right away (:func:`log_trial`);
+* a worker that dies (kill -9, crash) leaves at most a RUNNING trial and perhaps a
+  finished trial it had no time to log. The next worker on this machine calls
+  :func:`recover`: it fails the RUNNING trials of dead local workers (message
+  "worker … died", params re-queued once) and logs the missing child runs of
+  trials whose worker is gone. Live workers' trials are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from core.tune.objective import FAIL_ATTR, FOLDS_ATTR, RETRY_ATTR, WORKER_ATTR
+
+if TYPE_CHECKING:  # pragma: no cover
+    import optuna
+
+    from core.tracking import Tracker
+    from core.tune.study import StudyConfig
+
+FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("State:"):
+                    return "Z" not in line.split()[1]
+    except OSError:
+        pass
+    return True
+
+
+def owner_alive(trial: optuna.trial.FrozenTrial) -> bool | None:
+    """Whether the worker that ran ``trial`` is alive: None when unknown (other host / no record)."""
+    owner = trial.user_attrs.get(WORKER_ATTR, "")
+    host, _, pid = owner.rpartition(":")
+    if not pid.isdigit() or host != socket.gethostname():
+        return None
+    return pid_alive(int(pid))
+
+
+def _ms(dt: Any) -> int:
+    return int(dt.timestamp() * 1000) if dt is not None else 0
+
+
+def trial_metric_rows(trial: optuna.trial.FrozenTrial, metric: str) -> list[tuple[str, float, int]]:
+    folds = json.loads(trial.user_attrs.get(FOLDS_ATTR, "[]") or "[]")
+    rows = [(f"cv_{metric}", float(v), i) for i, v in enumerate(folds)]
+    if trial.state.name == "COMPLETE" and trial.value is not None:
+        rows.append((metric, float(trial.value), 0))
+    elif folds:
+        rows.append((f"{metric}_partial", sum(folds) / len(folds), 0))
+    rows.append(("folds_run", float(len(folds)), 0))
+    if trial.datetime_start and trial.datetime_complete:
+        rows.append(("duration_s", (trial.datetime_complete - trial.datetime_start).total_seconds(), 0))
+    return rows
+
+
+def log_trial(tracker: Tracker, config: StudyConfig, parent_run_id: str, trial: optuna.trial.FrozenTrial) -> str:
+    """Write the child run of a finished trial (params incl. fixed ones, fold metrics, state, message)."""
+    from core.tracking.tune import log_trial_run
+    from core.tune.space import fixed_values, parse_space
+
+    state = trial.state.name
+    message = trial.user_attrs.get(FAIL_ATTR, "")
+    if state == "PRUNED":
+        intermediate = trial.intermediate_values
+        last = max(intermediate) if intermediate else None
+        message = f"Pruned at fold {last + 1}." if last is not None else "Pruned."
+    params = {**fixed_values(parse_space(config.space)), **trial.params}
+    end = trial.datetime_complete or trial.datetime_start
+    return log_trial_run(
+        tracker,
+        project=config.project,
+        parent_run_id=parent_run_id,
+        study_name=config.study_name,
+        number=trial.number,
+        state=state,
+        params=params,
+        metric_rows=trial_metric_rows(trial, config.metric),
+        start_ms=_ms(trial.datetime_start) or _ms(end),
+        end_ms=_ms(end),
+        message=message,
+        inputs=[config.data_run_id],
+        tags={"workbench.worker": trial.user_attrs.get(WORKER_ATTR, ""), "workbench.family": config.family},
+    )
+
+
+def fail_dead_running(study: optuna.Study) -> list[int]:
+    """Fail RUNNING trials of dead local workers and re-queue their params once; return their numbers."""
+    import optuna
+    from optuna.trial import TrialState
+
+    failed = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if owner_alive(t) is not False:
+            continue
+        storage = study._storage
+        try:
+            storage.set_trial_user_attr(t._trial_id, FAIL_ATTR, f"Worker {t.user_attrs.get(WORKER_ATTR)} died "
+                                        f"during this trial; its parameters were queued again.")
+            storage.set_trial_user_attr(t._trial_id, RETRY_ATTR, "true")
+            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        except (RuntimeError, optuna.exceptions.UpdateFinishedTrialError):
+            continue  # finished or failed by someone else meanwhile
+        if "workbench.retried_from" not in t.user_attrs:
+            study.enqueue_trial(t.params, user_attrs={"workbench.retried_from": t.number}, skip_if_exists=False)
+        failed.append(t.number)
+    return failed
+
+
+def log_missing_children(tracker: Tracker, config: StudyConfig, parent_run_id: str, study: optuna.Study,
+                         *, everything: bool = False) -> list[int]:
+    """Log child runs for finished trials that have none and whose worker is gone (or all, if ``everything``)."""
+    from core.tracking.tune import trial_children
+
+    children = trial_children(tracker, config.project, parent_run_id)
+    done = []
+    for t in study.get_trials(deepcopy=False):
+        if t.state.name not in FINISHED or t.number in children:
+            continue
+        if not everything and WORKER_ATTR in t.user_attrs and owner_alive(t) is not False:
+            continue  # its worker is alive or elsewhere: it logs its own trials
+        log_trial(tracker, config, parent_run_id, t)
+        done.append(t.number)
+    return done
