@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "core.compare.commands",
     "core.deploy.commands",
     "core.monitor.commands",
+    "core.scaleout.commands",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import WorkbenchError, one_line
+from core.scaleout.status import mask, storage_kind
 from ui.resources import settings, tracker
 from ui.state import PROJECT, current_project, set_project
 
@@ -23,8 +24,10 @@ def render_sidebar() -> None:
             st.caption(f":material/check_circle: {health.kind} · {health.latency_ms:.0f} ms")
         else:
             st.error(health.message)
-        st.caption(f"`{s.tracking_uri}`", help="MLFLOW_TRACKING_URI; open the MLflow UI on the same store with "
+        st.caption(f"`{mask(s.tracking_uri)}`", help="MLFLOW_TRACKING_URI; open the MLflow UI on the same store with "
                    "`mlflow ui --backend-store-uri <this URI>`.")
+        # Scale-out: the second switch (OPTUNA_STORAGE); probed by `python -m core status`, not on every rerun.
+        st.caption(f"Tuning storage: {storage_kind(s.optuna_storage)}", help=f"OPTUNA_STORAGE: `{mask(s.optuna_storage)}`")
         if not health.ok:
             return
         project = current_project()

@@ -70,6 +70,50 @@ class RunSummary:
         )
 
 
+# A remote tracking server that is down must cost seconds, not minutes: MLflow's HTTP client
+# retries 7 times with exponential backoff (~4 min) and waits 120 s per request by default.
+# These bounds apply only when the person did not set the variables (theirs always win).
+HTTP_CLIENT_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "60",
+}
+HEALTH_TIMEOUT_S = 3.0
+_UNREACHABLE = ("Failed to establish a new connection", "Connection refused", "Max retries exceeded",
+                "Read timed out", "Connection aborted", "Name or service not known", "RemoteDisconnected")
+
+
+def is_remote(uri: str) -> bool:
+    """True for an MLflow tracking server (http / https URI)."""
+    return uri.startswith(("http://", "https://"))
+
+
+def unreachable_message(uri: str, what: str = "") -> str:
+    """The sentence a person sees when the tracking server does not answer."""
+    import re
+
+    uri = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", uri)  # never print a password
+    doing = f" (while trying to {what})" if what else ""
+    return (f"The MLflow tracking server at {uri} does not answer{doing}. Start it (see README, "
+            f"'Run for a team') or fix MLFLOW_TRACKING_URI (unset, the embedded SQLite store is used); "
+            f"what was saved before is safe on the server, retry once it answers.")
+
+
+def _is_unreachable(err: BaseException) -> bool:
+    """Whether ``err`` (or an exception it was raised from) is a connection failure."""
+    seen: set[int] = set()
+    cur: BaseException | None = err
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        name = type(cur).__name__
+        if name in ("ConnectionError", "ConnectTimeout", "ReadTimeout", "NewConnectionError", "MaxRetryError"):
+            return True
+        if any(marker in str(cur) for marker in _UNREACHABLE):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
 def _kind(uri: str) -> str:
     if uri.startswith("sqlite:"):
         return "embedded SQLite"
@@ -98,6 +142,11 @@ class Tracker:
         from mlflow import MlflowClient
 
         settings.ensure_dirs()
+        if is_remote(settings.tracking_uri):
+            import os
+
+            for key, value in HTTP_CLIENT_DEFAULTS.items():
+                os.environ.setdefault(key, value)
         # Registry URI follows the tracking URI; set it explicitly so that
         # models:/ URIs resolve against the same store in load calls.
         mlflow.set_tracking_uri(settings.tracking_uri)
@@ -112,6 +161,9 @@ class Tracker:
         """Ask the store for one experiment; report whether and how fast it answered."""
         uri = self.settings.tracking_uri
         start = time.perf_counter()
+        if is_remote(uri) and not self._server_answers():
+            ms = (time.perf_counter() - start) * 1000
+            return StoreHealth(False, uri, _kind(uri), unreachable_message(uri), ms)
         try:
             self.client.search_experiments(max_results=1)
         except Exception as err:  # noqa: BLE001
@@ -120,6 +172,17 @@ class Tracker:
         ms = (time.perf_counter() - start) * 1000
         return StoreHealth(True, uri, _kind(uri), "ok", ms)
 
+    def _server_answers(self) -> bool:
+        """One GET of the server's ``/health``, no retries, short timeout (for the sidebar)."""
+        import requests
+
+        try:
+            resp = requests.get(f"{self.settings.tracking_uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT_S)
+        except requests.RequestException:
+            return False
+        # 401/403: a server behind basic auth answers; the MLflow call that follows reports the credentials.
+        return resp.status_code < 500
+
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run one client call and turn backend failures into a TrackingError."""
         try:
@@ -127,6 +190,8 @@ class Tracker:
         except TrackingError:
             raise
         except Exception as err:  # noqa: BLE001
+            if is_remote(self.settings.tracking_uri) and _is_unreachable(err):
+                raise TrackingError(unreachable_message(self.settings.tracking_uri, what)) from err
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise TrackingError(f"MLflow could not {what}: {first[:300]}") from err
 
@@ -268,6 +333,8 @@ class Tracker:
         try:
             run = self.client.get_run(run_id)
         except Exception as err:  # noqa: BLE001
+            if is_remote(self.settings.tracking_uri) and _is_unreachable(err):
+                raise TrackingError(unreachable_message(self.settings.tracking_uri, f"read run {run_id}")) from err
             raise TrackingError(f"No MLflow run with id {run_id!r} in {self.settings.tracking_uri}.") from err
         return RunSummary.from_mlflow(run)
 
