@@ -1,0 +1,71 @@
+"""Save Compare results into a run: tables as CSV / JSON, figures as self-contained HTML."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from core.compare.evaluate import Evaluation
+    from core.tracking import Tracker
+
+
+def evaluation_metrics(evaluation: Evaluation) -> dict[str, float]:
+    """Flat ``{metric_vN: value}`` of every model's metrics and resources, for ``log_metrics``."""
+    return {f"{metric}_{model}": value for model, values in evaluation.metrics_dict().items()
+            for metric, value in values.items() if value is not None}
+
+
+def log_evaluation(tracker: Tracker, run_id: str, evaluation: Evaluation, *, figures: bool = True) -> None:
+    """Log an evaluation's tables (``evaluation/``) and figures (``figures/*.html``) into ``run_id``."""
+    tracker.log_metrics(run_id, evaluation_metrics(evaluation))
+    with tempfile.TemporaryDirectory(prefix="wb-compare-") as tmp:
+        out = Path(tmp) / "evaluation"
+        out.mkdir()
+        evaluation.metrics.to_csv(out / "metrics.csv", index_label="metric")
+        if not evaluation.resources.empty:
+            evaluation.resources.to_csv(out / "resources.csv", index_label="metric")
+        for name in ("roc", "pr", "calibration", "residuals", "importances"):
+            table = getattr(evaluation, name)
+            if table is not None:
+                table.to_csv(out / f"{name}.csv", index=False)
+        for model, cm in evaluation.confusion.items():
+            cm.to_csv(out / f"confusion_{model}.csv")
+        for model, table in evaluation.per_class.items():
+            table.to_csv(out / f"per_class_{model}.csv", index=False)
+        (out / "notes.txt").write_text("\n".join(evaluation.notes) + "\n")
+        tracker.log_dir(run_id, out, "evaluation")
+        if figures:
+            from core.compare.figures import evaluation_figures
+
+            fig_dir = Path(tmp) / "figures"
+            fig_dir.mkdir()
+            for stem, fig in evaluation_figures(evaluation).items():
+                fig.write_html(fig_dir / f"{stem}.html", include_plotlyjs="cdn", full_html=True)
+            tracker.log_dir(run_id, fig_dir, "figures")
+
+
+def run_comparison(tracker: Tracker, project: str, refs: list[str | int], data_ref: str, *, importance: bool = True,
+                   resources: bool = True, log: bool = True, on_progress=None):  # noqa: ANN001, ANN201
+    """Resolve model refs and a dataset version, evaluate side by side, and log a ``compare`` run.
+
+    Returns:
+        (evaluation, dataset version, part, run id or "").
+    """
+    from core.compare.evaluate import evaluate_models
+    from core.compare.loading import evaluation_data, resolve_models
+
+    versions = resolve_models(tracker, project, refs)
+    data, frame, part = evaluation_data(tracker, project, data_ref)
+    evaluation = evaluate_models(tracker, versions, frame, importance=importance, resources=resources,
+                                 on_progress=on_progress)
+    run_id = ""
+    if log:
+        params = {"models": ",".join(f"{mv.name}/{mv.version}" for mv in versions), "data_version": data.ref,
+                  "data_part": part, "rows": evaluation.rows}
+        with tracker.stage_run(project, "compare", name=f"compare {' vs '.join(evaluation.models)}", params=params,
+                               inputs=[*(mv.run_id for mv in versions), data.run_id],
+                               tags={"workbench.compare.kind": "evaluate"}) as run_id:
+            log_evaluation(tracker, run_id, evaluation)
+    return evaluation, data, part, run_id

@@ -1,0 +1,144 @@
+"""The project's runs as one table: filter, sort, and show only the params that differ.
+
+MLflow's run list cannot hide identical params (mlflow#10477, #4819); here
+:func:`differing_params` does, on a frame with ``params.*`` / ``metrics.*`` / ``tags.*`` columns
+(the same naming as ``mlflow.search_runs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from core.compare.measures import higher_is_better
+from core.errors import CompareError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from core.tracking import RunSummary, Tracker
+
+BASE_COLUMNS = ("run_id", "name", "stage", "status", "start", "family", "data_version", "inputs")
+_HIDDEN_TAGS = ("mlflow.", "workbench.inputs", "workbench.project")
+
+
+def runs_frame(runs: Sequence[RunSummary]) -> pd.DataFrame:
+    """One row per run: base columns, then ``params.*``, ``metrics.*`` and ``tags.*`` (MLflow system tags left out)."""
+    import pandas as pd
+
+    rows = []
+    for r in runs:
+        row = {
+            "run_id": r.run_id,
+            "name": r.name,
+            "stage": r.stage,
+            "status": r.status,
+            "start": pd.to_datetime(r.start_time, unit="ms"),
+            "family": r.tags.get("workbench.family") or r.params.get("family", ""),
+            "data_version": r.tags.get("workbench.data_version", ""),
+            "inputs": ",".join(r.inputs),
+        }
+        row.update({f"params.{k}": v for k, v in r.params.items()})
+        row.update({f"metrics.{k}": v for k, v in r.metrics.items()})
+        row.update({f"tags.{k}": v for k, v in r.tags.items() if not k.startswith(_HIDDEN_TAGS)})
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=None if rows else list(BASE_COLUMNS))
+    ordered = [c for c in BASE_COLUMNS if c in frame.columns]
+    for prefix in ("params.", "metrics.", "tags."):
+        ordered += sorted(c for c in frame.columns if c.startswith(prefix))
+    return frame[ordered]
+
+
+def filter_runs(
+    frame: pd.DataFrame,
+    *,
+    stage: str | None = None,
+    data_version: str | None = None,
+    family: str | None = None,
+    tag: str | None = None,
+) -> pd.DataFrame:
+    """Rows matching every given filter.
+
+    ``data_version`` is a dataset run id matched against the run's lineage inputs and its
+    ``workbench.data_version`` tag; ``tag`` is ``key=value`` (or ``key`` to require the tag).
+    """
+    mask = frame["run_id"].notna()
+    if stage:
+        mask &= frame["stage"] == stage
+    if data_version:
+        mask &= (frame["data_version"] == data_version) | frame["inputs"].str.split(",").map(
+            lambda ids: data_version in ids)
+    if family:
+        mask &= frame["family"] == family
+    if tag:
+        key, sep, value = tag.partition("=")
+        col = f"tags.{key.strip()}"
+        if col not in frame.columns:
+            return frame.iloc[0:0]
+        mask &= frame[col].notna() if not sep else frame[col].astype(str) == value.strip()
+    return frame[mask]
+
+
+def sort_runs(frame: pd.DataFrame, metric: str, ascending: bool | None = None) -> pd.DataFrame:
+    """Sort by ``metric`` (``metrics.`` prefix optional), best first unless ``ascending`` is given.
+
+    Raises:
+        CompareError: no run logged that metric.
+    """
+    col = metric if metric.startswith("metrics.") else f"metrics.{metric}"
+    if col not in frame.columns:
+        known = ", ".join(c.removeprefix("metrics.") for c in frame.columns if c.startswith("metrics.")) or "none"
+        raise CompareError(f"No run logged the metric {metric!r}; metrics logged: {known}.")
+    if ascending is None:
+        ascending = not higher_is_better(col.removeprefix("metrics."))
+    return frame.sort_values(col, ascending=ascending, na_position="last")
+
+
+def differing_param_columns(frame: pd.DataFrame) -> list[str]:
+    """``params.*`` columns whose value is not the same on every row (a missing value counts as a value)."""
+    cols = []
+    for c in frame.columns:
+        if c.startswith("params."):
+            values = frame[c].astype(object).where(frame[c].notna(), "<missing>")
+            if values.nunique(dropna=False) > 1:
+                cols.append(c)
+    return cols
+
+
+def differing_params(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without the ``params.*`` columns that are identical on every row."""
+    keep = set(differing_param_columns(frame))
+    return frame[[c for c in frame.columns if not c.startswith("params.") or c in keep]]
+
+
+def runs_table(
+    tracker: Tracker,
+    project: str,
+    stage: str | None = None,
+    *,
+    data_version: str | None = None,
+    family: str | None = None,
+    tag: str | None = None,
+    sort_by: str | None = None,
+    only_differing: bool = False,
+    max_results: int = 2000,
+) -> pd.DataFrame:
+    """The project's runs (newest first, or best first by ``sort_by``) with the given filters."""
+    frame = runs_frame(tracker.runs(project, stage=stage, max_results=max_results))
+    frame = filter_runs(frame, data_version=data_version, family=family, tag=tag)
+    if sort_by:
+        frame = sort_runs(frame, sort_by)
+    return differing_params(frame) if only_differing else frame
+
+
+def numeric_params(frame: pd.DataFrame) -> pd.DataFrame:
+    """``params.*`` columns that parse as numbers (for parallel coordinates), as floats."""
+    import pandas as pd
+
+    out = {}
+    for c in frame.columns:
+        if c.startswith("params."):
+            values = pd.to_numeric(frame[c], errors="coerce")
+            if values.notna().sum() >= max(2, int(0.5 * frame[c].notna().sum())) and values.nunique() > 1:
+                out[c.removeprefix("params.")] = values
+    return pd.DataFrame(out, index=frame.index)

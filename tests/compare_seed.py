@@ -1,0 +1,71 @@
+"""Seed a real MLflow store with a dataset version and registered model versions (Compare tests).
+
+Models are built the way Tune builds them (``core.models.build_pipeline``) and registered
+with ``core.models.model_tags``, so Compare is tested against the real contract.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.models import build_pipeline, feature_spec, infer_task, model_tags, prepare_xy
+from core.tracking import Tracker
+from core.tracking.datasets import DatasetVersion, load_dataset, log_dataset_version
+from core.tracking.models import ModelVersionInfo, log_sklearn_model, register_model
+
+WEAK = ("linear", {"C": 0.0005})
+STRONG = ("rf", {"n_estimators": 15, "max_depth": 4})
+
+
+def iris_frame(seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Iris with string species and a categorical 'site' column; a stratified 70/30 split."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.replace(" (cm)", "").replace(" ", "_"))
+    frame["species"] = np.asarray(data.target_names)[frame.pop("target")]
+    rng = np.random.default_rng(seed)
+    frame["site"] = rng.choice(["north", "south"], size=len(frame))
+    split = pd.Series("train", index=frame.index)
+    for _, idx in frame.groupby("species").groups.items():
+        idx = rng.permutation(np.asarray(idx))
+        split.loc[idx[: int(len(idx) * 0.3)]] = "test"
+    return frame, split
+
+
+def save_dataset(tracker: Tracker, project: str, frame: pd.DataFrame, name: str, target: str,
+                 split: pd.Series | None = None) -> DatasetVersion:
+    with tracker.stage_run(project, "data", name=f"{name} version") as run_id:
+        return log_dataset_version(tracker, run_id, project, frame, name, split=split, target=target)
+
+
+def train_and_register(tracker: Tracker, project: str, data: DatasetVersion, target: str,
+                       family: str, params: dict[str, Any], features: Sequence[str] | None = None) -> ModelVersionInfo:
+    """Fit one pipeline on the train part of ``data`` in a tune run and register it."""
+    frame = load_dataset(tracker, data.run_id, "train" if data.has_split else "all")
+    spec = feature_spec(frame, target, columns=features)
+    X, y = prepare_xy(frame, target, spec)
+    task = infer_task(y)
+    with tracker.stage_run(project, "tune", name=f"{family} trial", inputs=[data.run_id],
+                           params={**params, "family": family},
+                           tags={"workbench.family": family, "workbench.data_version": data.run_id}) as run_id:
+        t0 = time.perf_counter()
+        model = build_pipeline(family, task, spec, params, seed=0).fit(X, y)
+        tracker.log_metrics(run_id, {"training_time_s": time.perf_counter() - t0, "cv_score": float(model.score(X, y))})
+        log_sklearn_model(tracker, run_id, model, X)
+    tags = model_tags(spec=spec, target=target, task=task, family=family, data_version=data.run_id, params=params)
+    return register_model(tracker, project, run_id, "model", tags=tags)
+
+
+def seed_project(tracker: Tracker, project: str = "irisproj") -> tuple[DatasetVersion, ModelVersionInfo, ModelVersionInfo]:
+    """A split iris dataset version and two registered versions: v1 weak, v2 strong."""
+    frame, split = iris_frame()
+    data = save_dataset(tracker, project, frame, "iris", "species", split)
+    weak = train_and_register(tracker, project, data, "species", *WEAK)
+    strong = train_and_register(tracker, project, data, "species", *STRONG)
+    return data, weak, strong
