@@ -1,6 +1,7 @@
 """Export a fitted recipe as a standalone Python script that reproduces the cleaned table.
 
-The script needs only pandas and numpy (scikit-learn only for a KNN imputation, which refits a
+The script reads the raw file with the loader's own rules (copied from :mod:`core.data.io`:
+text cells untouched, all-number / true-false columns converted) and needs only pandas and numpy (scikit-learn only for a KNN imputation, which refits a
 ``KNNImputer`` on the stored donor rows). Each step's transform function is copied verbatim from
 the step modules — the exact code the workbench ran — and called with the recipe's parameters and
 fitted values written out as Python literals, so the script gives the same frame as ``replay``.
@@ -12,6 +13,7 @@ import inspect
 import pprint
 import textwrap
 
+from core.data import io
 from core.data.recipe.model import Recipe, to_native
 from core.data.recipe.registry import STEPS
 from core.errors import RecipeError
@@ -21,18 +23,27 @@ def read_raw(path):
     """Read the raw file as the workbench does: text stays text ('NA', '-', '' are not missing yet)."""
     path = str(path)
     lower = path.lower()
-    if lower.endswith((".parquet", ".pq")):
-        return pd.read_parquet(path)
-    if lower.endswith((".jsonl", ".ndjson")):
-        return pd.read_json(path, lines=True, dtype=False)
-    frame = pd.read_csv(path, sep=DELIMITER, encoding=ENCODING, dtype=str, keep_default_na=False,
-                        engine="python" if DELIMITER is None else "c")
-    for col in frame.columns:  # columns whose every cell is a number become numeric
-        parsed = pd.to_numeric(frame[col], errors="coerce")
-        if len(frame) and parsed.notna().all():
-            frame[col] = parsed
-    return frame
+    if lower.endswith((".parquet", ".pq", ".parq")):
+        frame = pd.read_parquet(path)
+        if not isinstance(frame.index, pd.RangeIndex):
+            frame = frame.reset_index()
+        return _clean_names(frame, path)[0]
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        frame = pd.read_json(path, lines=True, orient="records", dtype=False, convert_dates=False, encoding="utf-8-sig")
+        frame.columns = [str(c) for c in frame.columns]
+    else:
+        frame = pd.read_csv(path, sep=DELIMITER, encoding=ENCODING, keep_default_na=False, na_filter=False,
+                            index_col=False, low_memory=False, engine="c")
+        with open(path, encoding=ENCODING, newline="") as fh:
+            header = next(csv.reader(fh, delimiter=DELIMITER), [])
+        if len(header) == frame.shape[1]:
+            frame.columns = header  # pandas would rename a repeated name 'a' to 'a.1'
+    frame = _clean_names(frame, path)[0]
+    return convert_text_columns(frame)
 '''
+
+# The loader's own conversion code, copied so the script reads files exactly like read_table.
+_READER_FUNCTIONS = (io._clean_names, io.convert_text_columns, io._blank_mask, io._convert_column, io._to_bool)
 
 _MAIN = '''
 if __name__ == "__main__":
@@ -87,10 +98,12 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
         f'"""Clean {source_path} the way the MLOps workbench recipe did ({len(recipe.steps)} steps).\n\n'
         "Generated code: run `python this_script.py [INPUT] [OUTPUT.parquet|OUTPUT.csv]`.\n"
         f"Needs pandas and numpy{' and scikit-learn (KNN imputation)' if needs_sklearn else ''}.\n"
-        '"""\n\nimport sys\n\nimport numpy as np\nimport pandas as pd\n\n'
+        '"""\n\nfrom __future__ import annotations\n\nimport csv\nimport sys\n\nimport numpy as np\nimport pandas as pd\n\n'
         f"SOURCE = {source_path!r}\nOUTPUT = {output_path!r}\nDELIMITER = {delimiter!r}\nENCODING = {encoding!r}\n"
+        f"_SAMPLE = {io._SAMPLE!r}\n_BOOL_WORDS = {io._BOOL_WORDS!r}\n"
     )
     body = "\n\n".join(src.rstrip() for src in functions.values())
+    reader = "\n\n".join(inspect.getsource(fn).rstrip() for fn in _READER_FUNCTIONS)
     clean = "def clean(frame):\n    \"\"\"Apply the recipe's steps with their fitted values.\"\"\"\n"
     clean += "\n".join(calls) + "\n    return frame\n"
-    return f"{header}\n{_READ_RAW}\n\n{body}\n\n\n{clean}\n{_MAIN}"
+    return f"{header}\n{_READ_RAW}\n\n{reader}\n\n\n{body}\n\n\n{clean}\n{_MAIN}"

@@ -12,11 +12,7 @@ from core.data.recipe._common import check_columns, is_text, names, plural, text
 from core.data.recipe.model import ParamSpec, StepSpec
 from core.errors import RecipeError
 
-try:  # the loading module owns the canonical list; keep a copy until it exists
-    from core.data.io import DEFAULT_MISSING_TOKENS
-except ImportError:  # pragma: no cover - only before core.data.io lands
-    DEFAULT_MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "None", "none", "null", "Null", "NULL",
-                              "empty", "-", "--", "----", "?", "missing")
+from core.data.io import DEFAULT_MISSING_TOKENS  # the loader owns the canonical candidate list
 
 
 def suggest_missing_tokens(frame: pd.DataFrame, tokens=DEFAULT_MISSING_TOKENS) -> dict[str, int]:
