@@ -131,6 +131,19 @@ class LabelLog:
             return {}
 
 
+def known_label_columns(labels_dir: Path, project: str, dataset_run_id: str) -> list[str]:
+    """Label columns that already have a session for this dataset version (newest first)."""
+    folder = Path(labels_dir) / _safe(project)
+    metas = []
+    for path in folder.glob(f"{_safe(dataset_run_id)}__*.session.json"):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            metas.append((path.stat().st_mtime, str(meta["label_column"])))
+        except (OSError, ValueError, KeyError):
+            continue
+    return [c for _, c in sorted(metas, reverse=True)]
+
+
 def _append_lines(path: Path, lines: list[str]) -> int:
     if not lines:
         return 0

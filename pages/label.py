@@ -1,0 +1,131 @@
+"""Label: active learning from a queue, lasso labelling on a UMAP map, durable label log, save to MLflow."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import WorkbenchError, one_line
+from core.label import embed
+from core.label.labellog import LabelLog
+from core.label.query import STRATEGY_NAMES, predict_with_confidence
+from core.label.save import save_label_set, session_meta
+from core.label.session import Pool
+from ui import label as ul
+from ui.feedback import empty_state, user_errors
+from ui.pickers import dataset_picker
+from ui.resources import settings, tracker
+from ui.state import current_project
+
+s = settings()
+if not st.session_state.get("label_no_warmup"):
+    embed.warm_up(s.home)  # once per process, on a background thread: the first map will not pay the JIT
+project = current_project()
+st.title("Label")
+st.caption("The model asks for the labels that teach it most; the map lets you label whole clusters at once. "
+           "Every label is written to disk the moment you give it.")
+
+t = tracker()
+version = dataset_picker(t, project, key="label_dataset")
+if version is None:
+    empty_state("This project has no dataset version yet: open or upload a table in Data and save a version.")
+    try:
+        st.page_link("pages/data.py", label="Open Data", icon=":material/arrow_forward:")
+    except st.errors.StreamlitAPIException:
+        pass  # the page runs outside the app's navigation (tests)
+    st.stop()
+
+ok = False
+with user_errors():
+    frame = ul.load_frame(version.run_id)
+    setup = ul.render_setup(frame, version, project)
+    pool: Pool = ul.load_pool(version.run_id, setup.label_column, setup.features, setup.classes, setup.impute)
+    log = LabelLog.for_version(s.labels_dir, project, version.run_id, setup.label_column)
+    meta = session_meta(label_column=setup.label_column, classes=pool.classes, features=pool.features,
+                        learner=setup.learner, strategy=setup.strategy, dataset=version.ref)
+    if log.session() != meta:
+        log.write_session(meta)
+    ok = True
+if not ok:
+    st.stop()
+
+if pool.imputed_cells:
+    st.caption(f":material/info: {pool.imputed_cells} missing feature value(s) filled with the column median "
+               "for labelling; the saved table keeps them empty.")
+session_key = (version.run_id, *setup.key, setup.learner, setup.strategy, setup.committee_measure, setup.batch_size)
+
+
+@st.fragment
+def queue_panel() -> None:
+    """Reruns alone on each click; a finished batch reruns the whole page (progress, map)."""
+    with user_errors():
+        state = ul.rebuild_state(pool, log)
+        batch = ul.current_batch(pool, state, setup, log, session_key)
+        if not batch["open"]:
+            st.success("Every row is labelled or skipped. Save the label set below.", icon=":material/done_all:")
+            return
+        if batch["rows"] != st.session_state.get("label_last_rows"):
+            first = "label_last_rows" not in st.session_state
+            st.session_state["label_last_rows"] = batch["rows"]
+            if not first:
+                st.rerun()  # a new batch: refresh progress and map too
+        done = len(batch["rows"]) - len(batch["open"])
+        how = "random rows to start (the model needs two classes first)" if batch["cold"] \
+            else STRATEGY_NAMES.get(batch["strategy"], batch["strategy"])
+        st.markdown(f"**Batch:** {done} of {len(batch['rows'])} done · {how}")
+        model = ul.fitted_model(pool, state, setup.learner)
+        rows = batch["open"]
+        if model is not None:
+            pred, conf = predict_with_confidence(model, pool.X[rows])
+        for i, row in enumerate(rows):
+            with st.container(border=True, key=f"label_row_{row}"):
+                left, right = st.columns([1, 4] if setup.as_image else [2, 3])
+                with left:
+                    ul.show_row(pool, frame, row, setup.as_image)
+                with right:
+                    if model is not None:
+                        st.caption(f"Model says **{pred[i]}** ({conf[i]:.0%} sure)")
+                    else:
+                        st.caption("No model yet: it trains once two classes have labels.")
+                    ul.label_buttons(pool.classes, row, log, "label_btn")
+
+
+tab_queue, tab_map, tab_progress, tab_save = st.tabs(["Queue", "Map", "Progress", "Save"])
+with tab_queue:
+    queue_panel()
+state = ul.rebuild_state(pool, log)
+with tab_progress:
+    ul.render_progress(pool, state, log)
+with tab_map:
+    from ui.label_map import render_map
+
+    with user_errors():
+        batch = st.session_state.get(ul.BATCH) or {}
+        render_map(version, frame, pool, state, setup, log, [r for r in batch.get("rows", [])
+                                                              if r not in state.labels])
+with tab_save:
+    st.markdown("Writes an MLflow run (stage **label**) with the labelled table as a new dataset version, "
+                "the label log, counts per class, the learning curve, and the map when it exists.")
+    c1, c2 = st.columns(2)
+    name = c1.text_input("Dataset name", value=f"{version.name}-labels", key="label_save_name")
+    all_rows = c2.checkbox("Include unlabelled rows (empty label)", key="label_save_all",
+                           help="By default only labelled rows are saved: that is what training needs.")
+    if st.button("Save label set", type="primary", icon=":material/save:", key="label_save",
+                 disabled=not state.labels):
+        with st.status("Saving the label set to MLflow…", expanded=True) as status:
+            try:
+                from core.label.embed import embedding_path
+
+                emb = embedding_path(s.cache_dir, version.run_id, pool.features)
+                saved = save_label_set(t, project, version, frame, setup.label_column, state.labels, log=log,
+                                       classes=pool.classes, features=pool.features, strategy=setup.strategy,
+                                       learner=setup.learner, curve=log.curve(), embedding=emb, name=name,
+                                       only_labelled=not all_rows)
+            except WorkbenchError as err:
+                status.update(label="Not saved", state="error")
+                st.error(one_line(err))
+            else:
+                status.update(label=f"Saved {saved.version.label}", state="complete")
+                st.success(f"Saved {saved.labelled:,} labels as **{saved.version.label}** "
+                           f"(run `{saved.run_id}`), linked to {version.label}.")
+    if not state.labels:
+        st.caption("Label some rows first.")

@@ -1,0 +1,97 @@
+"""AppTest of the Label page on a seeded dataset version (real SQLite store, real label log)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.label.labellog import LabelLog
+from core.tracking.datasets import log_dataset_version
+from tests.ui.conftest import app_test
+
+
+def _seed(tracker, frame: pd.DataFrame, name: str = "blobs"):  # noqa: ANN001, ANN202
+    with tracker.stage_run("default", "data", name=name) as rid:
+        return log_dataset_version(tracker, rid, "default", frame, name)
+
+
+def _blobs(n: int = 60) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(-3, 0.5, n // 2), rng.normal(3, 0.5, n // 2)]
+    kind = pd.Series([None] * n, dtype=object)
+    kind[[0, 1, n // 2, n // 2 + 1]] = ["left", "left", "right", "right"]
+    return pd.DataFrame({"x": x, "y": rng.normal(size=n), "kind": kind})
+
+
+def _run(at):  # noqa: ANN001, ANN202
+    at.session_state["label_no_warmup"] = True
+    return at.run()
+
+
+def test_empty_project_points_to_data(settings) -> None:  # noqa: ANN001
+    at = _run(app_test("pages/label.py"))
+    assert not at.exception
+    assert any("no dataset version" in i.value for i in at.info)
+
+
+def test_queue_click_is_durable_and_updates_progress(settings, tracker) -> None:  # noqa: ANN001
+    version = _seed(tracker, _blobs())
+    at = _run(app_test("pages/label.py"))
+    assert not at.exception, at.exception
+    assert at.selectbox(key=f"label_{version.run_id[:8]}_col").value == "kind"
+    buttons = [b for b in at.button if b.key and b.key.startswith("label_btn_") and b.label == "left"]
+    assert len(buttons) == 10  # default batch of 10, one 'left' button per row
+    row = int(buttons[0].key.split("_")[2])
+    buttons[0].click().run()
+    assert not at.exception
+    log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
+    events = log.events()
+    assert [(e.row, e.label, e.source) for e in events] == [(row, "left", "queue")]
+    assert log.session()["classes"] == ["left", "right"]
+    # A fresh session (a reload) sees the label: it comes from the log, not from session state.
+    again = _run(app_test("pages/label.py"))
+    labelled = [m for m in again.metric if m.label == "Labelled"][0]
+    assert labelled.value == "5"  # 4 from the table + 1 from the log
+
+
+def test_finishing_a_batch_adds_a_learning_curve_point(settings, tracker) -> None:  # noqa: ANN001
+    version = _seed(tracker, _blobs())
+    at = app_test("pages/label.py")
+    at.session_state["label_no_warmup"] = True
+    at.session_state[f"label_{version.run_id[:8]}_batch"] = 3
+    at.run()
+    for _ in range(3):
+        btn = next(b for b in at.button if b.key and b.key.startswith("label_btn_") and b.label in ("left", "right"))
+        row = int(btn.key.split("_")[2])
+        label = "left" if float(_blobs()["x"][row]) < 0 else "right"
+        next(b for b in at.button if b.key == f"label_btn_{row}_{label}").click().run()
+        assert not at.exception, at.exception
+    curve = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind").curve()
+    assert [p.labels for p in curve] == [7] and 0.5 <= curve[0].accuracy <= 1.0
+    assert any("Batch:" in m.value and "0 of 3" in m.value for m in at.markdown)  # the next batch is open
+
+
+@pytest.mark.parametrize(("frame", "message"), [
+    (pd.DataFrame({"x": np.arange(30.0), "kind": ["a"] * 3 + [None] * 27}), "at least two classes"),
+    (pd.DataFrame({"x": [np.nan] + list(np.arange(29.0)), "kind": ["a", "b"] + [None] * 28}), "missing values"),
+    (pd.DataFrame({"name": ["n"] * 30, "kind": ["a", "b"] + [None] * 28}), "No numeric feature"),
+])
+def test_bad_input_is_one_sentence(settings, tracker, frame: pd.DataFrame, message: str) -> None:  # noqa: ANN001
+    _seed(tracker, frame)
+    at = _run(app_test("pages/label.py"))
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_save_label_set_from_the_page(settings, tracker) -> None:  # noqa: ANN001
+    version = _seed(tracker, _blobs())
+    at = _run(app_test("pages/label.py"))
+    at.button(key="label_save").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved 4 labels" in s.value for s in at.success)
+    from core.tracking.datasets import dataset_versions
+
+    saved = dataset_versions(tracker, "default", "blobs-labels")
+    assert len(saved) == 1 and saved[0].rows == 4 and saved[0].target == "kind"
+    assert tracker.get_run(saved[0].run_id).tags["workbench.inputs"] == version.run_id

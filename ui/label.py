@@ -1,0 +1,234 @@
+"""Streamlit glue of the Label page: set-up widgets, cached loads, the queue and progress panels.
+
+State that matters lives in the label log (core), never only in the session: every
+panel re-reads the log, so a refresh, a second tab or a restart shows the same labels.
+Session keys (all prefixed ``label_``) only hold the current batch and this tab's id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.label import query as q
+from core.label.labellog import CurvePoint, LabelEvent, LabelLog, known_label_columns
+from core.label.session import LabelState, Pool, cv_accuracy, image_side, label_state, numeric_columns, \
+    parse_classes, prepare_pool
+from core.tracking.datasets import DatasetVersion, load_dataset
+from ui.resources import settings, tracker
+
+NEW_COLUMN = "➕ New column…"
+TAB_ID = "label_tab_id"
+BATCH = "label_batch"          # dict: key, rows, strategy, cold, labels_at_start
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the person chose in the set-up panel."""
+
+    label_column: str
+    classes: tuple[str, ...]
+    features: tuple[str, ...]
+    learner: str
+    strategy: str
+    committee_measure: str
+    batch_size: int
+    impute: bool
+    as_image: bool
+
+    @property
+    def key(self) -> tuple:
+        return (self.label_column, self.classes, self.features, self.impute)
+
+
+def tab_id() -> str:
+    """This browser tab's id, written into every label event."""
+    if TAB_ID not in st.session_state:
+        st.session_state[TAB_ID] = uuid.uuid4().hex[:8]
+    return st.session_state[TAB_ID]
+
+
+@st.cache_data(show_spinner="Loading the table…", max_entries=8)
+def load_frame(run_id: str) -> pd.DataFrame:
+    return load_dataset(tracker(), run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_pool(run_id: str, label_column: str, features: tuple[str, ...], classes: tuple[str, ...],
+              impute: bool) -> Pool:
+    return prepare_pool(load_frame(run_id), label_column, features, classes, impute=impute)
+
+
+def _default_label_column(frame: pd.DataFrame, version: DatasetVersion, known: list[str]) -> str:
+    if known:
+        return known[0]
+    for c in frame.columns:  # an empty or partly empty column of few values looks like labels to fill
+        s = frame[c]
+        if s.isna().all() or (s.isna().any() and s.nunique() <= 50 and not pd.api.types.is_float_dtype(s)):
+            return c
+    return version.target if version.target in frame.columns and frame[version.target].isna().any() else NEW_COLUMN
+
+
+def render_setup(frame: pd.DataFrame, version: DatasetVersion, project: str) -> Setup:
+    """The set-up widgets (their keys are scoped by dataset version)."""
+    k = f"label_{version.run_id[:8]}"
+    known = known_label_columns(settings().labels_dir, project, version.run_id)
+    options = list(dict.fromkeys([*frame.columns, *known])) + [NEW_COLUMN]
+    default = _default_label_column(frame, version, known)
+    with st.expander("Session set-up", expanded=not known, icon=":material/settings:"):
+        c1, c2 = st.columns(2)
+        col = c1.selectbox("Label column", options, index=options.index(default), key=f"{k}_col",
+                           help="Rows with an empty value in this column are the pool to label.")
+        saved = LabelLog.for_version(settings().labels_dir, project, version.run_id, col).session()
+        if col == NEW_COLUMN:
+            col = c1.text_input("New column name", value="label", key=f"{k}_newcol").strip()
+            saved = LabelLog.for_version(settings().labels_dir, project, version.run_id, col).session()
+            typed = c2.text_area("Class names (comma or one per line)", value=", ".join(saved.get("classes", [])),
+                                 key=f"{k}_classes", height=80, placeholder="cat, dog")
+        else:
+            extra = [c for c in saved.get("classes", []) if c not in set(map(str, frame[col].dropna().unique()))] \
+                if col in frame.columns else saved.get("classes", [])
+            typed = c2.text_input("Extra class names (optional)", value=", ".join(extra), key=f"{k}_classes",
+                                  help="Classes that have no labelled row yet.")
+        numeric = numeric_columns(frame, [col])
+        default_feats = [f for f in saved.get("features", []) if f in numeric] or numeric
+        feats = st.multiselect(f"Feature columns ({len(numeric)} numeric)", numeric, default=default_feats,
+                               key=f"{k}_feats")
+        c3, c4, c5, c6 = st.columns(4)
+        learner = c3.selectbox("Learner", list(q.LEARNERS), format_func=q.LEARNER_NAMES.get, key=f"{k}_learner")
+        strategy = c4.selectbox("Query strategy", list(q.STRATEGIES), format_func=q.STRATEGY_NAMES.get,
+                                key=f"{k}_strategy")
+        measure = c5.selectbox("Committee disagreement", list(q.COMMITTEE_MEASURES), key=f"{k}_measure",
+                               format_func=lambda m: m.replace("_", " "), disabled=strategy != "committee")
+        size = int(c6.number_input("Batch size", 1, 50, 10, key=f"{k}_batch"))
+        has_nan = bool(feats) and bool(frame[feats].isna().to_numpy().any())
+        impute = st.checkbox("Fill missing values with the median (for labelling only)", key=f"{k}_impute",
+                             disabled=not has_nan, help="Or fix them in the Data stage and save a new version.")
+        side = image_side(feats)
+        square = bool(feats) and int(round(len(feats) ** 0.5)) ** 2 == len(feats) and len(feats) >= 16
+        as_image = st.toggle("Show rows as images", value=side is not None, key=f"{k}_image", disabled=not square,
+                             help="For pixel columns (a square number of them, row by row).")
+    return Setup(col, parse_classes(typed), tuple(feats), learner, strategy, measure, size, impute,
+                 as_image and square)
+
+
+# --- the learner ---------------------------------------------------------------------------
+def fitted_model(pool: Pool, state: LabelState, learner: str) -> Any | None:
+    """The learner fitted on the labels in the log (cached per label set in this session)."""
+    keys, X, y = state.xy(pool)
+    if len(np.unique(y)) < 2:
+        return None
+    digest = (learner, pool.label_column, pool.features, hash(tuple(zip(keys.tolist(), y.tolist(), strict=True))))
+    cache = st.session_state.setdefault("label_model_cache", {})
+    if digest not in cache:
+        cache.clear()
+        cache[digest] = q.fit_learner(X, y, learner)
+    return cache[digest]
+
+
+def current_batch(pool: Pool, state: LabelState, setup: Setup, log: LabelLog, session_key: tuple) -> dict:
+    """The open batch; when it is finished, record a learning-curve point and query the next one."""
+    batch = st.session_state.get(BATCH)
+    if batch and batch["key"] == session_key:
+        open_rows = [r for r in batch["rows"] if r not in state.labels and r not in state.skipped]
+        if open_rows:
+            return {**batch, "open": open_rows}
+        record_curve_point(pool, state, setup, log)
+    candidates = state.unlabelled(pool)
+    if len(candidates) == 0:
+        st.session_state[BATCH] = {"key": session_key, "rows": [], "strategy": setup.strategy, "cold": False}
+        return {**st.session_state[BATCH], "open": []}
+    keys, X, y = state.xy(pool)
+    model = fitted_model(pool, state, setup.learner) if setup.strategy != "committee" else None
+    qb = q.query_batch(pool.X[candidates], X, y, strategy=setup.strategy, n=min(setup.batch_size, len(candidates)),
+                       learner=setup.learner, committee_measure=setup.committee_measure, seed=len(keys),
+                       model=model)
+    rows = [int(r) for r in candidates[qb.indices]]
+    st.session_state[BATCH] = {"key": session_key, "rows": rows, "strategy": qb.strategy, "cold": qb.cold_start}
+    return {**st.session_state[BATCH], "open": rows}
+
+
+def record_curve_point(pool: Pool, state: LabelState, setup: Setup, log: LabelLog) -> CurvePoint | None:
+    """Held-out (k-fold) accuracy on the labels so far, appended to the log's curve file once per count."""
+    _, X, y = state.xy(pool)
+    acc = cv_accuracy(X, y, setup.learner)
+    if acc is None:
+        return None
+    curve = log.curve()
+    if curve and curve[-1].labels == len(y):
+        return curve[-1]
+    point = CurvePoint(len(y), acc)
+    log.append_curve(point, learner=setup.learner, strategy=setup.strategy, session=tab_id())
+    return point
+
+
+# --- rendering -----------------------------------------------------------------------------
+def row_image(pool: Pool, row: int, scale: int = 12) -> np.ndarray:
+    """A crisp, upscaled grey image of one row (ink dark on white)."""
+    side = int(round(len(pool.features) ** 0.5))
+    lo, hi = float(pool.X.min()), float(pool.X.max())
+    img = (pool.X[row].reshape(side, side) - lo) / ((hi - lo) or 1.0)
+    img = (255 * (1 - img)).clip(0, 255).astype(np.uint8)
+    return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
+
+
+def show_row(pool: Pool, frame: pd.DataFrame, row: int, as_image: bool, where: Any = None) -> None:
+    w = where or st
+    if as_image:
+        w.image(row_image(pool, row), caption=f"row {row}", width=96)
+    else:
+        w.dataframe(frame.loc[[row], list(pool.features)], hide_index=False, height=70)
+
+
+def label_buttons(classes: tuple[str, ...], row: int, log: LabelLog, prefix: str) -> None:
+    """One button per class plus skip; a click appends one event to the log (durable before the rerun)."""
+    per_line = 6 if len(classes) > 6 else len(classes) + 1
+    names = [*classes, None]
+    for start in range(0, len(names), per_line):
+        cols = st.columns(per_line)
+        for col, name in zip(cols, names[start:start + per_line], strict=False):
+            if name is None:
+                col.button("Skip", key=f"{prefix}_{row}_skip", on_click=_append, icon=":material/skip_next:",
+                           args=(log, LabelEvent(row, None, 0.0, tab_id(), "skip")), width="stretch")
+            else:
+                col.button(str(name), key=f"{prefix}_{row}_{name}", on_click=_append, type="secondary",
+                           args=(log, LabelEvent(row, name, 0.0, tab_id(), "queue")), width="stretch")
+
+
+def _append(log: LabelLog, event: LabelEvent) -> None:
+    import time
+
+    log.append([LabelEvent(event.row, event.label, time.time(), event.session, event.source)])
+
+
+def render_progress(pool: Pool, state: LabelState, log: LabelLog) -> None:
+    import plotly.graph_objects as go
+
+    counts = state.counts(pool.classes)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Labelled", f"{len(state.labels):,}", help="Table values plus the label log (latest label wins).")
+    c2.metric("From this log", f"{state.from_log:,}")
+    c3.metric("Still unlabelled", f"{pool.rows - len(state.labels):,}")
+    left, right = st.columns(2)
+    fig = go.Figure(go.Bar(x=[str(c) for c in counts], y=list(counts.values()), marker_color="#4c78a8"))
+    fig.update_layout(title="Labels per class", height=260, margin=dict(l=10, r=10, t=40, b=10))
+    left.plotly_chart(fig, key="label_counts_chart")
+    curve = log.curve()
+    if curve:
+        fig = go.Figure(go.Scatter(x=[p.labels for p in curve], y=[p.accuracy for p in curve], mode="lines+markers"))
+        fig.update_layout(title="Learning curve (held-out accuracy)", height=260, xaxis_title="labels",
+                          yaxis=dict(range=[0, 1.02], title="accuracy"), margin=dict(l=10, r=10, t=40, b=10))
+        right.plotly_chart(fig, key="label_curve_chart")
+        right.caption(f"{len(curve)} point(s); accuracy is 5-fold cross-validated on the labels so far.")
+    else:
+        right.info("The learning curve gets its first point when a batch is finished (needs 4 labels, 2 classes).",
+                   icon=":material/show_chart:")
+
+
+def rebuild_state(pool: Pool, log: LabelLog) -> LabelState:
+    return label_state(pool, log.events())
