@@ -1,0 +1,95 @@
+"""``python -m core clean`` as a subprocess: success, code export, and bad input as one ``error:`` line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.data.io import read_table
+from core.data.recipe import Recipe, replay
+
+ROOT = Path(__file__).resolve().parents[2]
+RAW = "id,size,colour\n1,12,red\n2,NA,blue\n3,14,red\n3,14,red\n4,?,green\n5,30,blue\n"
+RECIPE = {"version": 1, "steps": [
+    {"kind": "missing_tokens", "params": {"tokens": ["NA", "?"]}},
+    {"kind": "drop_duplicates", "params": {}},
+    {"kind": "impute", "params": {"columns": ["size"], "strategy": "mean"}},
+    {"kind": "encode", "params": {"columns": ["colour"]}},
+    {"kind": "split", "params": {"test_size": 0.4, "seed": 0}},
+]}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKBENCH_HOME": str(cwd / "home")}
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=120)
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "raw.csv").write_text(RAW)
+    (tmp_path / "recipe.json").write_text(json.dumps(RECIPE))
+    return tmp_path
+
+
+def test_clean_fits_writes_parquet_code_and_fitted_recipe_then_transforms_a_new_batch(files: Path) -> None:
+    run = cli("clean", "raw.csv", "--recipe", "recipe.json", "--out", "out.parquet", "--code", "clean.py",
+              "--fitted-recipe", "fitted.json", "--split-column", "part", cwd=files)
+    assert run.returncode == 0, run.stderr
+    assert "mode: fit" in run.stdout and "3. impute: Filled 2 missing cells in 1 column (mean)." in run.stdout
+    out = pd.read_parquet(files / "out.parquet")
+    expected = replay(read_table(files / "raw.csv").frame, Recipe.from_dict(RECIPE), "fit")
+    pd.testing.assert_frame_equal(out.drop(columns="part"), expected.frame)
+    assert out["part"].tolist() == expected.split.tolist()
+    fitted = Recipe.from_json((files / "fitted.json").read_text())
+    assert fitted.steps[2].fitted["values"]["size"] == pytest.approx(56 / 3)  # mean of 12, 14, 30 (duplicate gone)
+    assert fitted.is_fitted
+
+    # the exported script reproduces the table on its own
+    script = subprocess.run([sys.executable, "clean.py", "raw.csv", "script.parquet"], capture_output=True, text=True,
+                            cwd=files, timeout=120)
+    assert script.returncode == 0, script.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(files / "script.parquet"), expected.frame)
+
+    # a new batch in transform mode (auto: the recipe is fitted) reuses the reference's mean and categories
+    (files / "batch.csv").write_text("id,size,colour\n9,NA,purple\n10,20,red\n")
+    batch = cli("clean", "batch.csv", "--recipe", "fitted.json", "--out", "batch.parquet", cwd=files)
+    assert batch.returncode == 0, batch.stderr
+    assert "mode: transform" in batch.stdout and "Skipped the split" in batch.stdout
+    new = pd.read_parquet(files / "batch.parquet")
+    assert new["size"].tolist() == pytest.approx([56 / 3, 20.0])
+    assert new.loc[0, ["colour_blue", "colour_green", "colour_red"]].tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize(("recipe", "message"), [
+    ("{oops", "error: The recipe is not valid JSON"),
+    ('{"steps": [{"kind": "bake"}]}', "error: Step 1 has an unknown kind 'bake'"),
+    ('{"steps": [{"kind": "drop_columns", "params": {"columns": ["weight"]}}]}',
+     "error: Step 1 (drop_columns): Column 'weight' in the 'columns' parameter of drop_columns is not in the table"),
+    ('{"steps": [{"kind": "impute", "params": {"columns": ["colour"], "strategy": "mean"}}]}',
+     "error: Step 1 (impute): impute with strategy 'mean' needs numeric columns; 'colour' is object."),
+])
+def test_bad_recipe_is_one_error_line_and_exit_2(files: Path, recipe: str, message: str) -> None:
+    (files / "bad.json").write_text(recipe)
+    run = cli("clean", "raw.csv", "--recipe", "bad.json", "--out", "out.parquet", cwd=files)
+    assert run.returncode == 2
+    assert run.stderr.startswith(message) and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert not (files / "out.parquet").exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("missing.csv", "--recipe", "recipe.json"), "error: The input file 'missing.csv' does not exist"),
+    (("raw.csv", "--recipe", "nope.json"), "error: The recipe file 'nope.json' does not exist"),
+    (("empty.csv", "--recipe", "recipe.json"), "error: 'empty.csv' is empty (0 bytes)"),
+])
+def test_bad_files_are_one_error_line_and_exit_2(files: Path, args: tuple[str, ...], message: str) -> None:
+    (files / "empty.csv").write_bytes(b"")
+    run = cli("clean", *args, "--out", "out.parquet", cwd=files)
+    assert run.returncode == 2 and run.stderr.startswith(message), run.stderr
+    assert run.stderr.count("\n") == 1
