@@ -1,0 +1,208 @@
+"""Streamlit glue for the Compare page: session keys, cached evaluations, renderers of core results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.compare.abtest import ABReport
+from core.compare.evaluate import Evaluation
+from core.compare.gate import GateDecision
+from core.compare.measures import higher_is_better
+from core.compare.shadow import ShadowResult
+from core.tracking import Tracker
+
+EVALUATION = "cmp_evaluation"  # (Evaluation, dataset label, part, run id)
+DECISION = "cmp_decision"
+SHADOW = "cmp_shadow"
+AB = "cmp_ab"
+
+
+def status_progress(status: Any):  # noqa: ANN201
+    """An ``on_progress`` callback writing each step into an ``st.status`` box."""
+    def say(message: str) -> None:
+        status.update(label=message)
+        status.write(message)
+    return say
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_comparison(_tracker: Tracker, project: str, versions: tuple[int, ...], data_run_id: str,
+                      importance: bool) -> tuple[Evaluation, str, str, str]:
+    """Evaluate and log once per (project, versions, dataset version): all three are immutable."""
+    from core.compare.record import run_comparison
+
+    evaluation, data, part, run_id = run_comparison(_tracker, project, list(versions), data_run_id,
+                                                    importance=importance)
+    return evaluation, data.label, part, run_id
+
+
+def _fmt(metric: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if metric == "size_bytes":
+        return f"{value / 1024:,.1f} KiB"
+    if "latency" in metric:
+        return f"{value:,.2f} ms"
+    if metric.endswith("_s"):
+        return f"{value:,.3f} s"
+    return f"{value:.4f}"
+
+
+def marked_table(table: pd.DataFrame, best: dict[str, str]) -> pd.DataFrame:
+    """Values formatted, the best model per metric suffixed with ★."""
+    out = pd.DataFrame(index=table.index, columns=table.columns, dtype=object)
+    for metric, row in table.iterrows():
+        for model, value in row.items():
+            out.loc[metric, model] = _fmt(str(metric), value) + (" ★" if best.get(str(metric)) == model else "")
+    return out
+
+
+def render_evaluation(ev: Evaluation, data_label: str, part: str, frame: pd.DataFrame | None) -> None:
+    """Metrics (best marked), then task-specific plots, resources, importances and fairness in sub-tabs."""
+    from core.compare import figures
+
+    st.caption(f"Evaluated on **{data_label}** ({part} rows: {ev.rows:,}) · target `{ev.target}` · {ev.task}. "
+               "★ marks the best model per row (lower is better for loss, error, size, latency and time).")
+    for note in ev.notes:
+        st.info(note, icon=":material/info:")
+    st.dataframe(marked_table(ev.metrics, dict(ev.best)), key="cmp_metrics_table")
+    names = ["Per class", "Confusion", "ROC / PR", "Calibration"] if ev.task == "classification" else [
+        "Residuals", "Predicted vs actual"]
+    tabs = st.tabs([*names, "Resources", "Importance", "Fairness"])
+    if ev.task == "classification":
+        with tabs[0]:
+            cols = st.columns(len(ev.models))
+            for col, model in zip(cols, ev.models):
+                col.markdown(f"**{model}**")
+                col.dataframe(ev.per_class[model].round(3), hide_index=True)
+        with tabs[1]:
+            cols = st.columns(min(len(ev.models), 3))
+            for i, model in enumerate(ev.models):
+                cols[i % len(cols)].plotly_chart(figures.confusion_figure(ev, model), key=f"cmp_cm_{model}")
+        with tabs[2]:
+            if ev.roc is None:
+                st.info("No ROC or precision-recall curve: the evaluation rows hold a single class.")
+            else:
+                left, right = st.columns(2)
+                left.plotly_chart(figures.curve_figure(ev.roc, "roc"), key="cmp_roc")
+                right.plotly_chart(figures.curve_figure(ev.pr, "pr"), key="cmp_pr")
+        with tabs[3]:
+            if ev.calibration is None:
+                st.info("No calibration curve: the models give no probabilities.")
+            else:
+                st.plotly_chart(figures.calibration_figure(ev.calibration), key="cmp_calib")
+    else:
+        with tabs[0]:
+            st.plotly_chart(figures.residual_figure(ev.residuals), key="cmp_resid")
+        with tabs[1]:
+            st.plotly_chart(figures.predicted_actual_figure(ev.residuals), key="cmp_pva")
+    k = len(names)
+    with tabs[k]:
+        if ev.resources.empty:
+            st.info("Resources were not measured for this evaluation.")
+        else:
+            st.dataframe(marked_table(ev.resources, dict(ev.best)), key="cmp_resources")
+            st.caption("Size: the pickled pipeline. Latency: median of 30 single-row calls and of 3 calls on "
+                       "1,000 rows sampled from the evaluation set, on this server.")
+    with tabs[k + 1]:
+        if ev.importances is None:
+            st.info("Permutation importance was skipped for this evaluation.")
+        else:
+            st.plotly_chart(figures.importance_figure(ev.importances), key="cmp_imp")
+    with tabs[k + 2]:
+        render_fairness(ev, frame)
+
+
+def render_fairness(ev: Evaluation, frame: pd.DataFrame | None) -> None:
+    from core.compare import figures
+    from core.compare.evaluate import fairness
+    from ui.feedback import user_errors
+
+    if frame is None:
+        st.info("Evaluate again to analyse groups.")
+        return
+    options = [c for c in frame.columns if c != ev.target and frame[c].nunique(dropna=False) <= 50
+               or pd.api.types.is_numeric_dtype(frame[c]) and c != ev.target]
+    if not options:
+        st.info("The evaluation table has no column to group by.")
+        return
+    metrics = ["accuracy", "f1_macro"] if ev.task == "classification" else ["mae", "rmse"]
+    c1, c2 = st.columns(2)
+    column = c1.selectbox("Group by column", options, key="cmp_fair_col")
+    metric = c2.selectbox("Metric", metrics, key="cmp_fair_metric")
+    with user_errors():
+        result = fairness(ev, frame[column], metric)
+        if result.note:
+            st.caption(result.note)
+        st.warning(f"Largest gap: **{result.largest_gap:.3f}** {metric} for **{result.largest_gap_model}** between "
+                   f"groups of `{column}` (worst group: {result.worst_group}).", icon=":material/balance:")
+        st.plotly_chart(figures.fairness_figure(result), key="cmp_fair_fig")
+        st.dataframe(result.table.round(4))
+
+
+def render_decision(decision: GateDecision) -> None:
+    if decision.passed:
+        st.success(f"**Gate passed.** {decision.reason} The `champion` alias now points at "
+                   f"{decision.challenger}.", icon=":material/verified:")
+    else:
+        st.warning(f"**Gate refused.** {decision.reason} No alias was moved.", icon=":material/block:")
+    cols = st.columns(3)
+    cols[0].metric(f"Champion {decision.champion or '—'}", "—" if decision.champion_score is None
+                   else f"{decision.champion_score:.4f}")
+    cols[1].metric(f"Challenger {decision.challenger}", f"{decision.challenger_score:.4f}",
+                   delta=None if decision.delta is None else f"{decision.delta:+.4f}",
+                   delta_color="normal" if higher_is_better(decision.metric) else "inverse")
+    cols[2].metric("Margin", f"{decision.margin:g}")
+    st.caption(f"Logged as compare run `{decision.run_id}`.")
+
+
+def render_shadow(result: ShadowResult) -> None:
+    from core.compare import figures
+
+    st.caption(f"{result.rows:,} rows replayed · served: **{result.champion}** (champion) · shadow: "
+               f"{', '.join(result.challengers)} · run `{result.run_id}`")
+    cols = st.columns(len(result.challengers) + (1 if result.has_labels else 0))
+    for col, c in zip(cols, result.challengers):
+        col.metric(f"Disagreement {c} vs {result.champion}", f"{result.disagreement[c]:.1%}")
+    if result.has_labels:
+        better = max(result.scores, key=lambda m: result.scores[m] * (1 if result.score_name == "accuracy" else -1))
+        cols[-1].metric(f"Best {result.score_name}", better, help=", ".join(
+            f"{m}: {v:.3f}" for m, v in result.scores.items()))
+        right = ", ".join(f"{m} right on {n}" for m, n in result.right_when_disagree.items())
+        st.caption(f"Where they disagree: {right}.")
+    if result.tolerance is not None:
+        st.caption(f"Regression: predictions more than {result.tolerance:.4g} apart count as disagreeing.")
+    numeric = [c for c in result.predictions.columns if pd.api.types.is_numeric_dtype(result.predictions[c])
+               and not c.startswith("pred_") and c not in ("disagree",)]
+    if len(numeric) >= 2:
+        c1, c2 = st.columns(2)
+        x = c1.selectbox("x axis", numeric, index=0, key="cmp_shadow_x")
+        y = c2.selectbox("y axis", numeric, index=1, key="cmp_shadow_y")
+        st.plotly_chart(figures.disagreement_figure(result.predictions, x, y), key="cmp_shadow_fig")
+    st.markdown(f"**Disagreeing rows** ({len(result.disagreeing):,})")
+    st.dataframe(result.disagreeing.head(500), key="cmp_shadow_rows")
+
+
+def render_ab(report: ABReport) -> None:
+    r = report.result
+    (st.success if r.significant else st.info)(r.verdict, icon=":material/science:")
+    if r.warning:
+        st.warning(r.warning, icon=":material/warning:")
+    cols = st.columns(4)
+    cols[0].metric(f"A · champion {report.champion}", f"{r.mean_a:.4f}", help=f"{r.n_a:,} rows")
+    cols[1].metric(f"B · challenger {report.challenger}", f"{r.mean_b:.4f}", help=f"{r.n_b:,} rows")
+    cols[2].metric("Effect B − A", f"{r.effect:+.4f}", help=f"{100 * (1 - r.alpha):.0f}% CI "
+                   f"{r.ci_low:+.4f} … {r.ci_high:+.4f}")
+    cols[3].metric("p-value", f"{r.p_value:.3g}", help=r.test)
+    st.caption(f"{r.test} on {r.outcome} · {100 * (1 - r.alpha):.0f}% CI [{r.ci_low:+.4f}, {r.ci_high:+.4f}]"
+               + (f" · power {r.power:.0%} for an effect of {r.mde:g}" if r.power is not None else "")
+               + f" · run `{r.run_id}`")
+
+
+def version_options(versions: Sequence[Any]) -> dict[int, str]:
+    return {mv.version: mv.label for mv in versions}
