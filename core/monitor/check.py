@@ -178,7 +178,7 @@ def prepare_current(tracker: Tracker, reference_run: str, current: pd.DataFrame,
     try:
         from core.data.recipe import Recipe, replay
         from core.data.versions import load_recipe_json
-    except ImportError:
+    except (ImportError, AttributeError):  # the Data stage's recipe module is missing or mid-upgrade
         return current, "The cleaning-recipe module is not available; the current batch is checked as it is."
     recipe_json = load_recipe_json(tracker, reference_run)
     if not recipe_json or not recipe_json.get("steps"):
