@@ -117,6 +117,7 @@ def test_preview_shows_changed_rows_before_and_after(raw: Path) -> None:
 def test_exported_code_reproduces_the_replay(fitted, raw: Path, tmp_path: Path) -> None:
     code = to_python(fitted.recipe, str(raw))
     assert "import sklearn" not in code and "from sklearn.impute import KNNImputer" in code  # KNN only
+    assert "core." not in code  # standalone: the loader's conversion functions are copied, not imported
     ns: dict = {"__name__": "exported"}
     exec(compile(code, "exported", "exec"), ns)  # noqa: S102
     pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), fitted.frame)

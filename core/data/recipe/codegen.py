@@ -1,8 +1,10 @@
 """Export a fitted recipe as a standalone Python script that reproduces the cleaned table.
 
-The script reads the raw file with the loader's own rules (copied from :mod:`core.data.io`:
-text cells untouched, all-number / true-false columns converted) and needs only pandas and numpy (scikit-learn only for a KNN imputation, which refits a
-``KNNImputer`` on the stored donor rows). Each step's transform function is copied verbatim from
+The script reads the raw file with the loader's own rules (its conversion functions are copied
+from :mod:`core.data.io`: text cells untouched, all-number / true-false columns converted; if
+they ever cannot be copied, the script imports ``core.data.io.read_table`` instead). It needs
+pandas, numpy and pyarrow — scikit-learn only for a KNN imputation, which refits a
+``KNNImputer`` on the stored donor rows. Each step's transform function is copied verbatim from
 the step modules — the exact code the workbench ran — and called with the recipe's parameters and
 fitted values written out as Python literals, so the script gives the same frame as ``replay``.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 import inspect
 import pprint
 import textwrap
-
 from core.data import io
 from core.data.recipe.model import Recipe, to_native
 from core.data.recipe.registry import STEPS
@@ -32,18 +33,74 @@ def read_raw(path):
         frame = pd.read_json(path, lines=True, orient="records", dtype=False, convert_dates=False, encoding="utf-8-sig")
         frame.columns = [str(c) for c in frame.columns]
     else:
-        frame = pd.read_csv(path, sep=DELIMITER, encoding=ENCODING, keep_default_na=False, na_filter=False,
-                            index_col=False, low_memory=False, engine="c")
+        frame = pd.read_csv(path, sep=DELIMITER, encoding=ENCODING, dtype=str, keep_default_na=False,
+                            na_filter=False, index_col=False, low_memory=False, engine="c")
         with open(path, encoding=ENCODING, newline="") as fh:
             header = next(csv.reader(fh, delimiter=DELIMITER), [])
         if len(header) == frame.shape[1]:
             frame.columns = header  # pandas would rename a repeated name 'a' to 'a.1'
     frame = _clean_names(frame, path)[0]
-    return convert_text_columns(frame)
+    return convert_text_columns(frame)  # the loader's rule: all-number / true-false columns are converted
 '''
 
-# The loader's own conversion code, copied so the script reads files exactly like read_table.
-_READER_FUNCTIONS = (io._clean_names, io.convert_text_columns, io._blank_mask, io._convert_column, io._to_bool)
+_READ_WITH_WORKBENCH = '''
+from core.data.io import read_table  # the loader's code could not be copied; run inside the workbench
+
+
+def read_raw(path):
+    return read_table(path).frame
+'''
+
+
+class _NotCopyable(Exception):
+    pass
+
+
+def _code_names(code) -> set[str]:  # noqa: ANN001
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _code_names(const)
+    return names
+
+
+def _round_trips(value: object) -> bool:
+    try:
+        return eval(repr(value), {}) == value  # noqa: S307 - repr of a plain constant we hold
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _copy_functions(functions) -> tuple[list[str], list[str], dict[str, str]]:  # noqa: ANN001
+    """Sources of ``functions`` and of every workbench function / constant they use (imports, constants, defs)."""
+    imports: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    origin: dict[str, object] = {}
+    queue = list(functions)
+    while queue:
+        fn = queue.pop(0)
+        if fn.__name__ in origin:
+            if origin[fn.__name__] is not fn:
+                raise _NotCopyable(f"two functions are named {fn.__name__!r}")
+            continue
+        origin[fn.__name__] = fn
+        sources[fn.__name__] = inspect.getsource(fn).rstrip()
+        for name in sorted(_code_names(fn.__code__)):
+            if name not in fn.__globals__:
+                continue  # a builtin, or an attribute name
+            value = fn.__globals__[name]
+            if inspect.ismodule(value):
+                base = value.__name__
+                imports[name] = f"import {base}" if base == name else f"import {base} as {name}"
+            elif inspect.isfunction(value) and value.__module__.startswith("core."):
+                queue.append(value)
+            elif isinstance(value, (str, int, float, bool, tuple, frozenset, dict)) and _round_trips(value):
+                constants[name] = f"{name} = {value!r}"
+            else:
+                raise _NotCopyable(f"{fn.__name__} uses {name!r}, which cannot be written as code")
+    return sorted(imports.values()), list(constants.values()), sources
+
 
 _MAIN = '''
 if __name__ == "__main__":
@@ -80,7 +137,7 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
         unfitted = next(s.kind for s in recipe.steps if STEPS[s.kind].learns and s.fitted is None)
         raise RecipeError(f"The {unfitted} step has not been fitted yet; apply or replay the recipe in 'fit' mode "
                           "before exporting it as code.")
-    functions: dict[str, str] = {}
+    transforms = []
     calls: list[str] = []
     needs_sklearn = False
     for i, step in enumerate(recipe.steps, start=1):
@@ -89,21 +146,27 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
         if spec.splitter is not None:
             calls.append("    # (the train / test split does not change the table; it is stored with the version)")
             continue
-        for fn in (*spec.helpers, spec.transform):
-            functions.setdefault(fn.__name__, inspect.getsource(fn))
+        transforms.append(spec.transform)
         needs_sklearn |= step.kind == "impute" and step.params.get("strategy") == "knn"
         calls.append(f"    frame = {spec.transform.__name__}(\n        frame,\n        {_literal(step.params)},"
                      f"\n        {_literal(step.fitted or {})},\n    )")
+    step_imports, step_constants, step_sources = _copy_functions(transforms)
+    try:
+        read_imports, read_constants, read_sources = _copy_functions([io._clean_names, io.convert_text_columns])
+        reader = _READ_RAW + "\n\n" + "\n\n\n".join(read_sources.values())
+    except (_NotCopyable, OSError, TypeError):
+        read_imports, read_constants, reader = [], [], _READ_WITH_WORKBENCH
+    imports = sorted({"import csv", "import sys", "import numpy as np", "import pandas as pd",
+                      *step_imports, *read_imports})
     header = (
         f'"""Clean {source_path} the way the MLOps workbench recipe did ({len(recipe.steps)} steps).\n\n'
         "Generated code: run `python this_script.py [INPUT] [OUTPUT.parquet|OUTPUT.csv]`.\n"
-        f"Needs pandas and numpy{' and scikit-learn (KNN imputation)' if needs_sklearn else ''}.\n"
-        '"""\n\nfrom __future__ import annotations\n\nimport csv\nimport sys\n\nimport numpy as np\nimport pandas as pd\n\n'
+        f"Needs pandas, numpy and pyarrow{' and scikit-learn (KNN imputation)' if needs_sklearn else ''}.\n"
+        '"""\n\nfrom __future__ import annotations\n\n' + "\n".join(imports) + "\n\n"
         f"SOURCE = {source_path!r}\nOUTPUT = {output_path!r}\nDELIMITER = {delimiter!r}\nENCODING = {encoding!r}\n"
-        f"_SAMPLE = {io._SAMPLE!r}\n_BOOL_WORDS = {io._BOOL_WORDS!r}\n"
+        + "".join(f"{c}\n" for c in dict.fromkeys([*read_constants, *step_constants]))
     )
-    body = "\n\n".join(src.rstrip() for src in functions.values())
-    reader = "\n\n".join(inspect.getsource(fn).rstrip() for fn in _READER_FUNCTIONS)
+    body = "\n\n\n".join(step_sources.values())
     clean = "def clean(frame):\n    \"\"\"Apply the recipe's steps with their fitted values.\"\"\"\n"
     clean += "\n".join(calls) + "\n    return frame\n"
-    return f"{header}\n{_READ_RAW}\n\n{reader}\n\n\n{body}\n\n\n{clean}\n{_MAIN}"
+    return f"{header}\n{reader}\n\n\n{body}\n\n\n{clean}\n{_MAIN}"

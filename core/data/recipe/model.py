@@ -46,8 +46,8 @@ class StepSpec:
     """A step kind: its title and schema, and the pure functions that fit / transform / describe it.
 
     ``fit(frame, params) -> fitted`` learns state (JSON values); ``transform(frame, params, fitted)``
-    applies it and only uses pandas/numpy (its source, with ``helpers``, is copied into exported
-    Python code); ``summarize(before, after, params, fitted) -> str`` is one human sentence.
+    applies it and only uses pandas/numpy and plain workbench functions (its source, and theirs,
+    is copied into exported Python code); ``summarize(before, after, params, fitted) -> str`` is one human sentence.
     """
 
     kind: str
@@ -57,7 +57,6 @@ class StepSpec:
     transform: Callable[..., Any]
     fit: Callable[..., dict] | None = None
     summarize: Callable[..., str] | None = None
-    helpers: tuple[Callable[..., Any], ...] = ()
     learns: bool = False  # True when fit() records state that transform mode reuses
     splitter: Callable[..., Any] | None = None  # split only: (frame, params) -> Series of 'train' / 'test'
 

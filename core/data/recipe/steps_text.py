@@ -169,7 +169,7 @@ TEXT_STEPS = {
             ParamSpec("columns", "columns", None, "Columns to search (default: all text columns)."),
             ParamSpec("convert_numeric", "bool", True, "Make columns numeric when all remaining values are numbers."),
         ),
-        missing_tokens, _fit_missing_tokens, _summarize_missing_tokens, helpers=(is_text,), learns=True,
+        missing_tokens, _fit_missing_tokens, _summarize_missing_tokens, learns=True,
     ),
     "fix_types": StepSpec(
         "fix_types", "Fix types",
@@ -192,7 +192,7 @@ TEXT_STEPS = {
             ParamSpec("strip", "bool", True, "Strip leading and trailing whitespace."),
             ParamSpec("collapse", "bool", True, "Collapse runs of inner whitespace to one space."),
         ),
-        trim_case, _fit_trim_case, _summarize_changed("Trimmed or re-cased"), helpers=(is_text,),
+        trim_case, _fit_trim_case, _summarize_changed("Trimmed or re-cased"),
     ),
 }
 __all__ = ["TEXT_STEPS", "suggest_missing_tokens", "DEFAULT_MISSING_TOKENS", "text_columns"]
