@@ -251,12 +251,15 @@ def export_onnx(model: Any, spec: FeatureSpec, task: str, sample: pd.DataFrame |
     return result
 
 
-def session(result: ExportResult | bytes) -> Any:
-    """An onnxruntime InferenceSession on the CPU for an export (or raw ONNX bytes)."""
+def session(result: ExportResult | bytes, threads: int = 0) -> Any:
+    """An onnxruntime InferenceSession on the CPU for an export (or raw ONNX bytes); ``threads=0``: ORT default."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
     data = result.onnx_bytes if isinstance(result, ExportResult) else result
     try:
         return ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
