@@ -1,0 +1,119 @@
+"""Headless ``monitor`` and ``retrain`` commands (kept light: heavy imports happen in the handlers).
+
+::
+
+    python -m core monitor --reference REF --current CUR [--json OUT] [--html OUT] [--fail-on-drift]
+    python -m core retrain --project P [--if-drift] [--current REF]
+
+REF / CUR are dataset versions (NAME, NAME:vN, run id) or CSV / Parquet files.
+Exit codes: 0 ok, 2 bad input (one ``error:`` line), 3 dataset drift with ``--fail-on-drift``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("monitor", help="check a batch for drift against a reference")
+    p.add_argument("--reference", required=True, help="dataset version (NAME, NAME:vN, run id) or CSV / Parquet file")
+    p.add_argument("--current", required=True, help="dataset version or CSV / Parquet file")
+    p.add_argument("--json", dest="json_out", default=None, help="write the drift summary JSON here")
+    p.add_argument("--html", dest="html_out", default=None, help="build the full Evidently report and write it here")
+    p.add_argument("--fail-on-drift", action="store_true", help="exit 3 when the dataset drifts")
+    p.add_argument("--drift-share", type=float, default=0.5, help="share of drifted columns for dataset drift")
+    p.add_argument("--method", default=None, help="drift test for every column (ks, chisquare, z, jensenshannon, "
+                                                  "wasserstein, psi, kl_div)")
+    p.add_argument("--threshold", type=float, default=None, help="threshold for every column")
+    p.add_argument("--no-record", action="store_true", help="do not store the check in MLflow")
+    _project_option(p)
+    p.set_defaults(func=_monitor)
+
+    r = sub.add_parser("retrain", help="retrain the champion's configuration and run the promotion gate")
+    r.add_argument("--if-drift", action="store_true", help="only when the project's policy is triggered")
+    r.add_argument("--current", default=None, help="new batch (dataset version or file); default: the newest "
+                                                   "dataset version that is not the champion's training data")
+    _project_option(r)
+    r.set_defaults(func=_retrain)
+
+
+def _project_option(parser: argparse.ArgumentParser) -> None:
+    # ``retrain --project P`` as well as the global ``--project P retrain``; SUPPRESS keeps the global value.
+    parser.add_argument("--project", default=argparse.SUPPRESS, help="project (MLflow experiment)")
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.cli import EXIT_DRIFT, settings_and_tracker
+    from core.errors import MonitorError
+    from core.monitor.check import load_table, prepare_current, record_check, run_check
+    from core.monitor.drift import DriftOptions
+
+    options = DriftOptions(method=args.method, threshold=args.threshold, drift_share=args.drift_share)
+    needs_store = not (_is_file(args.reference) and _is_file(args.current) and args.no_record)
+    tracker, project = None, args.project or "default"
+    if needs_store:
+        _settings, tracker, project = settings_and_tracker(args)
+    reference = load_table(tracker, project, args.reference)
+    current = load_table(tracker, project, args.current)
+    frame, note = current.frame, ""
+    if tracker is not None and reference.run_id and not current.run_id:
+        frame, note = prepare_current(tracker, reference.run_id, current.frame)
+    target = reference.target if reference.target in frame.columns else ""
+    result = run_check(reference.frame, frame, options=options, multivariate=False, notes=[note] if note else [],
+                       target=target)
+    if result.schema.blocking:
+        raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
+    html = js = None
+    if args.html_out:
+        from core.monitor.evidently_report import build_evidently_report
+
+        report = build_evidently_report(reference.frame, frame, options=options)
+        html, js = report.html, report.json
+        Path(args.html_out).write_text(html)
+    if args.json_out:
+        Path(args.json_out).write_text(__import__("json").dumps(result.to_dict(), indent=2))
+    if tracker is not None and not args.no_record:
+        run_id = record_check(tracker, project, result, reference=reference,
+                              current=type(current)(frame, current.label, current.run_id), html=html, report_json=js)
+        sys.stderr.write(f"recorded monitor run {run_id}\n")
+    d = result.drift
+    print(f"dataset drift: {'YES' if d.dataset_drift else 'no'} — {d.n_drifted}/{d.n_columns} columns drifted "
+          f"(share {d.drift_share:.2f}, threshold {d.share_threshold:.2f})")
+    for c in d.columns:
+        print(f"  {'DRIFT' if c.drifted else 'ok   '} {c.name:<24} {c.test:<14} {c.statistic:.4g} (threshold {c.threshold:g})")
+    for f in result.findings:
+        print(f"  note: {f}")
+    return EXIT_DRIFT if args.fail_on_drift and d.dataset_drift else 0
+
+
+def _is_file(ref: str) -> bool:
+    from pathlib import Path
+
+    return Path(ref).suffix.lower() in (".csv", ".parquet", ".pq", ".tsv")
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    from core.cli import settings_and_tracker
+    from core.monitor.check import load_table
+    from core.monitor.retrain import champion_config, retrain
+    from core.tracking.datasets import dataset_versions
+
+    _settings, tracker, project = settings_and_tracker(args)
+    _champion, cfg = champion_config(tracker, project)
+    current = None
+    current_run = ""
+    if args.current:
+        table = load_table(tracker, project, args.current)
+        current, current_run = table.frame, table.run_id
+    else:
+        newer = [v for v in dataset_versions(tracker, project) if v.run_id != cfg["data_version"]]
+        if newer:
+            table = load_table(tracker, project, newer[0].run_id)
+            current, current_run = table.frame, table.run_id
+    result = retrain(tracker, project, current=current, current_run=current_run, if_drift=args.if_drift,
+                     on_progress=lambda m: sys.stderr.write(f"{m}…\n"))
+    print(result.summary)
+    return 0
