@@ -117,7 +117,7 @@ def fail_dead_running(study: optuna.Study) -> list[int]:
             storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
         except (RuntimeError, optuna.exceptions.UpdateFinishedTrialError):
             continue  # finished or failed by someone else meanwhile
-        if "workbench.retried_from" not in t.user_attrs:
+        if t.params and "workbench.retried_from" not in t.user_attrs:
             study.enqueue_trial(t.params, user_attrs={"workbench.retried_from": t.number}, skip_if_exists=False)
         failed.append(t.number)
     return failed

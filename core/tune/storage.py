@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 HEARTBEAT_S = 30
 GRACE_S = 90
+LOCK_GRACE_S = 10
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql")
 
 
@@ -44,7 +45,7 @@ def make_storage(url_or_path: str | Path) -> optuna.storages.BaseStorage:
     """
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
+    from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     text = str(url_or_path).strip()
@@ -54,7 +55,10 @@ def make_storage(url_or_path: str | Path) -> optuna.storages.BaseStorage:
         path = Path(text.removeprefix("journal://")).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return JournalStorage(JournalFileBackend(str(path)))
+            # A worker killed while appending leaves the lock behind; writes take milliseconds,
+            # so a 10 s grace period (Optuna's default: 30 s) frees it sooner without risk.
+            lock = JournalFileSymlinkLock(str(path), grace_period=LOCK_GRACE_S)
+            return JournalStorage(JournalFileBackend(str(path), lock_obj=lock))
         except OSError as err:
             raise TuneError(f"Cannot open the Optuna journal file {path}: {err.strerror or err}.") from err
     scheme = text.split("://", 1)[0].split("+", 1)[0]

@@ -249,9 +249,17 @@ def ensure_parent_run(tracker: Tracker, study: optuna.Study, config: StudyConfig
 # -- running -----------------------------------------------------------------
 def counted_trials(study: optuna.Study) -> int:
     """Finished trials that count against the budget (re-queued infrastructure failures do not)."""
+    trials = study.get_trials(deepcopy=False)
+    # Fix by the scale-out helper: a trial failed by Optuna's heartbeat (its worker died on any
+    # machine) is re-queued by RetryHeartbeatStaleTrialCallback, which records the chain in the
+    # copy's system attr "retry_history". Such a FAIL must not count either, or the budget is spent
+    # before the WAITING retry runs and `tune-worker --finalize` then waits for it forever.
+    requeued = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
     n = 0
-    for t in study.get_trials(deepcopy=False):
-        if t.state.name in ("COMPLETE", "PRUNED") or (t.state.name == "FAIL" and RETRY_ATTR not in t.user_attrs):
+    for t in trials:
+        if t.state.name in ("COMPLETE", "PRUNED") or (
+            t.state.name == "FAIL" and RETRY_ATTR not in t.user_attrs and t.number not in requeued
+        ):
             n += 1
     return n
 

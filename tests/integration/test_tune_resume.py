@@ -1,0 +1,78 @@
+"""kill -9 a tune-worker mid-study, resume with another worker: finished trials kept, 1:1 child runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.tracking.tune import trial_children
+from core.tune.storage import make_storage
+from core.tune.study import StudyConfig, counted_trials, create_or_load_study, open_study, run_trials
+from tests.tune_data import penguins, save_version
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "tune-resume"
+# ~0.5–1.5 s trials, so that the worker is caught with a RUNNING trial
+SPACE = {"n_estimators": {"kind": "int", "low": 60, "high": 120}, "max_depth": {"kind": "int", "low": 2, "high": 8}}
+
+
+def _worker(settings, name: str) -> subprocess.Popen:  # noqa: ANN001
+    env = {**os.environ, "WORKBENCH_HOME": str(settings.home), "MLFLOW_TRACKING_URI": settings.tracking_uri}
+    return subprocess.Popen([sys.executable, "-m", "core", "tune-worker", "--study", name,
+                             "--storage", settings.optuna_storage], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_killed_worker_is_recovered_and_the_study_completes(tracker, settings) -> None:  # noqa: ANN001
+    version = save_version(tracker, PROJECT, penguins())
+    storage = make_storage(settings.optuna_storage)
+    config = StudyConfig.create(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",
+                                family="rf", space=SPACE, study_name="rf-resume", n_trials=6, pruner="none")
+    create_or_load_study(config, storage, tracker)
+
+    proc = _worker(settings, "rf-resume")
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            study, _ = open_study(storage, "rf-resume")
+            trials = study.get_trials()
+            done = [t for t in trials if t.state.is_finished()]
+            running = [t for t in trials if t.state.name == "RUNNING"]
+            if len(done) >= 2 and running and len(running[0].params) == 2:
+                time.sleep(0.2)  # inside the fit of a fold, not inside a journal write
+                break
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the worker did not reach a running third trial in time")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    study, _ = open_study(storage, "rf-resume")
+    before = {t.number: (t.state.name, t.value, t.params) for t in study.get_trials() if t.state.is_finished()}
+    stuck = [t.number for t in study.get_trials() if t.state.name == "RUNNING"]
+    assert stuck, "the kill should leave a RUNNING trial behind"
+
+    # another worker (here: in this process) joins, recovers the dead worker's trial and finishes the budget
+    result = run_trials(config, storage, tracker)
+    study, _ = open_study(storage, "rf-resume")
+    trials = study.get_trials()
+    after = {t.number: (t.state.name, t.value, t.params) for t in trials}
+    assert all(after[n] == v for n, v in before.items()), "finished trials must be kept as they were"
+    dead = after[stuck[0]]
+    assert dead[0] == "FAIL" and "died" in study.trials[stuck[0]].user_attrs["workbench.fail_reason"]
+    retried = [t for t in trials if t.user_attrs.get("workbench.retried_from") == stuck[0]]
+    assert len(retried) == 1 and retried[0].params == dead[2] and retried[0].state.name == "COMPLETE"
+    assert counted_trials(study) == 6 and result.n_complete == 6
+    assert not [t for t in trials if not t.state.is_finished()]
+
+    children = trial_children(tracker, PROJECT, result.parent_run_id)
+    assert sorted(children) == [t.number for t in trials]
+    assert all(len(ids) == 1 for ids in children.values()), children
+    assert tracker.get_run(children[stuck[0]][0]).tags["optuna.state"] == "FAIL"
