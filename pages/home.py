@@ -71,3 +71,24 @@ with user_errors():
                 icon=":material/info:")
         if (ROOT / "pages/data.py").exists():
             st.page_link("pages/data.py", label="Start with Data", icon=":material/arrow_forward:")
+
+    st.subheader("Lineage")
+    roots = [r for r in runs if not r.tags.get("mlflow.parentRunId")]
+    if not roots:
+        st.caption("Lineage appears here once the project has runs.")
+    else:
+        from core.lineage import lineage_graph
+
+        by_id = {r.run_id: r for r in roots}
+        choices: list[tuple[str, str]] = [(f"model v{v.version}" + (f" ({', '.join(v.aliases)})" if v.aliases else ""),
+                                           v.run_id) for v in versions if v.run_id in by_id]
+        choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:200]]
+        label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0], key="home_lineage")
+        graph = lineage_graph(t, project, focus)
+        st.graphviz_chart(graph.to_dot())
+        with st.expander("Runs in this chain"):
+            for node in graph.nodes:
+                c1, c2 = st.columns([3, 1])
+                c1.markdown(f"**{node.stage}** · {node.name} · `{node.run_id}` · {node.status.lower()}")
+                if (ROOT / node.page).exists():
+                    c2.page_link(node.page, label=f"Open {node.stage}", icon=":material/arrow_forward:")
