@@ -97,12 +97,14 @@ def render_setup(frame: pd.DataFrame, version: DatasetVersion, project: str) -> 
                                   help="Classes that have no labelled row yet.")
         numeric = numeric_columns(frame, [col])
         default_feats = [f for f in saved.get("features", []) if f in numeric] or numeric
-        feats = st.multiselect(f"Feature columns ({len(numeric)} numeric)", numeric, default=default_feats,
-                               key=f"{k}_feats")
-        c3, c4, c5, c6 = st.columns(4)
+        chosen = st.session_state.get(f"{k}_feats", default_feats)
+        with st.popover(f"Feature columns: {len(chosen)} of {len(numeric)} numeric", icon=":material/view_column:"):
+            feats = st.multiselect("Feature columns", numeric, default=default_feats, key=f"{k}_feats",
+                                   help="Numeric columns only; encode categories in the Data stage.")
+        c3, c4, c5, c6 = st.columns([3, 3, 3, 2])
         learner = c3.selectbox("Learner", list(q.LEARNERS), format_func=q.LEARNER_NAMES.get, key=f"{k}_learner")
         strategy = c4.selectbox("Query strategy", list(q.STRATEGIES), format_func=q.STRATEGY_NAMES.get,
-                                key=f"{k}_strategy")
+                                key=f"{k}_strategy", help=q.STRATEGY_HELP)
         measure = c5.selectbox("Committee disagreement", list(q.COMMITTEE_MEASURES), key=f"{k}_measure",
                                format_func=lambda m: m.replace("_", " "), disabled=strategy != "committee")
         size = int(c6.number_input("Batch size", 1, 50, 10, key=f"{k}_batch"))
@@ -216,7 +218,8 @@ def render_progress(pool: Pool, state: LabelState, log: LabelLog) -> None:
     c3.metric("Still unlabelled", f"{pool.rows - len(state.labels):,}")
     left, right = st.columns(2)
     fig = go.Figure(go.Bar(x=[str(c) for c in counts], y=list(counts.values()), marker_color="#4c78a8"))
-    fig.update_layout(title="Labels per class", height=260, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(title="Labels per class", height=260, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(type="category"))
     left.plotly_chart(fig, key="label_counts_chart")
     curve = log.curve()
     if curve:

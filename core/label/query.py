@@ -19,13 +19,16 @@ from core.errors import LabelError
 
 STRATEGIES = ("uncertainty", "margin", "entropy", "committee", "ranked", "random")
 STRATEGY_NAMES = {
-    "uncertainty": "Uncertainty (least confident)",
-    "margin": "Margin (smallest top-2 gap)",
+    "uncertainty": "Uncertainty",
+    "margin": "Margin",
     "entropy": "Entropy",
-    "committee": "Query by committee",
-    "ranked": "Ranked batch (uncertainty + diversity)",
-    "random": "Random (baseline)",
+    "committee": "Committee",
+    "ranked": "Ranked batch",
+    "random": "Random",
 }
+STRATEGY_HELP = ("Uncertainty: least confident prediction. Margin: smallest gap between the top two classes. "
+                 "Entropy: most spread-out probabilities. Committee: where 5 bootstrap learners disagree most. "
+                 "Ranked batch: uncertain *and* unlike rows already labelled or queued. Random: the baseline.")
 COMMITTEE_MEASURES = ("vote_entropy", "consensus_entropy", "max_disagreement")
 LEARNERS = {"logreg": "linear", "rf": "rf", "hgb": "hgb", "knn": "knn"}
 LEARNER_NAMES = {

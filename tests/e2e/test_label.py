@@ -1,0 +1,84 @@
+"""Label digits in Chromium from the queue, reload: the labels and the learning curve are still there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from core.config import Settings
+from core.label.labellog import LabelLog, latest_labels
+from core.tracking import Tracker
+from core.tracking.datasets import log_dataset_version
+from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+
+pytestmark = pytest.mark.e2e
+ROWS = 300
+
+
+def _seed(home: Path):  # noqa: ANN202
+    s = Settings.from_env({"WORKBENCH_HOME": str(home)})
+    s.ensure_dirs()
+    t = Tracker.connect(s)
+    digits = load_digits(as_frame=True).frame.iloc[:ROWS]
+    frame = digits.drop(columns=["target"]).assign(digit=np.nan)  # an empty label column to fill
+    with t.stage_run("default", "data", name="digits") as rid:
+        version = log_dataset_version(t, rid, "default", frame, "digits")
+    return s, version, digits["target"].to_numpy()
+
+
+def _open_rows(page) -> list[int]:  # noqa: ANN001
+    classes = page.eval_on_selector_all('[class*="st-key-label_row_"]', "els => els.map(e => e.className)")
+    return [int(m.group(1)) for c in classes if (m := re.search(r"st-key-label_row_(\d+)", c))]
+
+
+def test_label_a_batch_of_digits_and_reload(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    home = tmp_path / "workspace"
+    settings, version, truth = _seed(home)
+    server = start_server(home)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f"{server.url}/label")
+        page.get_by_text("Session set-up").first.wait_for()
+        wait_idle(page)
+        classes = page.locator(f'.st-key-label_{version.run_id[:8]}_classes input')
+        classes.fill(", ".join(str(d) for d in range(10)))
+        classes.press("Enter")
+        wait_idle(page)
+        page.locator('[class*="st-key-label_row_"]').first.wait_for()
+        assert_no_error(page)
+        shot(page, "label-01-queue")
+        rows = _open_rows(page)
+        assert len(rows) == 10
+        for row in rows:
+            box = page.locator(f".st-key-label_row_{row}")
+            box.get_by_role("button", name=str(truth[row]), exact=True).click()
+            box.wait_for(state="detached")
+            wait_idle(page)
+        assert_no_error(page)
+        log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "digit")
+        labels, _ = latest_labels(log.events())
+        assert labels == {r: str(truth[r]) for r in rows}  # on disk before any reload
+        assert len(log.curve()) == 1
+
+        page.reload()
+        page.get_by_text("Session set-up").first.wait_for()
+        wait_idle(page)
+        page.get_by_role("tab", name="Progress").click()
+        page.get_by_text("Labelled").first.wait_for()
+        assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "10"
+        page.get_by_text("1 point(s)").first.wait_for()
+        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # counts + learning curve
+        assert len(_open_rows(page)) == 10 and not set(_open_rows(page)) & set(rows)  # the next batch
+        assert_no_error(page)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 1280, f"horizontal overflow: {width}px"
+        shot(page, "label-02-after-reload")
+    finally:
+        context.close()
+        stop_server(server)
