@@ -6,8 +6,10 @@ with ``core.models.model_tags``, so Compare is tested against the real contract.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,3 +71,25 @@ def seed_project(tracker: Tracker, project: str = "irisproj") -> tuple[DatasetVe
     weak = train_and_register(tracker, project, data, "species", *WEAK)
     strong = train_and_register(tracker, project, data, "species", *STRONG)
     return data, weak, strong
+
+
+def build_seeded_home(home: Path, template_db: Path, project: str = "irisproj"):  # noqa: ANN201
+    """A workspace at ``home`` (copy of the migrated template store) seeded by :func:`seed_project`."""
+    from tests.conftest import make_settings
+
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template_db, home / "mlflow.db")
+    tracker = Tracker.connect(make_settings(home))
+    return seed_project(tracker, project)
+
+
+def use_copy(seeded_home: Path, dst: Path, monkeypatch, project: str = "irisproj") -> Tracker:  # noqa: ANN001
+    """Copy a seeded workspace to ``dst``, export it to the env, and connect to it."""
+    from tests.conftest import make_settings
+
+    shutil.copytree(seeded_home, dst)
+    monkeypatch.setenv("WORKBENCH_HOME", str(dst))
+    monkeypatch.setenv("WORKBENCH_PROJECT", project)
+    for var in ("MLFLOW_TRACKING_URI", "OPTUNA_STORAGE", "WORKBENCH_ARTIFACTS"):
+        monkeypatch.delenv(var, raising=False)
+    return Tracker.connect(make_settings(dst))

@@ -268,7 +268,6 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
 
     from core.compare.gate import CHALLENGER, CHAMPION
     from core.compare.loading import resolve_model
-    from core.errors import TrackingError
 
     if column not in frame.columns:
         raise CompareError(f"The column {column!r} is not in the batch; pick the label or outcome column.")
@@ -283,7 +282,7 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
         in_b = split_ab(len(data), fraction, seed)
     try:
         champ, chall = resolve_model(tracker, project, CHAMPION), resolve_model(tracker, project, CHALLENGER)
-    except TrackingError as err:
+    except CompareError as err:
         if kind == "label":
             raise CompareError(f"An A/B test on labels needs a champion and a challenger: {err} "
                                "Promote a champion and set a challenger first.") from err

@@ -31,7 +31,10 @@ def resolve_model(tracker: Tracker, project: str, ref: str | int) -> ModelVersio
         name, which = project, text
     else:
         name, which = parse_model_ref(text.lstrip("@")) if not text.startswith("@") else (project, text[1:])
-    return get_model_version(tracker, name, which)
+    try:
+        return get_model_version(tracker, name, which)
+    except TrackingError as err:
+        raise CompareError(str(err)) from err
 
 
 def resolve_models(tracker: Tracker, project: str, refs: Sequence[str | int]) -> list[ModelVersionInfo]:

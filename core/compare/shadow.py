@@ -119,7 +119,7 @@ def run_shadow(tracker: Tracker, project: str, data_ref: str, challengers: Seque
     try:
         chosen = [resolve_model(tracker, project, c) for c in challengers] if challengers else [
             resolve_model(tracker, project, CHALLENGER)]
-    except TrackingError as err:
+    except CompareError as err:
         raise CompareError(f"{err} Pick challenger versions or set the challenger alias first.") from err
     chosen = [mv for mv in chosen if mv.version != champion.version]
     if not chosen:

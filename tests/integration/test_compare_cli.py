@@ -1,0 +1,83 @@
+"""``python -m core compare`` / ``promote``: exit codes 0 (done / passed), 4 (refused), 2 (bad input)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.tracking.models import model_versions
+from tests.compare_seed import build_seeded_home, use_copy
+
+P = "irisproj"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, _template_store: Path) -> Path:
+    home = tmp_path_factory.mktemp("cmp-cli") / "workspace"
+    build_seeded_home(home, _template_store)
+    return home
+
+
+@pytest.fixture()
+def tracker(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    return use_copy(seeded, tmp_path / "ws", monkeypatch)
+
+
+def champion(tracker) -> int | None:  # noqa: ANN001
+    return next((mv.version for mv in model_versions(tracker, P) if "champion" in mv.aliases), None)
+
+
+def test_compare_writes_json_and_logs_a_run(tracker, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
+    out = tmp_path / "cmp.json"
+    assert main(["compare", "--models", "1", f"{P}/2", "--data", "iris:v1", "--json", str(out),
+                 "--no-importance"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy" in text and "*" in text
+    report = json.loads(out.read_text())
+    assert report["best"]["accuracy"] == "v2" and report["rows"] == 45 and report["part"] == "test"
+    assert report["metrics"]["v2"]["accuracy"] > report["metrics"]["v1"]["accuracy"]
+    assert tracker.get_run(report["run_id"]).stage == "compare"
+
+
+def test_promote_exit_codes(tracker, capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
+    assert main(["promote", "--version", "1", "--data", "iris", "--metric", "accuracy", "--margin", "0.01"]) == 0
+    assert "no champion yet" in capsys.readouterr().out
+    assert champion(tracker) == 1
+    assert main(["promote", "--version", "2", "--data", "iris", "--metric", "accuracy", "--margin", "0.9"]) == 4
+    captured = capsys.readouterr()
+    assert captured.out.startswith("REFUSED") and champion(tracker) == 1
+    assert main(["promote", "--version", "2", "--data", "iris", "--metric", "f1_macro", "--margin", "0.05"]) == 0
+    assert champion(tracker) == 2
+
+
+@pytest.mark.parametrize("argv", [
+    ["promote", "--version", "2", "--data", "iris", "--margin", "-1"],
+    ["promote", "--version", "9", "--data", "iris"],
+    ["promote", "--version", "2", "--data", "nope"],
+    ["promote", "--version", "2", "--data", "iris", "--metric", "rmse"],
+    ["compare", "--models", "1", "1", "--data", "iris"],
+    ["compare", "--models", "3", "--data", "iris"],
+])
+def test_bad_input_is_one_error_line(tracker, argv: list[str], capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0]
+    assert champion(tracker) is None
+
+
+def test_real_process_exit_code_and_usage_error(tracker) -> None:  # noqa: ANN001
+    """The module entry point returns the same codes from a real interpreter."""
+    root = Path(__file__).resolve().parents[2]
+    assert main(["promote", "--version", "1", "--data", "iris"]) == 0
+    refused = subprocess.run([sys.executable, "-m", "core", "promote", "--version", "2", "--data", "iris",
+                              "--margin", "0.99"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 4, refused.stderr[-500:]
+    assert refused.stdout.startswith("REFUSED") and champion(tracker) == 1
+    usage = subprocess.run([sys.executable, "-m", "core", "promote", "--data", "iris"], cwd=root,
+                           capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and usage.stderr.strip().startswith("error:")

@@ -1,0 +1,136 @@
+"""Promotion gate, shadow and A/B on a real temporary MLflow registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.compare.abtest import run_ab
+from core.compare.gate import promote, promotion_history, set_challenger
+from core.compare.record import run_comparison
+from core.compare.shadow import run_shadow
+from core.errors import CompareError
+from core.tracking.datasets import load_dataset
+from core.tracking.models import model_versions
+from tests.compare_seed import build_seeded_home, save_dataset, use_copy
+
+P = "irisproj"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory, _template_store: Path):  # noqa: ANN201
+    home = tmp_path_factory.mktemp("cmp-gate") / "workspace"
+    data, weak, strong = build_seeded_home(home, _template_store)
+    return home, data, weak, strong
+
+
+@pytest.fixture()
+def tracker(seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    return use_copy(seeded[0], tmp_path / "ws", monkeypatch)
+
+
+def aliases(tracker) -> dict[str, int]:  # noqa: ANN001
+    return {a: mv.version for mv in model_versions(tracker, P) for a in mv.aliases}
+
+
+def test_aliases_move_only_after_a_passed_gate(tracker, seeded) -> None:  # noqa: ANN001
+    _, data, weak, strong = seeded
+    first = promote(tracker, P, 1, "iris", "accuracy", 0.01)
+    assert first.passed and first.applied and "no champion yet" in first.reason
+    assert aliases(tracker) == {"champion": 1}
+    run = tracker.get_run(first.run_id)
+    assert run.stage == "compare" and set(run.inputs) == {weak.run_id, data.run_id}
+    assert run.params["challenger_version"] == "1" and run.params["champion_version"] == "none"
+    assert run.tags["workbench.gate.decision"] == "passed"
+    arts = tracker.list_artifacts(first.run_id, "evaluation") + tracker.list_artifacts(first.run_id, "figures")
+    assert "evaluation/metrics.csv" in arts and "figures/confusion_v1.html" in arts
+
+    assert set_challenger(tracker, P, 2).aliases == ("challenger",)
+    refused = promote(tracker, P, 2, "iris", "accuracy", 0.5)  # v2 is better, but not by 0.5
+    assert not refused.passed and not refused.applied
+    assert aliases(tracker) == {"champion": 1, "challenger": 2}
+    run = tracker.get_run(refused.run_id)
+    assert run.tags["workbench.gate.decision"] == "refused" and "workbench.gate.applied" not in run.tags
+    assert set(run.inputs) == {weak.run_id, strong.run_id, data.run_id}
+    assert run.metrics["challenger_score"] > run.metrics["champion_score"]
+
+    passed = promote(tracker, P, 2, "iris", "accuracy", 0.01)
+    assert passed.passed and passed.champion == "v1" and passed.delta == pytest.approx(
+        passed.challenger_score - passed.champion_score)
+    assert aliases(tracker) == {"champion": 2, "previous-champion": 1}
+
+    back = promote(tracker, P, 1, "iris", "log_loss", 0.0)
+    assert not back.passed and aliases(tracker) == {"champion": 2, "previous-champion": 1}
+
+    history = promotion_history(tracker, P)
+    assert list(history["decision"]) == ["refused", "passed", "refused", "passed"]
+    assert list(history["aliases_moved"]) == [False, True, False, True]
+    assert list(history["challenger"]) == ["v1", "v2", "v2", "v1"]
+    assert list(history["champion"]) == ["v2", "v1", "v1", "—"]
+    assert history.iloc[0]["metric"] == "log_loss"
+
+
+def test_bad_input_moves_nothing_and_logs_nothing(tracker) -> None:  # noqa: ANN001
+    promote(tracker, P, 1, "iris", "accuracy", 0.0)
+    before = len(tracker.runs(P, stage="compare"))
+    cases = [
+        ((2, "iris", "accuracy", -0.1), "margin"),
+        ((2, "iris", "r2", 0.0), "gate metric must be one of"),
+        ((7, "iris", "accuracy", 0.0), "no version '7'"),
+        ((2, "iris:v9", "accuracy", 0.0), "No dataset version"),
+        ((1, "iris", "accuracy", 0.0), "already the champion"),
+    ]
+    for args, message in cases:
+        with pytest.raises(CompareError, match=message):
+            promote(tracker, P, *args)
+    assert aliases(tracker) == {"champion": 1}
+    assert len(tracker.runs(P, stage="compare")) == before
+
+
+def test_evaluation_data_without_a_feature_column_is_refused(tracker) -> None:  # noqa: ANN001
+    frame = load_dataset(tracker, tracker.runs(P, stage="data")[0].run_id).drop(columns="petal_width")
+    save_dataset(tracker, P, frame, "iris-narrow", "species")
+    with pytest.raises(CompareError, match="lacks columns .*'petal_width'"):
+        promote(tracker, P, 2, "iris-narrow", "accuracy", 0.0)
+    assert aliases(tracker) == {}
+
+
+def test_compare_run_is_logged_with_lineage(tracker, seeded) -> None:  # noqa: ANN001
+    _, data, weak, strong = seeded
+    ev, version, part, run_id = run_comparison(tracker, P, ["1", f"{P}/2"], "iris", importance=False)
+    assert part == "test" and ev.rows == 45 and ev.models == ("v1", "v2")
+    assert ev.best["accuracy"] == "v2"
+    assert "training_time_s" in ev.resources.index  # read from the tune runs
+    run = tracker.get_run(run_id)
+    assert run.tags["workbench.compare.kind"] == "evaluate"
+    assert set(run.inputs) == {weak.run_id, strong.run_id, data.run_id}
+    assert run.metrics["accuracy_v2"] == pytest.approx(ev.metrics.loc["accuracy", "v2"])
+
+
+def test_shadow_and_ab_need_a_champion_then_log_runs(tracker) -> None:  # noqa: ANN001
+    with pytest.raises(CompareError, match="no champion yet"):
+        run_shadow(tracker, P, "iris")
+    promote(tracker, P, 1, "iris", "accuracy", 0.0)
+    with pytest.raises(CompareError, match="challenger"):
+        run_shadow(tracker, P, "iris")
+    set_challenger(tracker, P, 2)
+    shadow = run_shadow(tracker, P, "iris")
+    assert shadow.rows == 150 and shadow.champion == "v1" and shadow.challengers == ("v2",)
+    run = tracker.get_run(shadow.run_id)
+    assert run.tags["workbench.compare.kind"] == "shadow"
+    assert run.metrics["disagreement_v2"] == pytest.approx(shadow.disagreement["v2"])
+    assert run.metrics["accuracy_v2"] > run.metrics["accuracy_v1"]
+    assert "shadow/predictions.csv" in tracker.list_artifacts(shadow.run_id, "shadow")
+
+    frame = load_dataset(tracker, tracker.runs(P, stage="data")[0].run_id)
+    report = run_ab(tracker, P, frame, "species", 0.5, mde=0.1, seed=1)
+    r = report.result
+    assert r.n_a + r.n_b == 150 and r.n_b == 75 and r.test == "two-proportion z-test"
+    assert r.mean_b > r.mean_a  # the challenger (v2) is the better model
+    assert set(report.rows.loc[report.rows["arm"] == "B", "served_by"]) == {"v2"}
+    logged = tracker.get_run(r.run_id)
+    assert logged.metrics["p_value"] == pytest.approx(r.p_value)
+    assert logged.tags["workbench.compare.kind"] == "ab"
+    with pytest.raises(CompareError, match="empty"):
+        run_ab(tracker, P, frame.head(3), "species", 0.1)
