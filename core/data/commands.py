@@ -7,7 +7,9 @@ own module with a ``register_<name>(sub)`` function called below.
 from __future__ import annotations
 
 from core.data.clean_cmd import register_clean
+from core.data.profile_cmd import register_profile
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     register_clean(sub)
+    register_profile(sub)

@@ -321,9 +321,14 @@ def _clean_names(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[st
 
 
 def convert_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Convert text columns whose every non-blank cell is a number (or true/false); keep the rest as text."""
+    """Convert text columns whose every non-blank cell is a number (or true/false); keep the rest as text.
+
+    The same rule as the CSV reader, for frames of strings (JSON Lines, or a CSV
+    read with ``dtype=str, keep_default_na=False``); text columns are left untouched.
+    """
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     converted = {}
     for position in range(frame.shape[1]):
@@ -334,7 +339,9 @@ def convert_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
             # JSON may mix numbers, booleans and strings in one column: compare their text
             values = [None if _is_null(v) else (v if isinstance(v, str) else str(v)) for v in values]
-        new = convert_strings(pa.array(values, type=pa.string(), from_pandas=True), blank=None)
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)  # blank cell = null, as in CSV
+        new = convert_strings(text, blank=None)
         if new.type != pa.string():
             converted[position] = new
     for position, new in converted.items():
