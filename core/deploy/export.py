@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 InputKind = Literal["float", "string"]
 MISSING_STRING = ""  # how a missing categorical cell is sent to the ONNX model
-TARGET_OPSET = 17  # ai.onnx default domain; onnxruntime 1.32 runs it, skl2onnx 1.20 writes it
+TARGET_OPSET = 17  # ai.onnx default domain: widely supported; onnxruntime 1.32 and skl2onnx 1.20 handle it
 
 
 @dataclass(frozen=True)
