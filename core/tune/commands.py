@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,8 @@ def _dataset_from_file(tracker: Any, project: str, path: Path, target: str) -> A
                                    source=str(path.resolve()))
 
 
-def _interrupt_flag() -> threading.Event:
+@contextlib.contextmanager
+def _interrupt_flag() -> Iterator[threading.Event]:
     """SIGTERM / SIGINT set a flag the objective polls between folds (a second signal exits at once)."""
     flag = threading.Event()
 
@@ -98,9 +101,12 @@ def _interrupt_flag() -> threading.Event:
         print(f"signal {signum}: stopping after the current fold", file=sys.stderr, flush=True)
         flag.set()
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-    return flag
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield flag
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _quiet() -> None:
@@ -146,8 +152,8 @@ def run_tune(args: argparse.Namespace) -> int:
                                 sampler=args.sampler, pruner=args.pruner, cv_folds=args.folds, seed=args.seed)
     print(f"study {config.study_name}: {config.family} on {version.label}, {config.metric} ({config.direction}), "
           f"{config.sampler} / {config.pruner}, {config.n_trials} trials", flush=True)
-    flag = _interrupt_flag()
-    result = run_trials(config, storage, tracker, on_trial=_print_trial, should_stop=flag.is_set)
+    with _interrupt_flag() as flag:
+        result = run_trials(config, storage, tracker, on_trial=_print_trial, should_stop=flag.is_set)
     mv = finalize_study(config, storage, tracker)
     print(f"best {config.metric} {result.best_value:.5g} (trial {result.best_trial}, {result.n_complete} complete, "
           f"{result.n_pruned} pruned, {result.n_failed} failed) → registered {mv.name} v{mv.version}", flush=True)
@@ -180,18 +186,21 @@ def run_worker(args: argparse.Namespace) -> int:
     if recorded_uri and not os.environ.get("MLFLOW_TRACKING_URI"):
         settings = dataclasses.replace(settings, tracking_uri=recorded_uri)
     tracker = Tracker.connect(settings)
-    flag = _interrupt_flag()
     print(f"worker {os.getpid()} joined study {config.study_name} ({config.family}, {config.metric}, "
           f"budget {config.n_trials})", flush=True)
-    result = run_trials(config, storage, tracker, n_trials=args.trials, on_trial=_print_trial,
-                        should_stop=flag.is_set, seed=seed)
+    with _interrupt_flag() as flag:
+        result = run_trials(config, storage, tracker, n_trials=args.trials, on_trial=_print_trial,
+                            should_stop=flag.is_set, seed=seed)
     if flag.is_set():
         print(f"stopped: {result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed", flush=True)
         return 0
     print(f"done: {result.n_complete} complete, {result.n_pruned} pruned, {result.n_failed} failed; "
           f"best {result.best_value}", flush=True)
     study, _ = open_study(storage, args.study)
-    running = [t for t in study.get_trials(deepcopy=False) if t.state.name in ("RUNNING", "WAITING")]
+    # Fix by the scale-out helper: only RUNNING trials block finalizing. Once the budget is spent
+    # nobody runs a WAITING trial (e.g. the re-queued trial of a worker killed near the end), so
+    # waiting for it made `--finalize` silently skip registration forever.
+    running = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
     if args.finalize and counted_trials(study) >= config.n_trials and not running:
         mv = finalize_study(config, storage, tracker)
         print(f"registered {mv.name} v{mv.version}", flush=True)

@@ -27,28 +27,49 @@ def _worker(settings, name: str) -> subprocess.Popen:  # noqa: ANN001
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_killed_worker_is_recovered_and_the_study_completes(tracker, settings) -> None:  # noqa: ANN001
+def _wait_running_with_params(storage, proc: subprocess.Popen, finished: int) -> None:  # noqa: ANN001
+    deadline = time.time() + 150
+    while time.time() < deadline:
+        study, _ = open_study(storage, "rf-resume")
+        trials = study.get_trials()
+        done = [t for t in trials if t.state.is_finished()]
+        running = [t for t in trials if t.state.name == "RUNNING"]
+        if len(done) >= finished and running and len(running[0].params) == 2:
+            time.sleep(0.2)  # inside the fit of a fold, not inside a journal write
+            return
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        time.sleep(0.05)
+    raise AssertionError("the worker did not reach a running trial in time")
+
+
+def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes(tracker, settings) -> None:  # noqa: ANN001
     version = save_version(tracker, PROJECT, penguins())
     storage = make_storage(settings.optuna_storage)
     config = StudyConfig.create(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",
-                                family="rf", space=SPACE, study_name="rf-resume", n_trials=6, pruner="none")
+                                family="rf", space=SPACE, study_name="rf-resume", n_trials=7, pruner="none")
     create_or_load_study(config, storage, tracker)
 
+    # 1. Stop: SIGTERM makes the worker fail its running trial as "stopped", re-queue it, and exit 0.
     proc = _worker(settings, "rf-resume")
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            study, _ = open_study(storage, "rf-resume")
-            trials = study.get_trials()
-            done = [t for t in trials if t.state.is_finished()]
-            running = [t for t in trials if t.state.name == "RUNNING"]
-            if len(done) >= 2 and running and len(running[0].params) == 2:
-                time.sleep(0.2)  # inside the fit of a fold, not inside a journal write
-                break
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the worker did not reach a running third trial in time")
+        _wait_running_with_params(storage, proc, finished=1)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "stopped: " in out
+    study, _ = open_study(storage, "rf-resume")
+    stopped = [t for t in study.get_trials() if "Stopped on request" in t.user_attrs.get("workbench.fail_reason", "")]
+    assert len(stopped) == 1 and stopped[0].state.name == "FAIL"
+    waiting = [t for t in study.get_trials() if t.state.name == "WAITING"]
+    assert [t.system_attrs.get("fixed_params") for t in waiting] == [stopped[0].params]  # queued again
+
+    # 2. Crash: kill -9 another worker in the middle of a trial.
+    proc = _worker(settings, "rf-resume")
+    try:
+        _wait_running_with_params(storage, proc, finished=3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -69,8 +90,10 @@ def test_killed_worker_is_recovered_and_the_study_completes(tracker, settings) -
     assert dead[0] == "FAIL" and "died" in study.trials[stuck[0]].user_attrs["workbench.fail_reason"]
     retried = [t for t in trials if t.user_attrs.get("workbench.retried_from") == stuck[0]]
     assert len(retried) == 1 and retried[0].params == dead[2] and retried[0].state.name == "COMPLETE"
-    assert counted_trials(study) == 6 and result.n_complete == 6
+    assert counted_trials(study) == 7 and result.n_complete == 7
     assert not [t for t in trials if not t.state.is_finished()]
+    assert any(t.user_attrs.get("workbench.retried_from") == stopped[0].number and t.state.name == "COMPLETE"
+               for t in trials), "the stopped trial's params ran again"
 
     children = trial_children(tracker, PROJECT, result.parent_run_id)
     assert sorted(children) == [t.number for t in trials]

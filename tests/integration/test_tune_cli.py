@@ -1,0 +1,110 @@
+"""`python -m core tune` / `tune-worker`: a real run from a file, and bad inputs → exit 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+from core.tracking.models import model_versions
+from core.tracking.tune import trial_children
+from tests.tune_data import penguins, save_version
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "tune-cli"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
+    code = main(["--project", PROJECT, *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_tune_from_a_file_registers_the_best_model(tracker, settings, tmp_path, capsys) -> None:  # noqa: ANN001
+    frame = penguins()
+    frame.loc[:4, "species"] = None  # rows without a target are left out, with a note
+    path = tmp_path / "birds.csv"
+    frame.to_csv(path, index=False)
+    out_json = tmp_path / "result.json"
+    code, out, err = _run(capsys, "tune", "--data", str(path), "--target", "species", "--model", "linear",
+                          "--trials", "4", "--study", "cli-linear", "--json", str(out_json))
+    assert code == 0, err
+    assert "saved birds.csv as dataset version birds v1" in out
+    assert "5 row(s) with a missing 'species' are left out" in out
+    assert out.count("trial ") >= 4 and "registered tune-cli v1" in out
+    result = json.loads(out_json.read_text())
+    assert result["study_name"] == "cli-linear" and result["model"]["version"] == 1
+    assert result["n_complete"] + result["n_pruned"] + result["n_failed"] == 4
+    # lineage: the study's parent run consumed the dataset version saved from the file
+    parent = tracker.get_run(result["parent_run_id"])
+    assert parent.inputs == (result["data_version"],)
+    assert tracker.get_run(result["data_version"]).stage == "data"
+    assert len(trial_children(tracker, PROJECT, result["parent_run_id"])) == 4
+    assert [v.version for v in model_versions(tracker, PROJECT)] == [1]
+
+    # a worker joining a study whose budget is spent does nothing and says so
+    code, out, err = _run(capsys, "tune-worker", "--study", "cli-linear", "--storage", settings.optuna_storage)
+    assert code == 0 and "done: " in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        (["--space", "{}"], "The search space is empty"),
+        (["--space", '{"C": {"kind": "float", "low": 10, "high": 1}}'], "low > high (10 > 1)"),
+        (["--space", '{"C": {"kind": "float", "low": 0, "high": 1, "log": true}}'], "log range that includes 0"),
+        (["--target", "nope"], "The target column 'nope' is not in"),
+        (["--folds", "30"], "folds must be an int in [2, 20]"),
+        (["--metric", "rmse"], "is for regression"),
+        (["--storage", "sqlite:////nonexistent-dir/x/optuna.db"], "Cannot reach the Optuna storage"),
+        (["--data", "nosuch"], "No dataset version 'nosuch'"),
+        (["--data", "missing.csv"], "does not exist"),
+        (["--sampler", "gp"], "needs PyTorch"),
+    ],
+)
+def test_bad_input_is_one_error_line(tracker, capsys, extra: list[str], needle: str) -> None:  # noqa: ANN001
+    save_version(tracker, PROJECT, penguins(60))
+    argv = {"--data": "penguins", "--target": "species", "--model": "linear", "--trials": "2"}
+    rest = []
+    for i in range(0, len(extra), 2):
+        if extra[i] in argv:
+            argv[extra[i]] = extra[i + 1]
+        else:
+            rest += extra[i : i + 2]
+    if needle == "needs PyTorch":
+        pytest.importorskip("optuna")
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            pytest.skip("torch is installed here, so the GP sampler works")
+    code, out, err = _run(capsys, "tune", *[x for kv in argv.items() for x in kv], *rest)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], err
+
+
+def test_single_class_and_too_few_rows_are_refused(tracker, capsys) -> None:  # noqa: ANN001
+    save_version(tracker, PROJECT, penguins(30).assign(species="Adelie"), name="one-class")
+    code, _, err = _run(capsys, "tune", "--data", "one-class", "--target", "species", "--model", "knn", "--trials", "2")
+    assert code == 2 and "single class ('Adelie')" in err and len(err.strip().splitlines()) == 1
+    save_version(tracker, PROJECT, penguins(4), name="four", target="body_mass_g")
+    code, _, err = _run(capsys, "tune", "--data", "four", "--target", "body_mass_g", "--model", "linear",
+                        "--task", "regression", "--folds", "5", "--trials", "2")
+    assert code == 2 and "4 row(s) with a target, fewer than the 5 cross-validation folds" in err
+
+
+def test_real_process_exit_code_and_unknown_study(settings) -> None:  # noqa: ANN001
+    env = {**os.environ, "WORKBENCH_HOME": str(settings.home)}
+    proc = subprocess.run([sys.executable, "-m", "core", "tune-worker", "--study", "nope",
+                           "--storage", settings.optuna_storage], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: No study named 'nope' in this Optuna storage; start it with `python -m core tune` or from the Tune page."]
