@@ -263,3 +263,29 @@ def load_stored_report(tracker: Tracker, run_id: str) -> str | None:
 
 def monitor_runs(tracker: Tracker, project: str) -> list:
     return tracker.runs(project, stage="monitor")
+
+
+def record_timeline(tracker: Tracker, project: str, timeline: Any, *, source: Table, model_run: str = "",
+                    reference_run: str = "") -> str:
+    """Store a drift-over-time check as one ``monitor`` run with one metric step per period."""
+    import json
+
+    name = f"timeline by {timeline.freq}: {source.label}"
+    params = {"current": source.label, "time_column": timeline.time_column, "freq": timeline.freq,
+              "reference": timeline.reference_label, "periods": len(timeline.points)}
+    with tracker.stage_run(project, "monitor", name=name, params=params,
+                           inputs=[r for r in (source.run_id, reference_run, model_run) if r]) as run_id:
+        rows: list[tuple[str, float, int]] = []
+        for step, p in enumerate(timeline.points):
+            rows += [("drift_share", p.drift_share, step), ("n_drifted", p.n_drifted, step)]
+            if p.quality is not None:
+                rows.append((f"quality.{timeline.metric}", p.quality, step))
+        tracker.log_metric_rows(run_id, rows)
+        last = timeline.points[-1] if timeline.points else None
+        tracker.set_tags(run_id, {"dataset_drift": str(bool(last and last.dataset_drift)).lower(),
+                                  "workbench.monitor.kind": "timeline",
+                                  "drifted_periods": ",".join(p.period for p in timeline.points if p.dataset_drift)})
+        tracker.log_text(run_id, json.dumps({"reference": timeline.reference_label, "points": timeline.to_records(),
+                                             "summaries": [s.to_dict() for s in timeline.summaries]}, indent=2,
+                                            default=str), "monitor/timeline.json")
+    return run_id

@@ -1,0 +1,192 @@
+"""Streamlit glue for the Monitor page: session keys, cached loaders, renderers of core results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.monitor.check import MonitorResult
+from core.monitor.drift import TESTS, DriftOptions, DriftSummary
+from core.monitor.timeline import Timeline
+
+RESULT = "monitor_result"      # dict: kind ('batch' | 'timeline'), result, reference, current, run_id, ...
+REPORT = "monitor_report"      # (run_id, html) of the Evidently report on show
+OVERRIDES = "monitor_overrides"
+
+
+@st.cache_data(show_spinner="Loading the table…", max_entries=8)
+def cached_dataset(run_id: str, tracking_uri: str) -> pd.DataFrame:
+    from core.tracking.datasets import load_dataset
+    from ui.resources import tracker
+
+    return load_dataset(tracker(), run_id)
+
+
+@st.cache_data(show_spinner="Reading the upload…", max_entries=4)
+def read_upload(name: str, data: bytes) -> pd.DataFrame:
+    import io
+
+    from core.errors import MonitorError
+
+    try:
+        if name.lower().endswith((".parquet", ".pq")):
+            return pd.read_parquet(io.BytesIO(data))
+        return pd.read_csv(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001 - an unreadable upload is bad input
+        raise MonitorError(f"Cannot read {name}: {str(err).splitlines()[0][:200]}") from err
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def cached_model(name: str, version: int, tracking_uri: str) -> Any:
+    from core.tracking.models import get_model_version, load_sklearn_model
+    from ui.resources import tracker
+
+    return load_sklearn_model(tracker(), get_model_version(tracker(), name, version))
+
+
+def test_names() -> list[str]:
+    return ["(Evidently default)", *TESTS]
+
+
+def columns_frame(summary: DriftSummary) -> pd.DataFrame:
+    """The per-column table, drifted columns first (the order of the summary)."""
+    return pd.DataFrame([{
+        "column": c.name, "drift": "DRIFT" if c.drifted else "ok", "kind": c.kind, "test": TESTS[c.test].display_name,
+        "statistic": c.statistic, "threshold": c.threshold,
+    } for c in summary.columns])
+
+
+def render_findings(findings: list[str]) -> None:
+    if not findings:
+        st.success("Schema check: the current batch lines up with the reference.", icon=":material/check:")
+        return
+    with st.container(border=True):
+        st.markdown(f"**Findings ({len(findings)})**")
+        for f in findings:
+            st.markdown(f"- {f}")
+
+
+def render_summary(summary: DriftSummary) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Dataset drift", "YES" if summary.dataset_drift else "no",
+              help=f"Dataset drift when at least {summary.share_threshold:.0%} of the columns drift.")
+    c2.metric("Drifted columns", f"{summary.n_drifted} / {summary.n_columns}")
+    c3.metric("Drift share", f"{summary.drift_share:.0%}")
+    if summary.columns:
+        st.dataframe(columns_frame(summary), hide_index=True, width="stretch",
+                     column_config={"statistic": st.column_config.NumberColumn(format="%.4g"),
+                                    "threshold": st.column_config.NumberColumn(format="%.3g")})
+
+
+def overlay_figure(reference: pd.Series, current: pd.Series, kind: str) -> Any:
+    """Reference vs current distribution (share of rows), overlaid."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    if kind == "numeric":
+        for name, s, color in (("reference", reference, "#1f77b4"), ("current", current, "#ff7f0e")):
+            fig.add_trace(go.Histogram(x=s.dropna(), name=name, histnorm="probability", opacity=0.55,
+                                       marker_color=color, nbinsx=40))
+        fig.update_layout(barmode="overlay")
+    else:
+        r = reference.astype(str).value_counts(normalize=True)
+        c = current.astype(str).value_counts(normalize=True)
+        keys = list(r.index.union(c.index))[:30]
+        fig.add_bar(x=keys, y=[r.get(k, 0) for k in keys], name="reference", marker_color="#1f77b4")
+        fig.add_bar(x=keys, y=[c.get(k, 0) for k in keys], name="current", marker_color="#ff7f0e")
+        fig.update_layout(barmode="group")
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="share of rows",
+                      legend=dict(orientation="h", y=1.12))
+    return fig
+
+
+def timeline_figure(timeline: Timeline) -> Any:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    periods = [p.period for p in timeline.points]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_bar(x=periods, y=[p.drift_share for p in timeline.points], name="drift share",
+                marker_color=["#d62728" if p.dataset_drift else "#1f77b4" for p in timeline.points])
+    if any(p.quality is not None for p in timeline.points):
+        fig.add_scatter(x=periods, y=[p.quality for p in timeline.points], name=timeline.metric, mode="lines+markers",
+                        secondary_y=True)
+    fig.update_yaxes(title_text="drift share", range=[0, 1], secondary_y=False)
+    fig.update_xaxes(type="category")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def render_extras(result: MonitorResult) -> None:
+    """Multivariate, prediction and quality panels."""
+    cols = st.columns(3)
+    with cols[0].container(border=True):
+        st.markdown("**Multivariate**")
+        if result.domain:
+            d = result.domain
+            st.metric("Domain classifier ROC AUC", f"{d.auc:.3f}", help=f"Drift when ≥ {d.threshold}. 0.5 = the two "
+                      "tables cannot be told apart.")
+            st.caption(("DRIFT" if d.drifted else "no drift") + " · separating columns: "
+                       + ", ".join(f"{n} ({v:.2f})" for n, v in d.top_features[:3]))
+        if result.clusters:
+            c = result.clusters
+            st.metric("Cluster occupancy change (TVD)", f"{c.tvd:.3f}", help=f"KMeans with {c.k} clusters on the "
+                      f"reference; drift when ≥ {c.threshold}.")
+            st.caption(("DRIFT" if c.drifted else "no drift") + f" · chi-squared p = {c.p_value:.3g}")
+        if not (result.domain or result.clusters):
+            st.caption("Not checked.")
+    with cols[1].container(border=True):
+        st.markdown("**Prediction drift**")
+        if result.prediction:
+            p = result.prediction
+            st.metric(TESTS[p.test].display_name, f"{p.statistic:.4g}", help=f"threshold {p.threshold:g}")
+            st.caption("DRIFT in the model's output" if p.drifted else "The model's output is stable.")
+        else:
+            st.caption("Pick a model to compare its predictions on both sides.")
+    with cols[2].container(border=True):
+        st.markdown("**Model quality**")
+        if result.quality:
+            q = result.quality
+            st.metric(f"{q.metric} on current", f"{q.current:.3f}", delta=f"{q.current - q.reference:+.3f} vs reference",
+                      delta_color="normal" if q.metric in ("accuracy", "f1_macro", "r2") else "inverse")
+            st.caption(("CONCEPT DRIFT: " if q.concept_drift else "") + f"drop {q.drop:.3f} (limit {q.max_drop:g}) "
+                       f"on {q.n_rows:,} labelled rows")
+        else:
+            st.caption("Needs a model and labels in the current batch.")
+
+
+def override_frame(columns: list[str]) -> pd.DataFrame:
+    """The editable per-column override table (empty test / threshold = default)."""
+    return pd.DataFrame({"column": [str(c) for c in columns], "test": [None] * len(columns),
+                         "threshold": [None] * len(columns)})
+
+
+def drift_options(share: float, method: str, threshold: float, overrides: pd.DataFrame) -> DriftOptions:
+    """DriftOptions from the form's widgets (default entries left out)."""
+    default = test_names()[0]
+    per_method, per_threshold = {}, {}
+    for row in overrides.itertuples(index=False):
+        if row.test and row.test != default:
+            per_method[row.column] = row.test
+        if row.threshold is not None and pd.notna(row.threshold) and float(row.threshold) > 0:
+            per_threshold[row.column] = float(row.threshold)
+    return DriftOptions(method=None if method == default else method, threshold=threshold or None,
+                        per_column_method=per_method, per_column_threshold=per_threshold, drift_share=share)
+
+
+def render_timeline(timeline: Timeline) -> None:
+    st.markdown(f"**Drift over time** — each {timeline.freq} against {timeline.reference_label}")
+    st.plotly_chart(timeline_figure(timeline), width="stretch")
+    st.dataframe(pd.DataFrame(timeline.to_records()), hide_index=True, width="stretch",
+                 column_config={"drift_share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                               format="percent")})
+
+
+def runs_frame(runs: list) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "when": pd.to_datetime(r.start_time, unit="ms"), "check": r.name,
+        "dataset drift": r.tags.get("dataset_drift", ""), "drift share": r.metrics.get("drift_share"),
+        "drifted columns": r.tags.get("drifted_columns", "") or r.tags.get("drifted_periods", ""), "run": r.run_id,
+    } for r in runs])
