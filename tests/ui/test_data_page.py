@@ -1,0 +1,61 @@
+"""AppTest of the Data page: open penguins, normalise tokens, impute, save a version, draft survives."""
+
+from __future__ import annotations
+
+from core.data.drafts import load_draft
+from core.tracking.datasets import dataset_versions, load_dataset
+from tests.ui.conftest import app_test
+
+
+def _button(at, label: str):  # noqa: ANN001, ANN202
+    return next(b for b in at.button if b.label == label)
+
+
+def _preview_and_apply(at, kind: str) -> str:  # noqa: ANN001
+    """Preview a step with its default params, apply it; return the preview's summary sentence."""
+    at.selectbox(key="data_kind_None").set_value(kind).run()
+    _button(at, "Preview").click().run()
+    assert not at.exception
+    summary = at.success[-1].value
+    _button(at, "Apply step").click().run()
+    assert not at.exception
+    return summary
+
+
+def test_empty_page_says_what_to_do(settings) -> None:  # noqa: ANN001
+    at = app_test("pages/data.py").run()
+    assert not at.exception
+    assert any("Pick a bundled data set" in i.value for i in at.info)
+
+
+def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
+    at = app_test("pages/data.py").run()
+    at.selectbox(key="data_bundled").set_value(next(o for o in at.selectbox(key="data_bundled").options
+                                                    if "enguin" in o))
+    at.button(key="data_open_bundled").click().run()
+    assert not at.exception
+    assert at.subheader[0].value == "penguins"
+    # The profile flags the 'NA' tokens of the raw file.
+    assert any("NA" in w.value for w in at.warning)
+
+    summary = _preview_and_apply(at, "missing_tokens")
+    assert "missing" in summary.lower() and "numeric" in summary.lower()
+    assert _preview_and_apply(at, "impute").startswith("Filled ")
+    recipe = at.session_state["data_recipe"]
+    assert [s["kind"] for s in recipe["steps"]] == ["missing_tokens", "impute"]
+
+    # The draft is on disk: a new session (refresh / restart) reopens it with the recipe.
+    draft = load_draft(settings.home, "default")
+    assert draft is not None and [s["kind"] for s in draft.recipe["steps"]] == ["missing_tokens", "impute"]
+    again = app_test("pages/data.py").run()
+    assert not again.exception
+    assert [s["kind"] for s in again.session_state["data_recipe"]["steps"]] == ["missing_tokens", "impute"]
+
+    _button(at, "Save version").click().run()
+    assert not at.exception, at.exception
+    assert any("Saved **penguins v1**" in s.value for s in at.success)
+    versions = dataset_versions(tracker, "default")
+    assert {(v.name, v.version) for v in versions} == {("penguins", 1), ("penguins-raw", 1)}
+    cleaned = load_dataset(tracker, next(v for v in versions if v.name == "penguins").run_id)
+    numeric = cleaned.select_dtypes("number")
+    assert numeric.shape[1] >= 4 and not numeric.isna().any().any()

@@ -1,0 +1,80 @@
+"""Streamlit glue of the Data page: cached loads, profiles and replays, and the session keys.
+
+Big frames are passed to the cached functions as ``_frame`` (excluded from
+hashing); the cache key is the table's content digest plus the recipe JSON, so a
+widget change that does not touch the data reruns in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.data.versions import frame_digest
+
+SOURCE = "data_source"      # dict: frame, name, kind, ref, digest, notes, fmt
+RECIPE = "data_recipe"      # dict: recipe JSON (steps with fitted state)
+PREVIEW = "data_preview"    # dict: step JSON + preview result, before it is applied
+EDIT = "data_edit_index"    # int | None: the step being edited
+TARGET = "data_target"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def read_bundled(key: str):  # noqa: ANN201
+    from core.data.bundled import load_bundled
+
+    return load_bundled(key)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def read_file(path: str, name: str):  # noqa: ANN201
+    from core.data.io import read_table
+
+    return read_table(path, name)
+
+
+@st.cache_data(show_spinner="Profiling…", max_entries=16)
+def profile(digest: str, _frame: pd.DataFrame):  # noqa: ANN201
+    from core.data.profile import profile_frame
+
+    return profile_frame(_frame)
+
+
+@st.cache_data(show_spinner="Replaying the recipe…", max_entries=16)
+def replay(digest: str, recipe_json: str, _frame: pd.DataFrame):  # noqa: ANN201
+    from core.data.recipe import Recipe
+    from core.data.recipe import replay as replay_recipe
+
+    return replay_recipe(_frame, Recipe.from_json(recipe_json), mode="fit")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def digest_of(_frame: pd.DataFrame, token: str) -> str:
+    """Content digest of a frame, computed once per (object identity token)."""
+    return frame_digest(_frame)
+
+
+def set_source(frame: pd.DataFrame, name: str, kind: str, ref: str, notes: tuple[str, ...] = (),
+               fmt: str = "") -> None:
+    st.session_state[SOURCE] = {
+        "frame": frame, "name": name, "kind": kind, "ref": ref, "digest": frame_digest(frame),
+        "notes": tuple(notes), "fmt": fmt,
+    }
+    st.session_state.pop(PREVIEW, None)
+    st.session_state.pop(EDIT, None)
+
+
+def source() -> dict[str, Any] | None:
+    return st.session_state.get(SOURCE)
+
+
+def recipe_json() -> dict[str, Any]:
+    return st.session_state.setdefault(RECIPE, {"version": 1, "steps": []})
+
+
+def set_recipe_json(value: dict[str, Any]) -> None:
+    st.session_state[RECIPE] = value
+    st.session_state.pop(PREVIEW, None)

@@ -1,0 +1,150 @@
+"""The recipe editor of the Data page: ordered steps, preview before apply, undo, edit, reorder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.data.recipe import STEPS, Recipe, Step, preview_step, replay, suggest_missing_tokens, to_python
+from core.errors import WorkbenchError, one_line
+from ui import data as ud
+from ui.recipe_form import step_params_form
+
+
+def _frame_before(raw: pd.DataFrame, recipe: Recipe, position: int) -> pd.DataFrame:
+    """The table as it is just before step ``position`` (0-based)."""
+    if position == 0:
+        return raw
+    return replay(raw, Recipe(recipe.steps[:position]), mode="fit").frame
+
+
+def _commit(recipe: Recipe, raw: pd.DataFrame, on_change: Callable[[], None]) -> None:
+    """Refit the whole recipe on the raw table (later steps see the edited earlier ones) and keep it."""
+    fitted = replay(raw, recipe.unfitted(), mode="fit").recipe if len(recipe) else recipe
+    ud.set_recipe_json(fitted.to_dict())
+    on_change()
+
+
+def _step_list(recipe: Recipe, raw: pd.DataFrame, replayed: Any, on_change: Callable[[], None]) -> None:
+    if not len(recipe):
+        st.caption("No steps yet. Add the first one below — every step is previewed before it is applied.")
+        return
+    summaries = [r.summary for r in replayed.results] if replayed is not None else []
+    for i, step in enumerate(recipe.steps):
+        spec = STEPS.get(step.kind)
+        with st.container(border=True):
+            c1, c2, c3, c4, c5 = st.columns([12, 1, 1, 1, 1], vertical_alignment="center")
+            summary = summaries[i] if i < len(summaries) else ""
+            c1.markdown(f"**{i + 1}. {spec.title if spec else step.kind}** — {summary}")
+            if c2.button("", icon=":material/arrow_upward:", key=f"data_up_{i}", disabled=i == 0, help="Move up"):
+                _safe(lambda: _commit(recipe.move(i, i - 1), raw, on_change))
+            if c3.button("", icon=":material/arrow_downward:", key=f"data_down_{i}",
+                         disabled=i == len(recipe) - 1, help="Move down"):
+                _safe(lambda: _commit(recipe.move(i, i + 1), raw, on_change))
+            if c4.button("", icon=":material/edit:", key=f"data_edit_{i}", help="Edit this step"):
+                st.session_state[ud.EDIT] = i
+                st.session_state.pop(ud.PREVIEW, None)
+                st.rerun()
+            if c5.button("", icon=":material/delete:", key=f"data_del_{i}", help="Undo (remove) this step"):
+                _safe(lambda: _commit(recipe.without(i), raw, on_change))
+
+
+def _safe(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except WorkbenchError as err:
+        st.error(f"That change would break the recipe: {one_line(err)} Nothing was changed.")
+        return
+    st.rerun()
+
+
+def _editor(raw: pd.DataFrame, recipe: Recipe, cleaned: pd.DataFrame, on_change: Callable[[], None]) -> None:
+    editing = st.session_state.get(ud.EDIT)
+    if editing is not None and editing >= len(recipe):
+        editing = None
+    position = editing if editing is not None else len(recipe)
+    current = recipe.steps[editing] if editing is not None else None
+    st.markdown(f"#### {'Edit step ' + str(editing + 1) if editing is not None else 'Add a step'}")
+    kinds = list(STEPS)
+    kind = st.selectbox("Step", kinds, index=kinds.index(current.kind) if current else 0,
+                        format_func=lambda k: f"{STEPS[k].title} — {STEPS[k].description}",
+                        key=f"data_kind_{editing}", disabled=current is not None)
+    spec = STEPS[kind]
+    try:
+        before = cleaned if editing is None else _frame_before(raw, recipe, position)
+    except WorkbenchError as err:
+        st.error(one_line(err))
+        return
+    tokens = suggest_missing_tokens(before) if kind == "missing_tokens" else {}
+    if kind == "missing_tokens" and not tokens:
+        st.caption("No missing-value tokens found in this table.")
+    with st.form(f"data_step_form_{kind}_{editing}", border=True):
+        params = step_params_form(spec, [str(c) for c in before.columns], (current.params if current else {}) or
+                                  ({"tokens": list(tokens)} if kind == "missing_tokens" else {}),
+                                  f"data_p_{editing}", tokens)
+        submitted = st.form_submit_button("Preview", icon=":material/visibility:", type="primary")
+    if submitted:
+        try:
+            preview = preview_step(before, Step(kind, params), n=20)
+        except WorkbenchError as err:
+            st.session_state.pop(ud.PREVIEW, None)
+            st.error(one_line(err))
+        else:
+            st.session_state[ud.PREVIEW] = {"position": position, "editing": editing, "step": preview.result.step,
+                                            "preview": preview}
+    pending = st.session_state.get(ud.PREVIEW)
+    if pending and pending["position"] == position and pending["step"].kind == kind:
+        res = pending["preview"].result
+        st.success(res.summary, icon=":material/preview:")
+        c = st.columns(4)
+        c[0].metric("Rows", f"{res.rows_after:,}", delta=res.rows_after - res.rows_before or None)
+        c[1].metric("Changed cells", f"{res.changed_cells:,}")
+        c[2].metric("Changed rows", f"{res.changed_rows:,}")
+        c[3].metric("Columns ±", f"+{len(res.added_columns)} / −{len(res.removed_columns)}")
+        if len(pending["preview"].before) or len(pending["preview"].after):
+            b, a = st.columns(2)
+            b.caption("Before (changed rows)")
+            b.dataframe(pending["preview"].before, height=260)
+            a.caption("After")
+            a.dataframe(pending["preview"].after, height=260)
+        c1, c2, _ = st.columns([2, 2, 6])
+        if c1.button("Apply step" if editing is None else "Save changes", type="primary", key="data_apply"):
+            step = pending["step"]
+            new = recipe.with_step(step) if editing is None else recipe.replace(editing, step)
+            st.session_state.pop(ud.EDIT, None)
+            _safe(lambda: _commit(new, raw, on_change))
+        if c2.button("Discard", key="data_discard"):
+            st.session_state.pop(ud.PREVIEW, None)
+            st.session_state.pop(ud.EDIT, None)
+            st.rerun()
+    elif editing is not None and st.button("Cancel editing", key="data_cancel_edit"):
+        st.session_state.pop(ud.EDIT, None)
+        st.rerun()
+
+
+def render_recipe_editor(raw: pd.DataFrame, src: dict[str, Any], replayed: Any, replay_error: str,
+                         on_change: Callable[[], None]) -> None:
+    recipe = Recipe.from_dict(ud.recipe_json())
+    if replay_error:
+        st.error(f"The recipe no longer applies to this table: {replay_error} Edit or remove that step.")
+    cleaned = replayed.frame if replayed is not None else raw
+    left, right = st.columns([5, 4], gap="large")
+    with left:
+        st.markdown("#### Recipe")
+        _step_list(recipe, raw, replayed, on_change)
+        _editor(raw, recipe, cleaned, on_change)
+    with right:
+        st.markdown("#### Result")
+        st.caption(f"{cleaned.shape[0]:,} rows × {cleaned.shape[1]:,} columns"
+                   + (f" · split: {replayed.split.value_counts().to_dict()}" if replayed is not None
+                      and replayed.split is not None else ""))
+        st.dataframe(cleaned.head(200), height=360)
+        if len(recipe):
+            d1, d2 = st.columns(2)
+            d1.download_button("Recipe (JSON)", recipe.to_json(), file_name=f"{src['name']}-recipe.json",
+                               mime="application/json", icon=":material/download:")
+            d2.download_button("Recipe as Python", to_python(recipe, f"{src['name']}.csv"),
+                               file_name=f"clean_{src['name']}.py", mime="text/x-python", icon=":material/code:")
