@@ -85,9 +85,11 @@ def _run(X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray, start: np
 
 
 def simulate(X: np.ndarray, y: Sequence[Any], *, strategy: str, budget: int, batch: int = 10, init: int = 10,
-             seeds: int = 3, learner: str = "logreg",
+             seeds: int = 3, learner: str = "logreg", with_random: bool = True,
              on_progress: Callable[[int, int], None] | None = None) -> SimulationResult:
     """Replay labelling on a fully labelled table: ``strategy`` against random on the same splits.
+
+    ``with_random=False`` skips the baseline (``random`` is then empty), for callers that run it once.
 
     Raises:
         LabelError: bad parameters, one class, missing values.
@@ -106,14 +108,17 @@ def simulate(X: np.ndarray, y: Sequence[Any], *, strategy: str, budget: int, bat
         tr, te = train_test_split(np.arange(len(y)), test_size=0.25, random_state=s, stratify=strat)
         start = _initial(y[tr], init, np.random.default_rng(s))
         curves.append(_run(X[tr], y[tr], X[te], y[te], start, strategy, budget, batch, learner, s))
-        randoms.append(_run(X[tr], y[tr], X[te], y[te], start, "random", budget, batch, learner, s)
-                       if strategy != "random" else curves[-1])
+        if with_random:
+            randoms.append(_run(X[tr], y[tr], X[te], y[te], start, "random", budget, batch, learner, s)
+                           if strategy != "random" else curves[-1])
         if on_progress:
             on_progress(s + 1, seeds)
     return SimulationResult(strategy, learner, _mean(curves), _mean(randoms), seeds, budget, batch, init)
 
 
 def _mean(curves: list[list[CurvePoint]]) -> tuple[CurvePoint, ...]:
+    if not curves:
+        return ()
     n = min(len(c) for c in curves)
     return tuple(CurvePoint(curves[0][i].labels, float(np.mean([c[i].accuracy for c in curves]))) for i in range(n))
 

@@ -1,0 +1,166 @@
+"""Benchmark of the Label stage.
+
+1. Query latency (fit + query of one batch of 10) on pools of 10k and 100k rows × 20
+   features with 200 labels, per strategy, against the plain modAL call on an already
+   fitted model (``modAL.uncertainty.uncertainty_sampling``). Budget: ≤ 1 s at 100k, logreg.
+2. UMAP map at 2k and 10k rows × 20 features: cold (fresh subprocess, empty numba cache:
+   import + first fit), warm disk cache (fresh subprocess, populated cache), warm process
+   (second fit in the same process), and the cached reopen of a saved map (budget ≤ 0.5 s).
+3. Label efficiency on sklearn digits (logistic regression, batch 10): labels margin /
+   entropy / committee need to reach the held-out accuracy random sampling reaches with
+   400 labels; ratio = labels / 400 (target well under 60 %).
+
+``python bench/bench_label.py`` (full) or ``--quick`` (smaller pools, 2k map only, one seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _pool(rows: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_classification
+
+    return make_classification(n_samples=rows, n_features=20, n_informative=10, n_classes=5,
+                               n_clusters_per_class=2, random_state=seed)
+
+
+def bench_query(sizes: list[int]) -> list[dict]:
+    from modAL.uncertainty import uncertainty_sampling
+
+    from core.label.query import fit_learner, query_batch
+
+    out = []
+    for rows in sizes:
+        X, y = _pool(rows + 200)
+        X_lab, y_lab, X_pool = X[:200], y[:200], X[200:]
+        t0 = time.perf_counter()
+        model = fit_learner(X_lab, y_lab, "logreg")
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        uncertainty_sampling(model, X_pool, n_instances=10)
+        plain = fit_s + time.perf_counter() - t0
+        for strategy in ("uncertainty", "margin", "entropy", "ranked", "committee", "random"):
+            t0 = time.perf_counter()
+            query_batch(X_pool, X_lab, y_lab, strategy=strategy, n=10, learner="logreg")
+            s = time.perf_counter() - t0
+            out.append({"rows": rows, "strategy": strategy, "seconds": s, "plain_modal": plain,
+                        "ratio": s / plain})
+    return out
+
+
+_UMAP_CHILD = r"""
+import json, os, sys, time
+import numpy as np
+t0 = time.perf_counter()
+from core.label.embed import compute_embedding, ensure_numba_cache
+import umap  # noqa: F401  (NUMBA_CACHE_DIR comes from the environment)
+imp = time.perf_counter() - t0
+sizes = json.loads(sys.argv[1]); again = sys.argv[2] == "1"
+from sklearn.datasets import make_classification
+res = {"import": imp, "fits": []}
+for n in sizes:
+    X, _ = make_classification(n_samples=n, n_features=20, n_informative=10, n_classes=5, random_state=0)
+    t = time.perf_counter(); compute_embedding(X); res["fits"].append([n, time.perf_counter() - t])
+    if again:
+        t = time.perf_counter(); compute_embedding(X, seed=1); res["fits"].append([n, time.perf_counter() - t])
+print(json.dumps(res))
+"""
+
+
+def _child(sizes: list[int], cache: Path, again: bool) -> dict:
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", _UMAP_CHILD, json.dumps(sizes), "1" if again else "0"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_umap(sizes: list[int]) -> list[dict]:
+    from core.label.embed import embed, embedding_path, save_embedding
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-numba-") as tmp:
+        for i, n in enumerate(sizes):
+            cache = Path(tmp) / f"cold{i}"  # an empty numba cache per cold case
+            cold = _child([n], cache, again=True)
+            rows.append({"case": f"cold process, {n:,} rows (import + first fit)",
+                         "seconds": cold["import"] + cold["fits"][0][1]})
+            rows.append({"case": f"  of which import umap", "seconds": cold["import"]})
+            rows.append({"case": f"warm process, {n:,} rows (second fit)", "seconds": cold["fits"][1][1]})
+            warm = _child([n], cache, again=False)
+            rows.append({"case": f"new process, warm disk cache, {n:,} rows (import + fit)",
+                         "seconds": warm["import"] + warm["fits"][0][1]})
+        X, _ = _pool(sizes[-1])
+        path = embedding_path(Path(tmp), "bench", ["f"])
+        save_embedding(path, np.zeros((sizes[-1], 2), dtype=np.float32))
+        t0 = time.perf_counter()
+        embed(Path(tmp), "bench", ["f"], X)
+        rows.append({"case": f"cached reopen, {sizes[-1]:,} rows (budget ≤ 0.5 s)", "seconds": time.perf_counter() - t0})
+    return rows
+
+
+def bench_efficiency(seeds: int, strategies: list[str]) -> dict:
+    from sklearn.datasets import load_digits
+
+    from core.label.simulate import labels_to_reach, simulate
+
+    X, y = load_digits(return_X_y=True)
+    kw = dict(budget=400, batch=10, init=20, seeds=seeds, learner="logreg")
+    t0 = time.perf_counter()
+    rnd = simulate(X, y, strategy="random", with_random=False, **kw)
+    target = rnd.curve[-1].accuracy
+    rows = [{"strategy": "random", "labels": 400, "ratio": 1.0, "acc@400": target,
+             "seconds": time.perf_counter() - t0}]
+    for s in strategies:
+        t0 = time.perf_counter()
+        res = simulate(X, y, strategy=s, with_random=False, **kw)
+        need = labels_to_reach(res.curve, target)
+        rows.append({"strategy": s, "labels": need, "ratio": (need / 400) if need else None,
+                     "acc@400": res.curve[-1].accuracy, "seconds": time.perf_counter() - t0})
+    return {"target": target, "rows": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-umap", action="store_true")
+    args = ap.parse_args()
+    print(f"# bench_label {'quick' if args.quick else 'full'} · {os.cpu_count()} cpu · load {os.getloadavg()[0]:.1f}")
+
+    print("\n## Query latency: fit + one batch of 10, logistic regression, 200 labels, 20 features")
+    print(f"{'pool':>8} {'strategy':<12} {'seconds':>8} {'plain modAL':>12} {'ratio':>6}")
+    for r in bench_query([2_000, 10_000] if args.quick else [10_000, 100_000]):
+        flag = "  OVER BUDGET" if r["rows"] >= 100_000 and r["strategy"] == "uncertainty" and r["seconds"] > 1 else ""
+        print(f"{r['rows']:>8,} {r['strategy']:<12} {r['seconds']:>8.3f} {r['plain_modal']:>12.3f} "
+              f"{r['ratio']:>6.2f}{flag}")
+
+    if not args.skip_umap:
+        print("\n## UMAP map (20 features)")
+        for r in bench_umap([2_000] if args.quick else [2_000, 10_000]):
+            print(f"{r['case']:<60} {r['seconds']:>8.2f} s")
+
+    print("\n## Label efficiency on digits (logreg, batch 10, 20 random starting labels, 25 % held out)")
+    eff = bench_efficiency(1 if args.quick else 3, ["margin", "entropy", "committee"])
+    print(f"random reaches {eff['target']:.3f} with 400 labels")
+    print(f"{'strategy':<12} {'labels':>7} {'ratio':>7} {'acc@400':>8} {'seconds':>8}")
+    for r in eff["rows"]:
+        ratio = f"{r['ratio']:.0%}" if r["ratio"] else "n/a"
+        print(f"{r['strategy']:<12} {r['labels'] or '>400':>7} {ratio:>7} {r['acc@400']:>8.3f} {r['seconds']:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()
