@@ -1,0 +1,55 @@
+"""AppTest of the Tune page: empty state, and a real study started from the form in a worker process."""
+
+from __future__ import annotations
+
+import time
+
+from core.tracking.models import model_versions
+from core.tune.storage import make_storage
+from core.tune.study import open_study
+from core.tune.worker import list_workers, stop_workers
+from tests.tune_data import penguins, save_version
+from tests.ui.conftest import app_test
+
+
+def test_empty_project_says_what_to_do(settings) -> None:  # noqa: ANN001
+    at = app_test("pages/tune.py").run()
+    assert not at.exception, at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "No dataset version in this project yet" in infos
+    assert "No study in this project yet" in infos
+
+
+def test_start_a_study_from_the_form_and_watch_it_finish(settings, tracker) -> None:  # noqa: ANN001
+    save_version(tracker, "default", penguins(150))
+    at = app_test("pages/tune.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tune_family").value == "linear"
+    at.selectbox(key="tune_family").set_value("knn").run()
+    assert not at.exception, at.exception
+    at.number_input(key="tune_trials").set_value(4)
+    at.text_input(key="tune_study_name").set_value("page-knn")
+    at.button(key="FormSubmitter:tune_new_study-Start study").click().run()
+    assert not at.exception, at.exception
+    try:
+        workers = list_workers(settings, "page-knn")
+        assert len(workers) == 1
+        deadline = time.time() + 180
+        while time.time() < deadline and any(w.alive for w in list_workers(settings, "page-knn")):
+            time.sleep(0.5)
+        assert not any(w.alive for w in list_workers(settings, "page-knn")), "the worker did not finish in time"
+    finally:
+        stop_workers(settings, "page-knn")
+    study, config = open_study(make_storage(settings.optuna_storage), "page-knn")
+    assert config.family == "knn" and config.n_trials == 4
+    assert len([t for t in study.get_trials() if t.state.is_finished()]) == 4
+
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tune_selected_study").value == "page-knn"
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Complete"]) + int(metrics["Pruned"]) + int(metrics["Failed"]) == 4
+    # the worker ran with --finalize: the best model is registered and the page says so
+    assert [v.tags["workbench.study"] for v in model_versions(tracker, "default")] == ["page-knn"]
+    assert any("Best model registered as" in s.value for s in at.success)
+    assert len(at.dataframe) >= 1
