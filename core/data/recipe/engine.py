@@ -45,6 +45,7 @@ class StepResult:
     summary: str
     changed_columns: tuple[str, ...] = ()
     changed_index: pd.Index | None = None  # labels of kept rows that changed (for previews)
+    changes: dict | None = None  # changed cells per column (columns with changes only)
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,27 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResu
     except (KeyError, ValueError, TypeError, IndexError) as err:
         raise RecipeError(f"{step.kind} could not be applied to this table ({type(err).__name__}: {err}).") from None
     new_step = Step(step.kind, params, fitted if spec.learns else None)
-    summary = spec.summarize(frame, out, params, fitted) if spec.summarize else f"Applied {step.kind}."
+    result = _result(frame, out, new_step, split)
+    summary = spec.summarize(frame, out, params, fitted, result.changes) if spec.summarize else f"Applied {step.kind}."
     if spec.splitter and not fit:
         summary = "Skipped the split: a new batch keeps its rows together (transform mode)."
-    return _result(frame, out, new_step, split, summary)
+    return replace(result, summary=summary)
+
+
+def _same(before: pd.Series, after: pd.Series) -> bool:
+    """Cheap check first: an untouched column shares memory with the input, or is equal as a whole."""
+    if before.dtype != after.dtype:
+        return False
+    if isinstance(before.dtype, np.dtype):
+        b, a = before.to_numpy(copy=False), after.to_numpy(copy=False)
+        if b.shape == a.shape and np.shares_memory(b, a):
+            return True
+    return before.equals(after)
 
 
 def _changed_mask(before: pd.Series, after: pd.Series) -> np.ndarray:
+    if _same(before, after):
+        return np.zeros(len(after), dtype=bool)
     na_b, na_a = before.isna().to_numpy(), after.isna().to_numpy()
     if is_number(after) and (is_number(before) or is_text(before)):
         bv = pd.to_numeric(before, errors="coerce") if is_text(before) else before
@@ -127,7 +142,19 @@ def _changed_mask(before: pd.Series, after: pd.Series) -> np.ndarray:
     return ~((eq & ~na_a & ~na_b) | (na_a & na_b))
 
 
-def _result(frame: pd.DataFrame, out: pd.DataFrame, step: Step, split, summary: str) -> StepResult:
+def _truthy(extra: pd.DataFrame) -> np.ndarray:
+    """Rows where an added column says something: non-missing, and non-zero / True when numeric."""
+    flags = []
+    for col in extra.columns:
+        s = extra[col]
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            flags.append(s.to_numpy(dtype=float, na_value=0.0) != 0)
+        else:
+            flags.append(s.notna().to_numpy())
+    return np.column_stack(flags).any(axis=1)
+
+
+def _result(frame: pd.DataFrame, out: pd.DataFrame, step: Step, split) -> StepResult:
     common = [c for c in out.columns if c in frame.columns]
     added = tuple(c for c in out.columns if c not in frame.columns)
     removed = tuple(c for c in frame.columns if c not in out.columns)
@@ -136,15 +163,15 @@ def _result(frame: pd.DataFrame, out: pd.DataFrame, step: Step, split, summary: 
     masks = {c: _changed_mask(before[c], out[c]) for c in common}
     cells = np.column_stack(list(masks.values())) if masks else np.zeros((len(kept), 0), dtype=bool)
     rows = cells.any(axis=1) if cells.shape[1] else np.zeros(len(kept), dtype=bool)
+    changes = {c: int(n) for c, n in zip(masks, cells.sum(axis=0)) if n}
     if added:
-        extra = out[list(added)]
-        rows = rows | (extra.notna() & (extra.astype(object) != 0)).to_numpy().any(axis=1)
+        rows = rows | _truthy(out[list(added)])
     if removed:
         rows = rows | before[list(removed)].notna().to_numpy().any(axis=1)
     return StepResult(
         frame=out, step=step, split=split, rows_before=len(frame), rows_after=len(out),
         changed_cells=int(cells.sum()), changed_rows=int(rows.sum()), added_columns=added, removed_columns=removed,
-        summary=summary, changed_columns=tuple(c for c, m in masks.items() if m.any()), changed_index=kept[rows],
+        summary="", changed_columns=tuple(changes), changed_index=kept[rows], changes=changes,
     )
 
 

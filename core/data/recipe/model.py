@@ -47,7 +47,8 @@ class StepSpec:
 
     ``fit(frame, params) -> fitted`` learns state (JSON values); ``transform(frame, params, fitted)``
     applies it and only uses pandas/numpy and plain workbench functions (its source, and theirs,
-    is copied into exported Python code); ``summarize(before, after, params, fitted) -> str`` is one human sentence.
+    is copied into exported Python code); ``summarize(before, after, params, fitted, changes) -> str`` is one human sentence
+    (``changes``: changed cells per column, only columns with changes).
     """
 
     kind: str

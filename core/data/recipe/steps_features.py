@@ -13,7 +13,7 @@ from core.errors import RecipeError
 # --- scale ---------------------------------------------------------------------------------------
 def scale(frame, params, fitted):
     """(x - center) / scale with the fitted center and scale of each column."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     for col, stats in fitted["stats"].items():
         if stats is not None:
             frame[col] = (frame[col] - stats[0]) / stats[1]
@@ -41,7 +41,7 @@ def _fit_scale(frame: pd.DataFrame, params: dict) -> dict:
     return {"stats": stats}
 
 
-def _summarize_scale(before, after, params, fitted) -> str:
+def _summarize_scale(before, after, params, fitted, changes) -> str:
     cols = [c for c, s in fitted["stats"].items() if s is not None]
     return f"Scaled {plural(len(cols), 'column')} ({names(cols)}) with {params['method']}."
 
@@ -49,7 +49,7 @@ def _summarize_scale(before, after, params, fitted) -> str:
 # --- encode --------------------------------------------------------------------------------------
 def encode(frame, params, fitted):
     """One-hot (one 0/1 column per fitted category, unseen → all zeros) or ordinal codes (unseen → missing)."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     for col, categories in fitted["categories"].items():
         s = frame[col]
         text = s.where(s.isna(), s.astype(str))
@@ -83,7 +83,7 @@ def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
     return {"categories": categories}
 
 
-def _summarize_encode(before, after, params, fitted) -> str:
+def _summarize_encode(before, after, params, fitted, changes) -> str:
     cols = list(fitted["categories"])
     if params["method"] == "ordinal":
         return f"Encoded {plural(len(cols), 'column')} ({names(cols)}) as ordinal codes."
@@ -122,17 +122,20 @@ def _fit_pca(frame: pd.DataFrame, params: dict) -> dict:
     mean = x.mean(axis=0)
     spread = x.std(axis=0) if params["standardize"] else np.ones(p)
     spread[spread == 0] = 1.0
-    _, s, vt = np.linalg.svd((x - mean) / spread, full_matrices=False)
-    ratio = s**2 / (s**2).sum() if (s**2).sum() > 0 else np.ones_like(s) / len(s)
+    z = (x - mean) / spread
+    values, vectors = np.linalg.eigh(z.T @ z)  # p×p: much cheaper than an SVD of the n×p table
+    order = np.argsort(values)[::-1]
+    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
+    ratio = values / values.sum() if values.sum() > 0 else np.ones(p) / p
     k = params["n_components"] or int(np.searchsorted(np.cumsum(ratio), params["variance"] - 1e-12) + 1)
-    k = min(k, len(s))
-    components = vt[:k]
+    k = min(k, p)
+    components = vectors[:, :k].T
     signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])  # deterministic orientation
     components = components * np.where(signs == 0, 1.0, signs)[:, None]
     return {"columns": cols, "mean": mean, "scale": spread, "components": components, "explained": ratio[:k]}
 
 
-def _summarize_pca(before, after, params, fitted) -> str:
+def _summarize_pca(before, after, params, fitted, changes) -> str:
     k, share = len(fitted["components"]), sum(fitted["explained"])
     verb = "Added" if params["keep_originals"] else f"Replaced {plural(len(fitted['columns']), 'column')} with"
     return f"{verb} {plural(k, 'principal component')} explaining {share:.1%} of the variance."

@@ -12,7 +12,7 @@ from core.errors import RecipeError
 KNN_REFERENCE_ROWS = 5000  # KNN imputation keeps at most this many rows as its fitted donors
 
 
-def _removed_rows(before, after, params, fitted) -> str:
+def _removed_rows(before, after, params, fitted, changes) -> str:
     return f"Removed {plural(len(before) - len(after), 'row')}; {len(after):,} remain."
 
 
@@ -35,7 +35,7 @@ def _fit_needs_columns(kind: str):
     return fit
 
 
-def _summarize_columns(before, after, params, fitted) -> str:
+def _summarize_columns(before, after, params, fitted, changes) -> str:
     gone = [c for c in before.columns if c not in after.columns]
     return f"Removed {plural(len(gone), 'column')} ({names(gone)}); {len(after.columns)} remain."
 
@@ -54,7 +54,7 @@ def drop_missing_rows(frame, params, fitted):
 # --- impute --------------------------------------------------------------------------------------
 def impute(frame, params, fitted):
     """Fill missing cells with the fitted values, or by KNN against the fitted donor rows."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     if params["strategy"] == "knn":
         from sklearn.impute import KNNImputer
 
@@ -120,17 +120,15 @@ def _constant_for(s: pd.Series, col: str, fill_value: str | None):
     return fill_value
 
 
-def _summarize_impute(before, after, params, fitted) -> str:
-    filled = (before.loc[after.index].isna() & after.notna()).sum()
-    touched = filled[filled > 0]
-    return (f"Filled {plural(int(touched.sum()), 'missing cell')} in {plural(len(touched), 'column')} "
+def _summarize_impute(before, after, params, fitted, changes) -> str:
+    return (f"Filled {plural(sum(changes.values()), 'missing cell')} in {plural(len(changes), 'column')} "
             f"({params['strategy']}).")
 
 
 # --- outliers ------------------------------------------------------------------------------------
 def outliers(frame, params, fitted):
     """Flag, clip or remove values outside the fitted [low, high] bounds of each column."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     outside = pd.Series(False, index=frame.index)
     for col, bounds in fitted["bounds"].items():
         if bounds is None:
@@ -166,7 +164,7 @@ def _fit_outliers(frame: pd.DataFrame, params: dict) -> dict:
     return {"bounds": bounds, "k": k}
 
 
-def _summarize_outliers(before, after, params, fitted) -> str:
+def _summarize_outliers(before, after, params, fitted, changes) -> str:
     how = f"{params['method']}, k={fitted['k']:g}"
     if params["action"] == "remove":
         return f"Removed {plural(len(before) - len(after), 'row')} with outliers ({how}); {len(after):,} remain."
@@ -174,8 +172,7 @@ def _summarize_outliers(before, after, params, fitted) -> str:
     if params["action"] == "flag":
         flags = int(after[[f"{c}__outlier" for c in cols]].to_numpy().sum()) if cols else 0
         return f"Flagged {plural(flags, 'outlier value')} in {plural(len(cols), 'column')} ({how})."
-    changed = int(((after[cols] != before[cols]) & before[cols].notna()).to_numpy().sum()) if cols else 0
-    return f"Clipped {plural(changed, 'value')} in {plural(len(cols), 'column')} ({how})."
+    return f"Clipped {plural(sum(changes.values()), 'value')} in {plural(len(changes), 'column')} ({how})."
 
 
 _IMPUTE_STRATEGIES = ("mean", "median", "most_frequent", "constant", "knn")

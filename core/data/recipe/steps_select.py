@@ -120,7 +120,7 @@ def _fit_l1(frame: pd.DataFrame, params: dict) -> dict:
             "coefficients": {c: float(v) for c, v in zip(cols, coef)}, "task": task}
 
 
-def _summarize_selection(before, after, params, fitted) -> str:
+def _summarize_selection(before, after, params, fitted, changes) -> str:
     gone = fitted["dropped"]
     if not gone:
         return "Kept every candidate column; nothing was dropped."
@@ -176,7 +176,7 @@ def _stratified(frame: pd.DataFrame, params: dict, positions: np.ndarray, n_test
     return test
 
 
-def _summarize_split(before, after, params, fitted) -> str:
+def _summarize_split(before, after, params, fitted, changes) -> str:
     return f"Split the {len(after):,} rows into train and test ({params['method']}, test_size={params['test_size']:g})."
 
 

@@ -27,22 +27,30 @@ def suggest_missing_tokens(frame: pd.DataFrame, tokens=DEFAULT_MISSING_TOKENS) -
         s = frame[col]
         if not is_text(s):
             continue
-        stripped = s.str.strip()
-        found = stripped[stripped.isin(wanted)].value_counts()
-        for token, n in found.items():
-            counts[token] = counts.get(token, 0) + int(n)
+        for value, n in s.value_counts().items():  # strip each distinct value once, not every cell
+            token = value.strip() if isinstance(value, str) else None
+            if token in wanted:
+                counts[token] = counts.get(token, 0) + int(n)
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 # --- missing_tokens ------------------------------------------------------------------------------
+def token_cells(s, tokens):
+    """Boolean mask of the cells whose stripped text is one of ``tokens`` (each distinct value stripped once)."""
+    hits = [v for v in s.dropna().unique() if isinstance(v, str) and v.strip() in tokens]
+    return s.isin(hits)
+
+
 def missing_tokens(frame, params, fitted):
     """Replace the token cells with missing, then make the fitted numeric columns numeric."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     tokens = set(params["tokens"])
     for col in params["columns"] or list(frame.columns):
         s = frame[col]
         if is_text(s):
-            frame[col] = s.mask(s.str.strip().isin(tokens))
+            hit = token_cells(s, tokens)
+            if hit.any():
+                frame[col] = s.mask(hit)
     for col in fitted.get("numeric", []):
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame
@@ -52,21 +60,22 @@ def _fit_missing_tokens(frame: pd.DataFrame, params: dict) -> dict:
     check_columns(frame, "missing_tokens", "columns", params["columns"] or [])
     if not params["convert_numeric"]:
         return {"numeric": []}
-    replaced = missing_tokens(frame, params, {})
+    tokens = set(params["tokens"])
     numeric = []
     for col in params["columns"] or list(frame.columns):
-        s = replaced[col]
-        if not is_text(frame[col]) or not s.notna().any():
+        s = frame[col]
+        if not is_text(s):
             continue
-        if int(pd.to_numeric(s, errors="coerce").notna().sum()) == int(s.notna().sum()):
+        values = s[~token_cells(s, tokens)].dropna()
+        if values.empty or pd.to_numeric(values.iloc[:200], errors="coerce").isna().any():
+            continue  # cheap early exit: a sample already holds text
+        if not pd.to_numeric(values, errors="coerce").isna().any():
             numeric.append(col)
     return {"numeric": numeric}
 
 
-def _summarize_missing_tokens(before, after, params, fitted) -> str:
-    newly = (after.isna() & before.notna()).sum()
-    touched = newly[newly > 0]
-    text = f"Replaced {plural(int(touched.sum()), 'cell')} in {plural(len(touched), 'column')} with missing"
+def _summarize_missing_tokens(before, after, params, fitted, changes) -> str:
+    text = f"Replaced {plural(sum(changes.values()), 'cell')} in {plural(len(changes), 'column')} with missing"
     if fitted.get("numeric"):
         text += f"; {plural(len(fitted['numeric']), 'column')} became numeric ({names(fitted['numeric'])})"
     return text + "."
@@ -75,7 +84,7 @@ def _summarize_missing_tokens(before, after, params, fitted) -> str:
 # --- fix_types -----------------------------------------------------------------------------------
 def fix_types(frame, params, fitted):
     """Convert the chosen columns to one type; values that do not parse become missing."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     to = params["to"]
     for col in params["columns"]:
         s = frame[col]
@@ -115,7 +124,7 @@ def _fit_fix_types(frame: pd.DataFrame, params: dict) -> dict:
     return {}
 
 
-def _summarize_fix_types(before, after, params, fitted) -> str:
+def _summarize_fix_types(before, after, params, fitted, changes) -> str:
     cols = params["columns"]
     invalid = int((after[cols].isna() & before[cols].notna()).sum().sum())
     text = f"Converted {plural(len(cols), 'column')} ({names(cols)}) to {params['to']}"
@@ -127,17 +136,21 @@ def _summarize_fix_types(before, after, params, fitted) -> str:
 # --- trim_case -----------------------------------------------------------------------------------
 def trim_case(frame, params, fitted):
     """Strip whitespace, collapse inner runs of spaces and change case in text columns."""
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # columns are replaced, never written in place
     for col in params["columns"] or list(frame.columns):
         s = frame[col]
         if not is_text(s):
             continue
-        t = s.str.strip() if params["strip"] else s.str.slice(0)
+        distinct = pd.Series(s.dropna().unique(), dtype=object)  # work on each distinct value once
+        t = distinct.str.strip() if params["strip"] else distinct.str.slice(0)
         if params["collapse"]:
             t = t.str.replace(r"\s+", " ", regex=True)
         if params["case"] != "none":
             t = getattr(t.str, params["case"])()
-        frame[col] = t.where(t.notna(), s)  # non-string cells (numbers in a mixed column) stay as they were
+        changed = t.notna() & (t != distinct)
+        if changed.any():
+            new = s.map(dict(zip(distinct[changed], t[changed])))
+            frame[col] = new.where(new.notna(), s)  # unchanged and non-string cells stay as they were
     return frame
 
 
@@ -149,12 +162,8 @@ def _fit_trim_case(frame: pd.DataFrame, params: dict) -> dict:
 
 
 def _summarize_changed(verb: str):
-    def summarize(before, after, params, fitted) -> str:
-        cols = [c for c in after.columns if c in before.columns]
-        a, b = after[cols].astype(object), before.loc[after.index, cols].astype(object)
-        changed = ((a != b) & ~(a.isna() & b.isna())).sum()
-        touched = changed[changed > 0]
-        return f"{verb} {plural(int(touched.sum()), 'cell')} in {plural(len(touched), 'column')}."
+    def summarize(before, after, params, fitted, changes) -> str:
+        return f"{verb} {plural(sum(changes.values()), 'cell')} in {plural(len(changes), 'column')}."
 
     return summarize
 
