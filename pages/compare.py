@@ -9,7 +9,7 @@ from core.compare.shadow import run_shadow
 from core.tracking.datasets import dataset_versions, load_dataset
 from core.tracking.models import model_versions
 from ui import compare as ui
-from ui.feedback import empty_state, user_errors
+from ui.feedback import user_errors
 from ui.pickers import dataset_picker
 from ui.resources import tracker
 from ui.state import current_project
@@ -31,7 +31,7 @@ with user_errors():
     with tab_runs, user_errors():
         table = runs.runs_table(t, project)
         if table.empty:
-            empty_state("No runs yet in this project. Save a dataset version in Data, then run a study in Tune.",
+            ui.empty("No runs yet in this project. Save a dataset version in Data, then run a study in Tune.",
                         "pages/data.py", "Go to Data")
         else:
             c1, c2, c3, c4 = st.columns(4)
@@ -72,7 +72,7 @@ with user_errors():
     # -- side by side --------------------------------------------------------
     with tab_side, user_errors():
         if not versions:
-            empty_state("No registered model yet: run a study in Tune (it registers the best trials), then compare "
+            ui.empty("No registered model yet: run a study in Tune (it registers the best trials), then compare "
                         "versions here.", "pages/tune.py", "Go to Tune")
         else:
             default = [mv.version for mv in versions if mv.aliases][:2] or [mv.version for mv in versions[:2]]
@@ -83,7 +83,7 @@ with user_errors():
                                    help="A few seconds per model on up to 300 sampled rows.")
             if st.button("Evaluate side by side", type="primary", key="cmp_evaluate", disabled=not chosen or not data):
                 with st.status("Evaluating…", expanded=False) as status:
-                    result = ui.cached_comparison(t, project, tuple(sorted(chosen)), data.run_id, importance)
+                    result = ui.cached_comparison(t, t.settings.tracking_uri, project, tuple(sorted(chosen)), data.run_id, importance)
                     status.update(label=f"Evaluated {len(chosen)} model(s) on {result[1]}", state="complete")
                 st.session_state[ui.EVALUATION] = (*result, data.run_id)
             if ui.EVALUATION in st.session_state:
@@ -95,7 +95,7 @@ with user_errors():
     # -- champion / challenger ---------------------------------------------------
     with tab_gate, user_errors():
         if not versions:
-            empty_state("No registered model yet: run a study in Tune first.", "pages/tune.py", "Go to Tune")
+            ui.empty("No registered model yet: run a study in Tune first.", "pages/tune.py", "Go to Tune")
         else:
             champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
             chall = next((mv for mv in versions if gate.CHALLENGER in mv.aliases), None)
@@ -142,7 +142,7 @@ with user_errors():
     with tab_shadow, user_errors():
         champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
         if champ is None:
-            empty_state("A shadow test replays a batch through the champion and challengers: promote a champion in "
+            ui.empty("A shadow test replays a batch through the champion and challengers: promote a champion in "
                         "the Champion / challenger tab first.")
         else:
             others = [v for v in labels if v != champ.version]
@@ -162,7 +162,7 @@ with user_errors():
     with tab_ab, user_errors():
         adata = dataset_picker(t, project, key="cmp_ab_data", label="Batch to split")
         if adata is None:
-            empty_state("An A/B analysis needs a labelled batch or one with an outcome column: save one in Data.",
+            ui.empty("An A/B analysis needs a labelled batch or one with an outcome column: save one in Data.",
                         "pages/data.py", "Go to Data")
         else:
             batch = load_dataset(t, adata.run_id, "all")

@@ -31,9 +31,9 @@ def status_progress(status: Any):  # noqa: ANN201
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_comparison(_tracker: Tracker, project: str, versions: tuple[int, ...], data_run_id: str,
+def cached_comparison(_tracker: Tracker, store: str, project: str, versions: tuple[int, ...], data_run_id: str,
                       importance: bool) -> tuple[Evaluation, str, str, str]:
-    """Evaluate and log once per (project, versions, dataset version): all three are immutable."""
+    """Evaluate and log once per (store, project, versions, dataset version): versions never change."""
     from core.compare.record import run_comparison
 
     evaluation, data, part, run_id = run_comparison(_tracker, project, list(versions), data_run_id,
@@ -206,3 +206,13 @@ def render_ab(report: ABReport) -> None:
 
 def version_options(versions: Sequence[Any]) -> dict[int, str]:
     return {mv.version: mv.label for mv in versions}
+
+
+def empty(text: str, page: str | None = None, label: str | None = None) -> None:
+    """``empty_state`` that still renders when the page runs outside the app's navigation (AppTest)."""
+    st.info(text, icon=":material/info:")
+    if page:
+        try:
+            st.page_link(page, label=label or "Go there", icon=":material/arrow_forward:")
+        except st.errors.StreamlitAPIException:
+            pass  # no st.navigation around this page (tests run it alone)
