@@ -154,9 +154,11 @@ def profile_frame(
     works: list[ColumnWork] = []
     numeric: dict[str, np.ndarray] = {}
     key = _DuplicateKey(rows)
-    for position in range(n_cols):
-        name = str(frame.columns[position])
-        work = profile_column(name, frame.iloc[:, position], tokens, max_hist_bins)
+    memory = int(frame.index.memory_usage())
+    for label, series in frame.items():
+        name = str(label)
+        memory += object_memory(series.to_numpy()) if series.dtype == object else int(series.memory_usage(index=False))
+        work = profile_column(name, series, tokens, max_hist_bins)
         key.add(work.codes, work.cardinality)
         if work.numbers is not None and len(numeric) < CORRELATION_MAX_COLUMNS:
             numeric[name] = work.numbers[sample]
@@ -174,7 +176,7 @@ def profile_frame(
         rows=rows,
         n_columns=n_cols,
         duplicate_rows=duplicates,
-        memory_bytes=_memory(frame),
+        memory_bytes=memory,
         columns=columns,
         alerts=alerts,
         correlation=correlation,
@@ -257,15 +259,6 @@ def _correlation(numeric: dict[str, np.ndarray]) -> tuple[pd.DataFrame | None, i
     r[(n < 3) | ~(var_i > 1e-12 * np.maximum(sxx, 1)) | ~(var_j > 1e-12 * np.maximum(sxx.T, 1))] = np.nan
     r = np.clip(r, -1.0, 1.0)
     return pd.DataFrame(r, index=names, columns=names), len(x)
-
-
-def _memory(frame: pd.DataFrame) -> int:
-    total = int(frame.memory_usage(index=True, deep=False).sum())
-    for position in range(frame.shape[1]):
-        column = frame.iloc[:, position]
-        if column.dtype == object:
-            total += object_memory(column.to_numpy()) - 8 * len(column)
-    return total
 
 
 def _alerts(columns: tuple[ColumnProfile, ...], duplicates: int, rows: int, corr: pd.DataFrame | None) -> tuple[Alert, ...]:

@@ -103,8 +103,13 @@ def profile_column(name: str, series: pd.Series, tokens: frozenset[str], max_bin
                         numeric_like_share=0.0)  # fmt: skip
         return ColumnWork(profile, codes, len(uniques), None)
     if pd.api.types.is_numeric_dtype(dtype):
-        numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        exact = series.to_numpy() if dtype.kind in "iu" else numbers  # integers keep their type in top values
+        if isinstance(dtype, np.dtype):  # plain numpy column: no missing-value mask to build
+            exact = series.to_numpy()
+            numbers = exact.astype(np.float64, copy=False)
+        else:  # nullable Int64 / Float64: <NA> becomes NaN
+            exact = numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if exact.dtype.kind not in "iu":
+            exact = numbers  # integers keep their type in top values; everything else is read as float
         codes, uniques = pd.factorize(exact, use_na_sentinel=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
         non_missing = int(counts.sum())
@@ -236,21 +241,31 @@ def _date_range(values: pa.Array) -> tuple[str, str] | None:
 
 
 def _numeric_stats(numbers: np.ndarray, distinct: int, max_bins: int) -> dict[str, Any]:
+    """Exact statistics from one sort: quantiles (numpy's linear rule) and an equal-width histogram."""
     import numpy as np
 
-    finite = numbers[np.isfinite(numbers)]
-    if finite.size == 0:
+    ordered = np.sort(numbers[np.isfinite(numbers)])
+    n = ordered.size
+    if n == 0:
         return {}
-    q = np.percentile(finite, list(QUANTILES.values()))
+    lo, hi = float(ordered[0]), float(ordered[-1])
+    position = np.array(list(QUANTILES.values()), dtype=np.float64) / 100 * (n - 1)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, n - 1)
+    q = ordered[below] + (ordered[above] - ordered[below]) * (position - below)
     bins = max(1, min(max_bins, distinct))
-    counts, edges = np.histogram(finite, bins=bins)
+    first, last = (lo - 0.5, hi + 0.5) if lo == hi else (lo, hi)  # numpy's rule for a single value
+    edges = np.linspace(first, last, bins + 1)
+    starts = np.searchsorted(ordered, edges[:-1], side="left")
+    starts[0] = 0
+    counts = np.diff(np.append(starts, n))
     return {
-        "min": float(finite.min()),
-        "max": float(finite.max()),
-        "mean": float(finite.mean()),
-        "std": float(finite.std(ddof=1)) if finite.size > 1 else None,
+        "min": lo,
+        "max": hi,
+        "mean": float(ordered.mean()),
+        "std": float(ordered.std(ddof=1)) if n > 1 else None,
         "quantiles": {k: float(v) for k, v in zip(QUANTILES, q)},
-        "histogram": Histogram(tuple(float(e) for e in edges), tuple(int(c) for c in counts)),
+        "histogram": Histogram(tuple(edges.tolist()), tuple(counts.tolist())),
     }
 
 

@@ -155,7 +155,7 @@ def test_two_thousand_columns_are_fast_and_correlation_is_capped() -> None:
     elapsed = time.perf_counter() - start
     assert p.n_columns == 2000 and len(p.columns) == 2000
     assert p.correlation.shape == (CORRELATION_MAX_COLUMNS, CORRELATION_MAX_COLUMNS)
-    assert elapsed < 20, f"2,000 columns took {elapsed:.1f} s"
+    assert elapsed < 30, f"2,000 columns took {elapsed:.1f} s"  # ~1.5 s on a quiet 2-core machine
 
 
 def test_json_has_the_documented_shape() -> None:
