@@ -86,3 +86,10 @@ def test_transform_of_an_unfitted_learning_step_is_refused() -> None:
     with pytest.raises(RecipeError, match="has not been fitted yet; replay the recipe in 'fit' mode first"):
         apply_step(pd.DataFrame({"x": [1.0]}), Step("scale"), fit=False)
     assert not Recipe((Step("scale"),)).is_fitted and Recipe((Step("drop_duplicates"),)).is_fitted
+
+
+def test_duplicate_row_labels_are_renumbered_so_changes_can_be_tracked() -> None:
+    frame = pd.DataFrame({"x": [1.0, None, 3.0]}, index=[7, 7, 8])
+    result = apply_step(frame, Step("impute", {"strategy": "mean"}))
+    assert result.frame.index.tolist() == [0, 1, 2] and result.frame["x"].tolist() == [1.0, 2.0, 3.0]
+    assert result.changed_cells == 1 and result.changed_index.tolist() == [1]

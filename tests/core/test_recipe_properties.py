@@ -51,7 +51,9 @@ def _replay_or_none(frame: pd.DataFrame, recipe: Recipe):
 @FAST
 @given(frames(), st.lists(STEP_CHOICES, min_size=1, max_size=5))
 def test_cleaning_never_adds_rows_and_keeps_row_labels(frame: pd.DataFrame, steps: list[Step]) -> None:
+    original = frame.copy(deep=True)
     result = _replay_or_none(frame, Recipe(tuple(steps)))
+    pd.testing.assert_frame_equal(frame, original)  # the input is never modified, even on failure
     if result is None:
         return
     for step_result in result.results:

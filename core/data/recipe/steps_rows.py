@@ -121,6 +121,8 @@ def _constant_for(s: pd.Series, col: str, fill_value: str | None):
 
 
 def _summarize_impute(before, after, params, fitted, changes) -> str:
+    if not changes:
+        return f"Nothing to fill: the chosen columns have no missing cells ({params['strategy']} values are kept for new data)."
     return (f"Filled {plural(sum(changes.values()), 'missing cell')} in {plural(len(changes), 'column')} "
             f"({params['strategy']}).")
 

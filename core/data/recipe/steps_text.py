@@ -75,7 +75,10 @@ def _fit_missing_tokens(frame: pd.DataFrame, params: dict) -> dict:
 
 
 def _summarize_missing_tokens(before, after, params, fitted, changes) -> str:
-    text = f"Replaced {plural(sum(changes.values()), 'cell')} in {plural(len(changes), 'column')} with missing"
+    if changes:
+        text = f"Replaced {plural(sum(changes.values()), 'cell')} in {plural(len(changes), 'column')} with missing"
+    else:
+        text = "No cell matched the tokens"
     if fitted.get("numeric"):
         text += f"; {plural(len(fitted['numeric']), 'column')} became numeric ({names(fitted['numeric'])})"
     return text + "."
