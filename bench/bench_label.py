@@ -138,12 +138,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-umap", action="store_true")
+    ap.add_argument("--skip-query", action="store_true")
+    ap.add_argument("--skip-efficiency", action="store_true")
     args = ap.parse_args()
     print(f"# bench_label {'quick' if args.quick else 'full'} · {os.cpu_count()} cpu · load {os.getloadavg()[0]:.1f}")
 
     print("\n## Query latency: fit + one batch of 10, logistic regression, 200 labels, 20 features")
     print(f"{'pool':>8} {'strategy':<12} {'seconds':>8} {'plain modAL':>12} {'ratio':>6}")
-    for r in bench_query([2_000, 10_000] if args.quick else [10_000, 100_000]):
+    for r in [] if args.skip_query else bench_query([2_000, 10_000] if args.quick else [10_000, 100_000]):
         flag = "  OVER BUDGET" if r["rows"] >= 100_000 and r["strategy"] == "uncertainty" and r["seconds"] > 1 else ""
         print(f"{r['rows']:>8,} {r['strategy']:<12} {r['seconds']:>8.3f} {r['plain_modal']:>12.3f} "
               f"{r['ratio']:>6.2f}{flag}")
@@ -153,6 +155,8 @@ def main() -> None:
         for r in bench_umap([2_000] if args.quick else [2_000, 10_000]):
             print(f"{r['case']:<60} {r['seconds']:>8.2f} s")
 
+    if args.skip_efficiency:
+        return
     print("\n## Label efficiency on digits (logreg, batch 10, 20 random starting labels, 25 % held out)")
     eff = bench_efficiency(1 if args.quick else 3, ["margin", "entropy", "committee"])
     print(f"random reaches {eff['target']:.3f} with 400 labels")

@@ -185,24 +185,38 @@ def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], se
     return JobStatus("failed", elapsed, str(err)) if err else JobStatus("done", elapsed)
 
 
-def warm_up(home: Path | None = None) -> bool:
-    """Start a tiny UMAP fit in the background, once per process. Returns True if it started now.
+def tiny_fit() -> None:
+    """A 40-row UMAP fit: compiles (or loads from numba's disk cache) everything a real fit needs."""
+    umap = _umap()
+    rng = np.random.default_rng(0)
+    umap.UMAP(n_components=2, n_neighbors=5, random_state=0).fit_transform(rng.normal(size=(40, 4)))
 
-    It runs on the map worker thread (a daemon thread of the executor), so a map asked for
-    meanwhile waits for the compiled code instead of compiling it a second time.
+
+def warm_up(home: Path | None = None) -> bool:
+    """Warm UMAP up in the background, once per process. Returns True if it started now.
+
+    Two steps on the map worker thread (a daemon thread, so a map asked for meanwhile
+    waits for compiled code instead of compiling it a second time): first a child
+    process fills numba's on-disk cache — the expensive JIT holds no lock of this
+    process, so a Streamlit server stays responsive — then this process imports umap
+    and runs a tiny fit from that cache.
     """
     with _lock:
         if _warm["state"] != "idle":
             return False
         _warm["state"] = "running"
-    ensure_numba_cache(home)
+    cache = ensure_numba_cache(home)
 
     def run() -> None:
+        import subprocess
+        import sys
+
         t0 = time.perf_counter()
         try:
-            umap = _umap(home)
-            rng = np.random.default_rng(0)
-            umap.UMAP(n_components=2, n_neighbors=5, random_state=0).fit_transform(rng.normal(size=(40, 4)))
+            subprocess.run([sys.executable, "-c", "from core.label.embed import tiny_fit; tiny_fit()"],
+                           env={**os.environ, "NUMBA_CACHE_DIR": cache}, cwd=Path(__file__).resolve().parents[2],
+                           capture_output=True, timeout=900, check=False)
+            tiny_fit()
             _warm.update(state="done", seconds=time.perf_counter() - t0)
         except Exception as err:  # noqa: BLE001 - a failed warm-up only costs speed later
             _warm.update(state="failed", error=str(err), seconds=time.perf_counter() - t0)

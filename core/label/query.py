@@ -38,6 +38,7 @@ LEARNER_NAMES = {
     "knn": "k-nearest neighbours",
 }
 MAX_BATCH = 500
+RANKED_CANDIDATES = 2000  # ranked batch looks for diversity among the most uncertain rows only
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,13 @@ def query_batch(
 
         al = ActiveLearner(estimator=model)  # already fitted: hand modAL the labelled set for diversity
         al.X_training, al.y_training = X_lab, y
-        idx, scores = uncertainty_batch_sampling(al, X_pool, n_instances=n)
-        return QueryBatch(np.asarray(idx, dtype=int), np.asarray(scores, dtype=float), strategy)
+        # modAL's ranking costs n passes of pool × labelled distances; on a big pool, rank only the
+        # most uncertain rows (a row outside them would not win on uncertainty anyway).
+        cand = np.arange(len(X_pool))
+        if len(X_pool) > max(RANKED_CANDIDATES, 20 * n):
+            cand, _ = _top(informativeness(model, X_pool, "uncertainty"), max(RANKED_CANDIDATES, 20 * n), rng)
+        idx, scores = uncertainty_batch_sampling(al, X_pool[cand], n_instances=n)
+        return QueryBatch(cand[np.asarray(idx, dtype=int)], np.asarray(scores, dtype=float), strategy)
     scores = informativeness(model, X_pool, strategy)
     return QueryBatch(*_top(scores, n, rng), strategy)
 

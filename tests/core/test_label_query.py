@@ -97,3 +97,12 @@ def test_bad_parameters_are_one_sentence() -> None:
         query_batch(POOL, X_LAB, Y_LAB, strategy="expected_error")
     with pytest.raises(LabelError, match="nothing left"):
         query_batch(POOL[:0], X_LAB, Y_LAB)
+
+
+def test_ranked_batch_on_a_big_pool_ranks_only_the_most_uncertain_rows() -> None:
+    rng = np.random.default_rng(4)
+    far = np.vstack([rng.normal([-4, 0], 0.3, (1500, 2)), rng.normal([4, 0], 0.3, (1500, 2))])
+    pool = np.vstack([far, BOUNDARY])  # 3003 rows > RANKED_CANDIDATES
+    q = query_batch(pool, X_LAB, Y_LAB, strategy="ranked", n=3)
+    assert len(set(q.indices.tolist())) == 3 and q.indices.max() < len(pool)
+    assert len(set(q.indices.tolist()) & {3000, 3001, 3002}) >= 2
