@@ -48,15 +48,17 @@ def run_profile(args: argparse.Namespace) -> int:
         json.dump(payload, sys.stdout, indent=1, allow_nan=False)
         sys.stdout.write("\n")
         return 0
+    if args.json:
+        _write_json(Path(args.json), payload)  # before any output: a failure prints only the error line
     sys.stdout.write(summary(table, profile) + "\n")
     if args.json:
-        _write_json(Path(args.json), payload)
         sys.stdout.write(f"profile written to {args.json}\n")
     return 0
 
 
 def _write_json(path: Path, payload: dict) -> None:
     """Write through a temporary file so a failure never leaves half a file."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -65,6 +67,9 @@ def _write_json(path: Path, payload: dict) -> None:
         os.replace(tmp, path)
     except OSError as err:
         raise DataError(f"Cannot write the profile to '{path}': {err.strerror or err}.") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def summary(table, profile) -> str:  # noqa: ANN001
