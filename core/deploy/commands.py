@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=_tolerance, default=1e-4, help="largest probability (or relative output) difference accepted (default 1e-4)")
     p.add_argument("--calls", type=int, default=300, help="single-row calls timed per runtime (default 300)")
     p.add_argument("--batch-rows", type=int, default=10_000, help="rows in the batch timing (default 10000)")
+    p.add_argument("--no-recipe", action="store_true", help="export the model alone, without the data version's cleaning steps")
     p.add_argument("--no-register", action="store_true", help="log the deploy run but do not register a model version")
     p.add_argument("--acknowledge-mismatch", action="store_true", help="register even when parity fails (exit code stays 5)")
     p.set_defaults(func=run)
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     _, tracker, project = settings_and_tracker(args)
     outcome = prepare_export(tracker, project, args.model, out, check=args.check, quantize=args.quantize,
                              tolerance=args.tolerance, calls=args.calls, batch_rows=args.batch_rows,
+                             with_recipe=not args.no_recipe,
                              on_progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     rec = record_export(tracker, project, outcome, register=not args.no_register,
                         acknowledged=args.acknowledge_mismatch)

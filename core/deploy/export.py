@@ -36,14 +36,14 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
-InputKind = Literal["float", "string"]
+InputKind = Literal["double", "float", "string"]
 MISSING_STRING = ""  # how a missing categorical cell is sent to the ONNX model
 TARGET_OPSET = 17  # ai.onnx default domain: widely supported; onnxruntime 1.32 and skl2onnx 1.20 handle it
 
 
 @dataclass(frozen=True)
 class InputField:
-    """One ONNX input: a raw column and its tensor type (shape ``[N, 1]``)."""
+    """One ONNX input: a raw column and its tensor type (shape ``[N, 1]``): double, float or string."""
 
     name: str
     kind: InputKind
@@ -76,11 +76,12 @@ class ExportResult:
     def schema(self) -> dict[str, Any]:
         """The input/output contract as plain JSON (shipped in the bundle as ``schema.json``)."""
         return {
-            "inputs": [{"name": f.name, "type": f.kind, "shape": [None, 1]} for f in self.inputs],
+            "inputs": [{"name": f.name, "type": "string" if f.kind == "string" else "number",
+                        "tensor": f.kind, "shape": [None, 1]} for f in self.inputs],
             "outputs": list(self.outputs),
             "task": self.task,
             "classes": [_native(c) for c in self.classes],
-            "missing": {"float": "null or NaN", "string": f"null is sent as {MISSING_STRING!r}"},
+            "missing": {"number": "null or NaN", "string": f"null is sent as {MISSING_STRING!r}"},
             "recipe_included": list(self.recipe_included),
             "recipe_outside": [{"step": s, "why": w} for s, w in self.recipe_outside],
             "family": self.family,
@@ -114,8 +115,8 @@ def _patch_skl2onnx() -> None:
 
 
 # --- feeding -------------------------------------------------------------------------------------
-def input_fields(spec: FeatureSpec) -> tuple[InputField, ...]:
-    return tuple([InputField(c, "float") for c in spec.numeric] + [InputField(c, "string") for c in spec.categorical])
+def input_fields(spec: FeatureSpec, numeric: InputKind = "double") -> tuple[InputField, ...]:
+    return tuple([InputField(c, numeric) for c in spec.numeric] + [InputField(c, "string") for c in spec.categorical])
 
 
 def to_feeds(frame: pd.DataFrame, inputs: Sequence[InputField]) -> dict[str, np.ndarray]:
@@ -134,9 +135,10 @@ def to_feeds(frame: pd.DataFrame, inputs: Sequence[InputField]) -> dict[str, np.
     feeds: dict[str, np.ndarray] = {}
     for f in inputs:
         s = frame[f.name]
-        if f.kind == "float":
+        if f.kind in ("double", "float"):
             values = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
-            feeds[f.name] = values.to_numpy(dtype=np.float32, na_value=np.nan).reshape(-1, 1)
+            dtype = np.float64 if f.kind == "double" else np.float32
+            feeds[f.name] = values.astype(float).to_numpy(dtype=dtype, na_value=np.nan).reshape(-1, 1)
         else:
             obj = s.astype("object")
             feeds[f.name] = np.array([MISSING_STRING if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
@@ -228,27 +230,129 @@ def export_onnx(model: Any, spec: FeatureSpec, task: str, sample: pd.DataFrame |
         raise ExportError("Boolean class labels cannot be exported to ONNX; encode the target as 0/1 or text first.")
 
     _patch_skl2onnx()
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
-
-    fields = input_fields(spec)
-    initial = [(f.name, FloatTensorType([None, 1]) if f.kind == "float" else StringTensorType([None, 1]))
-               for f in fields]
-    clone = _export_copy(model)
-    options = {id(_final_estimator(clone)): {"zipmap": False}} if clf else None
+    native = _native_prefix(model, spec)
     try:
-        onx = convert_sklearn(clone, initial_types=initial, options=options, target_opset=TARGET_OPSET)
+        if native is not None:
+            graph, n_features = native
+            onx = _join_estimator(graph, est, n_features, clf)
+            fields = tuple(graph.inputs)
+            note = "preprocessing compiled in float64; estimator converted by skl2onnx"
+        else:
+            fields = input_fields(spec, "float")
+            onx = _convert_whole(model, fields, clf)
+            note = "whole pipeline converted by skl2onnx (float32 inputs)"
+    except ExportError:
+        raise
     except Exception as err:  # noqa: BLE001 - skl2onnx raises many types; name what failed
         first = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
         raise ExportError(f"skl2onnx cannot convert {type(est).__name__} ({family or 'unknown family'}): {first}") from err
     outputs = tuple(o.name for o in onx.graph.output)
     result = ExportResult(
         onnx_bytes=onx.SerializeToString(), inputs=fields, outputs=outputs, task=task, family=family,
-        estimator=type(est).__name__, classes=classes,
+        estimator=type(est).__name__, classes=classes, notes=(note,),
     )
     if sample is not None and len(sample):
         run_onnx(result, sample.head(5))
     return result
+
+
+def _convert_whole(model: Any, fields: Sequence[InputField], clf: bool) -> Any:
+    """Fallback for pipelines of another shape: skl2onnx converts everything (float32 inputs)."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    initial = [(f.name, FloatTensorType([None, 1]) if f.kind == "float" else StringTensorType([None, 1])) for f in fields]
+    clone = _export_copy(model)
+    options = {id(_final_estimator(clone)): {"zipmap": False}} if clf else None
+    return convert_sklearn(clone, initial_types=initial, options=options, target_opset=TARGET_OPSET)
+
+
+def _native_prefix(model: Any, spec: FeatureSpec) -> tuple[Any, int] | None:
+    """Compile the workbench ColumnTransformer (see core.models.make_preprocessor) into float64 ONNX nodes.
+
+    scikit-learn imputes and scales in float64 and tree ensembles cast the result to float32;
+    doing the same here (double inputs, double arithmetic, one Cast to float at the end)
+    makes tree splits land exactly where scikit-learn's do. A float32 pipeline (what skl2onnx
+    builds) rounds the raw input first and flips rows that sit within rounding of a threshold.
+    Returns None for pipelines of another shape (then skl2onnx converts everything).
+    """
+    import numpy as np
+    from onnx import TensorProto
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from core.deploy.graph import Graph, str_eq
+
+    prep = getattr(model, "named_steps", {}).get("prep") if hasattr(model, "named_steps") else None
+    if not isinstance(prep, ColumnTransformer) or len(model.steps) != 2:
+        return None
+    g = Graph({**{c: "double" for c in spec.numeric}, **{c: "string" for c in spec.categorical}})
+    parts: list[str] = []
+    for name, trans, cols in prep.transformers_:
+        if trans == "drop" or (name == "remainder" and trans in ("drop", None)):
+            continue
+        steps = list(getattr(trans, "named_steps", {}).values())
+        kinds = [type(s) for s in steps]
+        if name == "num" and kinds == [SimpleImputer, StandardScaler]:
+            imp, sc = steps
+            mean = sc.mean_ if sc.mean_ is not None else np.zeros(len(cols))
+            scale = sc.scale_ if sc.scale_ is not None else np.ones(len(cols))
+            for i, col in enumerate(cols):
+                t, _ = g.tensor(col)
+                filled = g.node("Where", [g.node("IsNaN", [t], f"{col}_nan"), g.const([[imp.statistics_[i]]], f"{col}_med"), t],
+                                f"{col}_imp")
+                centred = g.node("Sub", [filled, g.const([[mean[i]]], f"{col}_mean")], f"{col}_c")
+                parts.append(g.node("Div", [centred, g.const([[scale[i]]], f"{col}_scale")], f"{col}_z"))
+        elif name == "cat" and kinds == [SimpleImputer, OneHotEncoder] and steps[1].drop_idx_ is None \
+                and getattr(steps[1], "_infrequent_enabled", False) is False:
+            imp, enc = steps
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                probe = imp.transform(np.array([[None] * len(cols)], dtype=object))[0]
+            for i, col in enumerate(cols):
+                t, _ = g.tensor(col)
+                if probe[i] is not None and not (isinstance(probe[i], float) and np.isnan(probe[i])):
+                    t = g.node("Where", [str_eq(g, t, MISSING_STRING, f"{col}_miss"), g.const([[str(probe[i])]], f"{col}_fill"), t],
+                               f"{col}_imp")
+                for cat in enc.categories_[i]:
+                    key = MISSING_STRING if cat is None else str(cat)
+                    parts.append(g.node("Cast", [str_eq(g, t, key, f"{col}_is")], f"{col}_oh", to=TensorProto.DOUBLE))
+        else:
+            return None
+    if not parts:
+        return None
+    joined = g.node("Concat", parts, "features64", axis=1)
+    g.nodes.append(__import__("onnx").helper.make_node("Cast", [joined], ["features"], to=TensorProto.FLOAT))
+    return g, len(parts)
+
+
+def _join_estimator(g: Any, est: Any, n_features: int, clf: bool) -> Any:
+    """Convert the bare estimator on a float [N, n_features] input and chain it after the prefix graph."""
+    import onnx
+    from onnx import TensorProto, compose, helper
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    options = {id(est): {"zipmap": False}} if clf else None
+    model = convert_sklearn(est, initial_types=[("features", FloatTensorType([None, n_features]))], options=options,
+                            target_opset=TARGET_OPSET)
+    opsets = {o.domain: o.version for o in model.opset_import}
+    opsets["ai.onnx.ml"] = max(opsets.get("ai.onnx.ml", 1), 2)  # LabelEncoder with string keys
+    del model.opset_import[:]
+    model.opset_import.extend(helper.make_opsetid(d, v) for d, v in opsets.items())
+    inputs = [helper.make_tensor_value_info(f.name, TensorProto.DOUBLE if f.kind == "double" else TensorProto.STRING, [None, 1])
+              for f in g.inputs]
+    out = helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, n_features])
+    prefix = helper.make_model(helper.make_graph(g.nodes, "preprocess", inputs, [out], initializer=g.inits),
+                               opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
+                               ir_version=model.ir_version)
+    model = compose.add_prefix(model, "m_", rename_outputs=False)
+    from core.deploy.graph import dedupe_opsets
+
+    joined = dedupe_opsets(compose.merge_models(prefix, model, io_map=[("features", "m_features")]))
+    onnx.checker.check_model(joined)
+    return joined
 
 
 def session(result: ExportResult | bytes, threads: int = 0) -> Any:

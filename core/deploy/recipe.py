@@ -25,7 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.deploy.export import MISSING_STRING, ExportResult, InputField
+from core.deploy.export import MISSING_STRING, ExportResult
+from core.deploy.graph import Graph as _Graph
+from core.deploy.graph import dedupe_opsets
+from core.deploy.graph import int64_const as _int64
+from core.deploy.graph import str_eq as _str_eq
+from core.deploy.graph import sum_all as _sum
 from core.errors import ExportError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,9 +70,9 @@ def _why_outside(step: Any, kinds: Mapping[str, str]) -> str | None:
         if p.get("strategy") == "knn":
             return "KNN imputation looks up donor rows; not compiled to ONNX here"
         for col, value in (f.get("values") or {}).items():
-            if kinds.get(col) not in ("float", "string"):
+            if kinds.get(col) not in ("double", "string"):
                 return f"column {col!r} is neither numeric nor text"
-            if kinds[col] == "float" and not isinstance(value, (int, float)):
+            if kinds[col] == "double" and not isinstance(value, (int, float)):
                 return f"column {col!r} is filled with a non-number"
         return None
     if step.kind == "outliers":
@@ -85,7 +90,7 @@ def _is_row_filter(step: Any) -> bool:
 
 
 def plan_recipe(recipe: Any, raw_kinds: Mapping[str, str]) -> RecipePlan:
-    """Divide a fitted recipe (see module docstring); ``raw_kinds``: column → ``float`` | ``string``."""
+    """Divide a fitted recipe (see module docstring); ``raw_kinds``: column → ``double`` | ``string``."""
     steps = list(recipe.steps)
     unfitted = [s.kind for s in steps if s.fitted is None and s.kind not in ("drop_columns", "keep_columns",
                                                                                  "drop_duplicates", "drop_missing_rows", "split",
@@ -114,19 +119,19 @@ def _update_kinds(step: Any, kinds: dict[str, str]) -> None:
     p, f = step.params, step.fitted or {}
     if step.kind == "fix_types":
         for col in (f.get("types") or f.get("columns") or {}):
-            kinds[col] = "float"
+            kinds[col] = "double"
     elif step.kind == "encode":
         for col, cats in (f.get("categories") or {}).items():
             kinds.pop(col, None)
             if p.get("method") == "ordinal":
-                kinds[col] = "float"
+                kinds[col] = "double"
             else:
-                kinds.update({f"{col}_{c}": "float" for c in cats})
+                kinds.update({f"{col}_{c}": "double" for c in cats})
     elif step.kind == "pca":
         if not p.get("keep_originals"):
             for col in f.get("columns", []):
                 kinds.pop(col, None)
-        kinds.update({f"pc{i + 1}": "float" for i in range(len(f.get("components", [])))})
+        kinds.update({f"pc{i + 1}": "double" for i in range(len(f.get("components", [])))})
     elif step.kind == "keep_columns":
         keep = set(p.get("columns") or [])
         for col in list(kinds):
@@ -140,7 +145,7 @@ def _update_kinds(step: Any, kinds: dict[str, str]) -> None:
 
 
 def kinds_of(frame: pd.DataFrame) -> dict[str, str]:
-    """``float`` for numeric (not bool) columns, ``string`` for text / categories, ``other`` otherwise."""
+    """``double`` for numeric (not bool) columns, ``string`` for text / categories, ``other`` otherwise."""
     import pandas as pd
 
     out = {}
@@ -149,62 +154,12 @@ def kinds_of(frame: pd.DataFrame) -> dict[str, str]:
         if pd.api.types.is_bool_dtype(s):
             out[c] = "other"
         elif pd.api.types.is_numeric_dtype(s):
-            out[c] = "float"
+            out[c] = "double"
         elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
             out[c] = "string"
         else:
             out[c] = "other"
     return out
-
-
-# --- compiling the graph part ---------------------------------------------------------------------
-class _Graph:
-    """Builds the prefix graph: one tensor per live column, inputs created on first use."""
-
-    def __init__(self, raw_kinds: Mapping[str, str]) -> None:
-        self.raw_kinds = dict(raw_kinds)
-        self.live: dict[str, tuple[str, str]] = {c: ("", k) for c, k in raw_kinds.items()}  # col -> (tensor, kind)
-        self.inputs: list[InputField] = []
-        self.nodes: list[Any] = []
-        self.inits: list[Any] = []
-        self._n = 0
-
-    def name(self, hint: str) -> str:
-        self._n += 1
-        return f"rc{self._n}_{''.join(ch if ch.isalnum() else '_' for ch in hint)[:40]}"
-
-    def tensor(self, col: str) -> tuple[str, str]:
-        if col not in self.live:
-            raise ExportError(f"The recipe uses column {col!r}, which is not in the table at that step.")
-        t, kind = self.live[col]
-        if not t:
-            if kind not in ("float", "string"):
-                raise ExportError(f"Raw column {col!r} is neither numeric nor text; it cannot be an ONNX input.")
-            self.inputs.append(InputField(col, kind))  # type: ignore[arg-type]
-            t = col
-            self.live[col] = (t, kind)
-        return t, kind
-
-    def const(self, value: Any, hint: str) -> str:
-        import numpy as np
-        from onnx import numpy_helper
-
-        name = self.name(hint)
-        arr = np.array(value)
-        if arr.dtype.kind in "UO":
-            from onnx import TensorProto, helper
-
-            self.inits.append(helper.make_tensor(name, TensorProto.STRING, arr.shape, [str(v).encode() for v in arr.ravel()]))
-        else:
-            self.inits.append(numpy_helper.from_array(arr.astype(np.float32), name))
-        return name
-
-    def node(self, op: str, inputs: Sequence[str], hint: str, **attrs: Any) -> str:
-        from onnx import helper
-
-        out = self.name(hint)
-        self.nodes.append(helper.make_node(op, list(inputs), [out], **attrs))
-        return out
 
 
 def _compile_step(g: _Graph, step: Any) -> None:
@@ -214,7 +169,7 @@ def _compile_step(g: _Graph, step: Any) -> None:
     if step.kind == "impute":
         for col, value in f["values"].items():
             t, kind = g.tensor(col)
-            if kind == "float":
+            if kind == "double":
                 miss = g.node("IsNaN", [t], f"{col}_isnan")
                 fill = g.const([[float(value)]], f"{col}_fill")
             else:
@@ -227,7 +182,7 @@ def _compile_step(g: _Graph, step: Any) -> None:
                 continue
             t, _ = g.tensor(col)
             sub = g.node("Sub", [t, g.const([[stats[0]]], f"{col}_center")], f"{col}_sub")
-            g.live[col] = (g.node("Div", [sub, g.const([[stats[1]]], f"{col}_scale")], f"{col}_scaled"), "float")
+            g.live[col] = (g.node("Div", [sub, g.const([[stats[1]]], f"{col}_scale")], f"{col}_scaled"), "double")
     elif step.kind == "outliers":  # clip only (remove is training-only, flag is outside)
         if p.get("action") != "clip":
             return
@@ -237,7 +192,7 @@ def _compile_step(g: _Graph, step: Any) -> None:
             t, _ = g.tensor(col)
             lo = g.node("Max", [t, g.const([[bounds[0]]], f"{col}_low")], f"{col}_lo")
             hi = g.node("Min", [lo, g.const([[bounds[1]]], f"{col}_high")], f"{col}_hi")
-            g.live[col] = (g.node("Where", [g.node("IsNaN", [t], f"{col}_nan"), t, hi], f"{col}_clipped"), "float")
+            g.live[col] = (g.node("Where", [g.node("IsNaN", [t], f"{col}_nan"), t, hi], f"{col}_clipped"), "double")
     elif step.kind == "encode":
         new_live: dict[str, tuple[str, str]] = {}
         for col, (t0, kind) in list(g.live.items()):
@@ -246,17 +201,17 @@ def _compile_step(g: _Graph, step: Any) -> None:
                 new_live[col] = (t0, kind)
                 continue
             t, _ = g.tensor(col)
-            hits = [g.node("Cast", [_str_eq(g, t, c, f"{col}_eq")], f"{col}_{c}_f", to=TensorProto.FLOAT) for c in cats]
+            hits = [g.node("Cast", [_str_eq(g, t, c, f"{col}_eq")], f"{col}_{c}_f", to=TensorProto.DOUBLE) for c in cats]
             if p.get("method") == "ordinal":
                 code = g.const([[0.0]], f"{col}_zero")
                 for i, h in enumerate(hits):
                     code = g.node("Add", [code, g.node("Mul", [h, g.const([[float(i)]], f"{col}_i")], f"{col}_m")], f"{col}_code")
                 anyhit = code if not hits else g.node("Greater", [_sum(g, hits, col), g.const([[0.5]], "half")], f"{col}_any")
                 nan = g.const([[float("nan")]], f"{col}_nan")
-                new_live[col] = (g.node("Where", [anyhit, code, nan], f"{col}_ordinal"), "float")
+                new_live[col] = (g.node("Where", [anyhit, code, nan], f"{col}_ordinal"), "double")
             else:
                 for c, h in zip(cats, hits, strict=True):
-                    new_live[f"{col}_{c}"] = (h, "float")
+                    new_live[f"{col}_{c}"] = (h, "double")
         g.live = new_live
     elif step.kind == "pca":
         import numpy as np
@@ -265,7 +220,7 @@ def _compile_step(g: _Graph, step: Any) -> None:
         parts = [g.tensor(c)[0] for c in cols]
         x = g.node("Concat", parts, "pca_in", axis=1)
         z = g.node("Div", [g.node("Sub", [x, g.const([f["mean"]], "pca_mean")], "pca_c"), g.const([f["scale"]], "pca_scale")], "pca_z")
-        comps = np.array(f["components"], dtype=np.float32).T  # [p, k]
+        comps = np.array(f["components"], dtype=np.float64).T  # [p, k]
         scores = g.node("MatMul", [z, g.const(comps.tolist(), "pca_components")], "pca_scores")
         if not p.get("keep_originals"):
             for c in cols:
@@ -273,7 +228,7 @@ def _compile_step(g: _Graph, step: Any) -> None:
         for i in range(comps.shape[1]):
             idx = g.name(f"pc{i + 1}_idx")
             g.inits.append(_int64(idx, [i]))  # 1-D index → Gather keeps the [N, 1] shape
-            g.live[f"pc{i + 1}"] = (g.node("Gather", [scores, idx], f"pc{i + 1}", axis=1), "float")
+            g.live[f"pc{i + 1}"] = (g.node("Gather", [scores, idx], f"pc{i + 1}", axis=1), "double")
     elif step.kind in COLUMN_KINDS:
         if step.kind == "keep_columns":
             keep = set(p["columns"])
@@ -283,28 +238,6 @@ def _compile_step(g: _Graph, step: Any) -> None:
             g.live = {c: v for c, v in g.live.items() if c not in gone}
     else:  # pragma: no cover - plan_recipe keeps other kinds out
         raise ExportError(f"Recipe step {step.kind!r} cannot be compiled to ONNX.")
-
-
-def _str_eq(g: _Graph, t: str, value: str, hint: str) -> str:
-    """Boolean ``t == value`` for a string tensor (onnxruntime has no string Equal; LabelEncoder does it)."""
-    from onnx import TensorProto
-
-    code = g.node("LabelEncoder", [t], hint, domain="ai.onnx.ml", keys_strings=[value], values_int64s=[1], default_int64=0)
-    return g.node("Cast", [code], f"{hint}_b", to=TensorProto.BOOL)
-
-
-def _sum(g: _Graph, tensors: list[str], col: str) -> str:
-    acc = tensors[0]
-    for t in tensors[1:]:
-        acc = g.node("Add", [acc, t], f"{col}_sum")
-    return acc
-
-
-def _int64(name: str, values: list[int]) -> Any:
-    import numpy as np
-    from onnx import numpy_helper
-
-    return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
 
 
 def attach_recipe(result: ExportResult, recipe: Any, raw: pd.DataFrame) -> tuple[ExportResult, RecipePlan]:
@@ -350,9 +283,9 @@ def attach_recipe(result: ExportResult, recipe: Any, raw: pd.DataFrame) -> tuple
                               "the dataset version and the model do not match.")
         out = f"recipe_out__{f.name}"
         g.nodes.append(helper.make_node("Identity", [t], [out]))
-        outputs.append(helper.make_tensor_value_info(out, TensorProto.FLOAT if kind == "float" else TensorProto.STRING, [None, 1]))
+        outputs.append(helper.make_tensor_value_info(out, TensorProto.DOUBLE if kind == "double" else TensorProto.STRING, [None, 1]))
         io_map.append((out, f"m_{f.name}"))
-    inputs = [helper.make_tensor_value_info(i.name, TensorProto.FLOAT if i.kind == "float" else TensorProto.STRING, [None, 1])
+    inputs = [helper.make_tensor_value_info(i.name, TensorProto.DOUBLE if i.kind == "double" else TensorProto.STRING, [None, 1])
               for i in g.inputs]
     graph = helper.make_graph(g.nodes, "recipe", inputs, outputs, initializer=g.inits)
     # LabelEncoder with string keys needs ai.onnx.ml ≥ 2; both halves must import the same opsets to merge.
@@ -364,7 +297,7 @@ def attach_recipe(result: ExportResult, recipe: Any, raw: pd.DataFrame) -> tuple
                                ir_version=model.ir_version)
     model = compose.add_prefix(model, "m_", rename_outputs=False)
     try:
-        combined = compose.merge_models(prefix, model, io_map=io_map)
+        combined = dedupe_opsets(compose.merge_models(prefix, model, io_map=io_map))
         onnx.checker.check_model(combined)
     except Exception as err:  # noqa: BLE001
         raise ExportError(f"The recipe steps could not be joined to the model graph: {str(err).splitlines()[0][:200]}") from err

@@ -38,7 +38,7 @@ class Model:
         with open(schema_path, encoding="utf-8") as fh:
             self.schema = json.load(fh)
         self.session = ort.InferenceSession(model_path, providers=["CPUExecutionProvider"])
-        self.inputs = [(i["name"], i["type"]) for i in self.schema["inputs"]]
+        self.inputs = [(i["name"], i.get("tensor", i["type"])) for i in self.schema["inputs"]]
         self.outputs = [o.name for o in self.session.get_outputs()]
         self.task = self.schema["task"]
 
@@ -53,7 +53,7 @@ class Model:
         feeds = {}
         for name, kind in self.inputs:
             values = [row.get(name) for row in rows]
-            if kind == "float":
+            if kind in ("double", "float"):
                 out = []
                 for n, v in enumerate(values):
                     if v is None:
@@ -65,7 +65,7 @@ class Model:
                             out.append(float(v))
                         except ValueError:
                             raise BadRequest(f"Column {name!r} of row {n} must be a number or null. Got {v!r}.") from None
-                feeds[name] = np.array(out, dtype=np.float32).reshape(-1, 1)
+                feeds[name] = np.array(out, dtype=np.float64 if kind == "double" else np.float32).reshape(-1, 1)
             else:
                 feeds[name] = np.array(["" if v is None else str(v) for v in values], dtype=object).reshape(-1, 1)
         return feeds

@@ -156,19 +156,79 @@ def load_check(tracker: Tracker, project: str, mv: ModelVersionInfo, spec: Featu
     return CheckData(frame, frame, y, f"{label}, {len(frame):,} rows", data_run)
 
 
+def load_recipe(tracker: Tracker, mv: ModelVersionInfo) -> tuple[Any, str] | None:
+    """(fitted Recipe, raw version run id) of the model's data version, or None when it has no recipe."""
+    from core.data.recipe import Recipe
+    from core.data.versions import load_recipe_json, raw_input_of
+
+    dv = mv.tags.get("workbench.data_version", "")
+    if not dv:
+        return None
+    data = load_recipe_json(tracker, dv)
+    if not data or not data.get("steps"):
+        return None
+    raw = raw_input_of(tracker, dv)
+    if not raw:
+        return None
+    return Recipe.from_dict(data), raw
+
+
+def recipe_check(tracker: Tracker, project: str, mv: ModelVersionInfo, recipe: Any, plan: Any, raw_run: str,
+                 check: str | None) -> CheckData:
+    """Raw rows (the raw version, or --check as a raw table): scikit-learn gets the replayed recipe, ONNX the raw rows."""
+    from core.data.recipe import replay
+    from core.deploy.recipe import onnx_frame_for
+    from core.tracking.datasets import DatasetVersion, load_dataset
+
+    if check:
+        raw = load_check(tracker, project, mv, spec_from_tags(mv.tags), check)
+        frame, label = raw.frame, raw.label
+    else:
+        dv = DatasetVersion.from_run(tracker.get_run(raw_run))
+        frame = load_dataset(tracker, raw_run)
+        label = f"raw {dv.label}"
+        if len(frame) > MAX_CHECK_ROWS:
+            frame = frame.sample(MAX_CHECK_ROWS, random_state=0)
+            label += f" ({MAX_CHECK_ROWS:,}-row sample)"
+        frame = frame.reset_index(drop=True)
+    ref = replay(frame, recipe, mode="transform").frame
+    onnx_in = onnx_frame_for(frame, plan).loc[ref.index]
+    if len(ref) == 0:
+        raise ExportError(f"No rows of {label} survive the recipe; check another table.")
+    target = mv.tags.get("workbench.target", "")
+    y = ref[target] if target in ref.columns else None
+    return CheckData(ref.reset_index(drop=True), onnx_in.reset_index(drop=True), y,
+                     f"{label}, recipe replayed, {len(ref):,} rows", raw_run)
+
+
 def prepare_export(tracker: Tracker, project: str, ref: str, out_dir: str | Path, *, check: str | None = None,
                    quantize: bool = False, tolerance: float = DEFAULT_TOLERANCE, calls: int = 300,
-                   batch_rows: int = 10_000, on_progress: Progress | None = None) -> DeployOutcome:
+                   batch_rows: int = 10_000, with_recipe: bool = True,
+                   on_progress: Progress | None = None) -> DeployOutcome:
     """Export, check, measure and bundle one registered version (nothing recorded in MLflow).
+
+    With ``with_recipe`` (default) and a cleaning recipe saved with the model's data version, the
+    graph-able recipe steps go inside the ONNX model (see :mod:`core.deploy.recipe`) and parity
+    runs on raw rows: scikit-learn gets the recipe replayed, ONNX the raw columns.
 
     Raises:
         ExportError / TrackingError: with one sentence saying what to fix.
     """
     _say(on_progress, f"Loading {ref} …")
     mv, model, spec, task, family = load_source(tracker, project, ref)
-    data = load_check(tracker, project, mv, spec, check)
+    found = load_recipe(tracker, mv) if with_recipe else None
     _say(on_progress, f"Converting {mv.label} ({family}) to ONNX …")
-    export = export_onnx(model, spec, task, data.onnx_frame.head(5), family=family)
+    export = export_onnx(model, spec, task, None, family=family)
+    if found:
+        from core.deploy.recipe import attach_recipe
+        from core.tracking.datasets import load_dataset
+
+        recipe, raw_run = found
+        _say(on_progress, f"Adding {len(recipe.steps)} recipe steps where ONNX can express them …")
+        export, plan = attach_recipe(export, recipe, load_dataset(tracker, raw_run).head(200))
+        data = recipe_check(tracker, project, mv, recipe, plan, raw_run, check)
+    else:
+        data = load_check(tracker, project, mv, spec, check)
     _say(on_progress, f"Checking parity on {data.label} …")
     parity = check_parity(model, export, data.frame, spec, onnx_frame=data.onnx_frame, tolerance=tolerance,
                           data=data.label)

@@ -61,3 +61,49 @@ def seed_model(tracker, family: str, task: str, *, project: str = PROJECT, alias
     if alias:
         set_alias(tracker, project, alias, mv.version)
     return mv
+
+
+def recipe_case(task: str, n: int = 160):
+    """Raw table, fitted recipe (graph-able + outside + training-only steps) and the cleaned table."""
+    from core.data.recipe import Recipe, Step, replay
+
+    raw = small_frame(task, n)
+    raw["note"] = np.where(np.arange(n) % 2, " Alpha", "beta ")
+    raw["width"] = raw["depth"] * 2 + np.random.default_rng(1).normal(0, 0.3, n)
+    recipe = Recipe((
+        Step("trim_case", {"columns": ["note"]}),
+        Step("impute", {"strategy": "median"}),
+        Step("impute", {"columns": ["island"], "strategy": "most_frequent"}),
+        Step("outliers", {"action": "clip"}),
+        Step("drop_duplicates", {}),
+        Step("scale", {"columns": ["length"], "method": "zscore"}),
+        Step("pca", {"columns": ["depth", "width"], "n_components": 1}),
+        Step("encode", {"columns": ["island"], "method": "onehot"}),
+        Step("drop_columns", {"columns": ["note"]}),
+    ))
+    fitted = replay(raw, recipe, mode="fit")
+    return raw, fitted.recipe, fitted.frame
+
+
+def seed_recipe_model(tracker, family: str, task: str, *, project: str = PROJECT, alias: str | None = "champion"):
+    """Save raw + cleaned versions with the recipe (Data stage API), train on the cleaned one, register."""
+    from core.data.versions import save_version
+
+    raw, recipe, cleaned = recipe_case(task)
+    target = target_of(task)
+    split = pd.Series(np.where(np.arange(len(cleaned)) % 4 == 0, "test", "train"), index=cleaned.index)
+    saved = save_version(tracker, project, name="toyclean", raw=raw, cleaned=cleaned.reset_index(drop=True),
+                         recipe_json=recipe.to_dict(), split=split.reset_index(drop=True), target=target)
+    train = cleaned[split.to_numpy() == "train"]
+    spec = feature_spec(train, target)
+    X, y = prepare_xy(train, target, spec)
+    params = FAST_PARAMS.get(family, {})
+    model = build_pipeline(family, task, spec, params).fit(X, y)
+    with tracker.stage_run(project, "tune", name=f"{family} trial", inputs=[saved.cleaned.run_id]) as run_id:
+        log_sklearn_model(tracker, run_id, model, X)
+    mv = register_model(tracker, project, run_id, "model",
+                        model_tags(spec=spec, target=target, task=task, family=family,
+                                   data_version=saved.cleaned.run_id, params=params))
+    if alias:
+        set_alias(tracker, project, alias, mv.version)
+    return mv
