@@ -50,16 +50,27 @@ def _summarize_scale(before, after, params, fitted, changes) -> str:
 def encode(frame, params, fitted):
     """One-hot (one 0/1 column per fitted category, unseen → all zeros) or ordinal codes (unseen → missing)."""
     frame = frame.copy(deep=False)  # columns are replaced, never written in place
+    dummies = {}
     for col, categories in fitted["categories"].items():
         s = frame[col]
-        text = s.where(s.isna(), s.astype(str))
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+            s = s.where(s.isna(), s.astype(str))  # categories are compared as text
+        codes = pd.Categorical(s, categories=categories).codes  # -1: missing or unseen
         if params["method"] == "ordinal":
-            frame[col] = text.map({c: float(i) for i, c in enumerate(categories)}).astype(float)
-            continue
-        dummies = pd.DataFrame({f"{col}_{c}": (text == c).astype("uint8") for c in categories}, index=frame.index)
-        pos = frame.columns.get_loc(col)
-        frame = pd.concat([frame.iloc[:, :pos], dummies, frame.iloc[:, pos + 1:]], axis=1)
-    return frame
+            frame[col] = np.where(codes >= 0, codes, np.nan).astype(float)
+        else:
+            onehot = (codes[:, None] == np.arange(len(categories))[None, :]).astype("uint8")
+            dummies[col] = pd.DataFrame(onehot, index=frame.index, columns=[f"{col}_{c}" for c in categories])
+    if not dummies:
+        return frame
+    pieces, run = [], []
+    for col in frame.columns:  # one concat: each encoded column is replaced in place by its 0/1 columns
+        if col in dummies:
+            pieces += [frame[run], dummies[col]] if run else [dummies[col]]
+            run = []
+        else:
+            run.append(col)
+    return pd.concat(pieces + ([frame[run]] if run else []), axis=1)
 
 
 def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
@@ -68,8 +79,7 @@ def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
         raise RecipeError("encode found no text or category columns; choose the columns to encode.")
     categories = {}
     for col in cols:
-        s = frame[col].dropna()
-        cats = sorted(set(s.astype(str)))
+        cats = sorted({str(v) for v in frame[col].dropna().unique()})
         if params["method"] == "onehot" and len(cats) > params["max_categories"]:
             raise RecipeError(
                 f"encode (onehot) would create {len(cats)} columns from {col!r}, more than max_categories="
