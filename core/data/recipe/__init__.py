@@ -7,6 +7,15 @@ Public API::
     apply_step, preview_step, replay              engine.py → StepResult, StepPreview, ReplayResult
     suggest_missing_tokens(frame)                 candidate missing tokens with their cell counts
     to_python(recipe, source_path)                a standalone script reproducing the cleaned table
+
+Typical page flow::
+
+    tokens = suggest_missing_tokens(raw)                          # {'NA': 19, '': 3}
+    step = Step("missing_tokens", {"tokens": list(tokens)})
+    preview = preview_step(current, step)                         # .result.summary, .before, .after
+    recipe = recipe.with_step(preview.result.step)                # the step with its fitted state
+    done = replay(raw, recipe, "fit")                             # after an edit / undo: refit all
+    done.frame, done.split, done.recipe.to_json(), to_python(done.recipe, name)
 """
 
 from __future__ import annotations

@@ -184,15 +184,15 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)
     result = apply_step(frame, step, fit=fit)
-    removed_rows = frame.index.difference(result.frame.index, sort=False)
-    touched = set(result.changed_index) | set(removed_rows)
-    labels = [label for label in frame.index if label in touched][:n] if touched else []
+    kept = frame.index.isin(result.frame.index)
+    touched = ~kept | frame.index.isin(result.changed_index)
+    labels = list(frame.index[touched][:n])
     cols_before = [c for c in frame.columns if c in result.changed_columns or c in result.removed_columns]
     cols_after = [c for c in result.frame.columns if c in result.changed_columns or c in result.added_columns]
     if not cols_before and not cols_after:
         cols_before, cols_after = list(frame.columns), list(result.frame.columns)
     before = frame.loc[labels, cols_before]
-    after = result.frame.loc[[label for label in labels if label in result.frame.index], cols_after]
+    after = result.frame.loc[[label for label in labels if label in result.frame.index], cols_after]  # ≤ n labels
     return StepPreview(result, before, after)
 
 
