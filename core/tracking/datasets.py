@@ -123,7 +123,19 @@ def log_dataset_version(
         table.to_parquet(path, index=False)
         tracker.log_file(run_id, path, "dataset")
     artifact = f"{tracker.get_run(run_id).artifact_uri.rstrip('/')}/{TABLE_ARTIFACT}"
-    dataset = mlflow.data.from_pandas(frame, source=artifact, name=f"{name}:v{version}",
+    source_ref: Any = artifact
+    if artifact.startswith("mlflow-artifacts:"):
+        # Scale-out fix: on a tracking server with --serve-artifacts the URI is mlflow-artifacts:/…,
+        # which no MLflow dataset-source resolver accepts ("Could not find a source information
+        # resolver"). Record the server's HTTP download URL of the same file instead.
+        from mlflow.data.http_dataset_source import HTTPDatasetSource
+
+        path = artifact.split(":", 1)[1].lstrip("/")
+        if "://" in artifact:  # mlflow-artifacts://host:port/path names its server explicitly
+            path = path.split("/", 1)[1] if "/" in path else ""
+        base = tracker.settings.tracking_uri.rstrip("/")
+        source_ref = HTTPDatasetSource(f"{base}/api/2.0/mlflow-artifacts/artifacts/{path}")
+    dataset = mlflow.data.from_pandas(frame, source=source_ref, name=f"{name}:v{version}",
                                       targets=target if target and target in frame.columns else None)
     entity = dataset._to_mlflow_entity()
     if source:
