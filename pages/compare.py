@@ -103,6 +103,8 @@ with user_errors():
             c1.metric("Champion", f"v{champ.version}" if champ else "none yet",
                       help=champ.tags.get("workbench.family", "") if champ else "The first gate passed makes one.")
             c2.metric("Challenger", f"v{chall.version}" if chall else "none")
+            if ui.DECISION in st.session_state:
+                ui.render_decision(st.session_state[ui.DECISION])
             with st.form("cmp_gate_form"):
                 candidates = [v for v in labels if not champ or v != champ.version]
                 pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, key="cmp_gate_version",
@@ -129,8 +131,6 @@ with user_errors():
                         status.update(label="Gate " + ("passed" if decision.passed else "refused"), state="complete")
                     st.session_state[ui.DECISION] = decision
                     st.rerun()
-            if ui.DECISION in st.session_state:
-                ui.render_decision(st.session_state[ui.DECISION])
             st.subheader("Promotion history")
             history = gate.promotion_history(t, project)
             if history.empty:

@@ -214,3 +214,13 @@ def test_runs_table_helpers() -> None:
     with pytest.raises(CompareError, match="No run logged the metric 'f1'"):
         runs.sort_runs(frame, "f1")
     assert list(runs.numeric_params(tune).columns) == ["n_estimators"]
+
+
+def test_shadow_regression_uses_a_tolerance(diabetes_models) -> None:  # noqa: ANN001
+    models, test = diabetes_models
+    result = shadow_compare(models, "ridge", test, target="target", task="regression", tolerance=20.0)
+    X = test.drop(columns="target")
+    diff = abs(models["knn"].predict(X) - models["ridge"].predict(X))
+    assert result.disagreement["knn"] == pytest.approx((diff > 20.0).mean())
+    assert result.score_name == "mae"
+    assert result.scores["ridge"] == pytest.approx(skm.mean_absolute_error(test["target"], models["ridge"].predict(X)))

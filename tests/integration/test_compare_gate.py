@@ -134,3 +134,10 @@ def test_shadow_and_ab_need_a_champion_then_log_runs(tracker) -> None:  # noqa: 
     assert logged.tags["workbench.compare.kind"] == "ab"
     with pytest.raises(CompareError, match="empty"):
         run_ab(tracker, P, frame.head(3), "species", 0.1)
+
+    # A measured continuous outcome: Welch's t-test, with a power warning for a tiny effect.
+    revenue = frame.assign(revenue=frame["petal_length"] * 10.0)
+    outcome = run_ab(tracker, P, revenue, "revenue", 0.4, kind="outcome", mde=0.01, seed=2).result
+    assert outcome.test == "Welch's t-test" and outcome.n_b == 60
+    assert "too small" in outcome.warning
+    assert tracker.get_run(outcome.run_id).params["kind"] == "outcome"
