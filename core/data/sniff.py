@@ -17,6 +17,7 @@ from core.errors import DataError
 
 DELIMITERS = (",", ";", "\t", "|")
 HEAD_BYTES = 64 * 1024
+_MAX_HEAD_BYTES = 32 * 1024 * 1024
 _CHUNK = 8 * 1024 * 1024
 _FULL_CSV_SCAN_BYTES = 64 * 1024 * 1024  # files with quotes up to this size get an exact row-length scan
 _OTHER_SEPARATORS = (":", "~", "^", "#", "!")
@@ -185,6 +186,11 @@ def sniff_csv(open_binary: Opener, size: int, label: str) -> CsvLayout:
     """
     with open_binary() as fh:
         head = fh.read(HEAD_BYTES)
+        while head.count(b"\n") < 2 and len(head) < min(size, _MAX_HEAD_BYTES):  # very wide header: read on
+            more = fh.read(len(head))
+            if not more:
+                break
+            head += more
     check_text_head(head, label)
     bom = head.startswith(codecs.BOM_UTF8)
 

@@ -90,6 +90,14 @@ def test_one_column_and_one_row() -> None:
     assert one_row.frame.shape == (1, 2) and one_row.frame["b"].tolist() == [2]
 
 
+def test_line_endings_and_a_header_wider_than_the_sniffed_head() -> None:
+    for raw in (b"a,b\n1,2", b"a,b\r\n1,2\r\n3,4\r\n", b"a,b\r1,2\r3,4\r", b"a,b\n1,2\n\n\n3,4\n"):
+        assert read_table(raw, "e.csv").frame["b"].tolist() in ([2], [2, 4])
+    names = [f"a_rather_long_column_name_{i}" for i in range(4000)]  # header alone > 64 KB
+    wide = read_table(_csv([names, ["1"] * 4000]), "wide.csv").frame
+    assert wide.shape == (1, 4000) and list(wide.columns) == names
+
+
 def test_duplicate_and_blank_column_names_are_made_unique_with_a_note() -> None:
     table = read_table(b"a, a ,b,,a_2\n1,2,3,4,5\n", "dup.csv")
     assert list(table.frame.columns) == ["a", "a_3", "b", "column_4", "a_2"]
