@@ -54,11 +54,11 @@ def _read(path: Path):  # noqa: ANN202
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    from core.data.recipe import Recipe, replay, to_python
-
     recipe_path = Path(args.recipe)
     if not recipe_path.is_file():
         raise DataError(f"The recipe file '{recipe_path}' does not exist. Export one from the Data page.")
+    from core.data.recipe import Recipe, replay, to_python
+
     recipe = Recipe.from_json(recipe_path.read_bytes())
     loaded = _read(Path(args.file))
     mode = args.mode if args.mode != "auto" else ("transform" if recipe.steps and recipe.is_fitted else "fit")

@@ -162,3 +162,15 @@ def test_exported_code_reads_like_the_loader_semicolon_cp1252_booleans(tmp_path:
     ns: dict = {"__name__": "exported"}
     exec(compile(code, "exported", "exec"), ns)  # noqa: S102
     pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), result.frame)
+
+
+def test_exported_code_on_a_parquet_source(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.parquet"
+    pd.DataFrame({"x": ["1", "NA", "3"], "c": ["a", "b", None]}).to_parquet(raw)
+    frame = read_table(raw).frame
+    result = replay(frame, Recipe((Step("missing_tokens", {"tokens": ["NA"]}), Step("impute", {"strategy": "mean"}))),
+                    "fit")
+    assert result.frame["x"].tolist() == [1.0, 2.0, 3.0]
+    ns: dict = {"__name__": "exported"}
+    exec(compile(to_python(result.recipe, str(raw)), "exported", "exec"), ns)  # noqa: S102
+    pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), result.frame)

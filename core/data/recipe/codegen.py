@@ -154,7 +154,7 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
     try:
         read_imports, read_constants, read_sources = _copy_functions([io._clean_names, io.convert_text_columns])
         reader = _READ_RAW + "\n\n" + "\n\n\n".join(read_sources.values())
-    except (_NotCopyable, OSError, TypeError):
+    except (_NotCopyable, AttributeError, OSError, TypeError):  # the loader changed shape: import it instead
         read_imports, read_constants, reader = [], [], _READ_WITH_WORKBENCH
     imports = sorted({"import csv", "import sys", "import numpy as np", "import pandas as pd",
                       *step_imports, *read_imports})
