@@ -51,7 +51,8 @@ def generate_csv(path: Path, rows: int, seed: int = 0) -> None:
             "city": with_blanks(rng.choice(cities, rows), 0.03),
             "segment": rng.choice([f"seg_{i}" for i in range(100)], rows),
             "email": [f"user{i}@example.org" for i in rng.integers(0, rows, rows)],
-            "comment": [f"note {i} about item {j}" for i, j in zip(rng.integers(0, 10**6, rows), rng.integers(0, 50, rows))],
+            "comment": [f"note {i} about item {j}"
+                        for i, j in zip(rng.integers(0, 10**6, rows), rng.integers(0, 50, rows))],  # fmt: skip
             "signup": pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, rows), unit="D"),
             "last_seen": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**7, rows), unit="s"),
             "active": rng.random(rows) < 0.7,
@@ -59,3 +60,77 @@ def generate_csv(path: Path, rows: int, seed: int = 0) -> None:
         }
     )
     frame.to_csv(path, index=False)
+
+
+def _child(case: str, path: str) -> None:
+    """One measured case in a fresh interpreter; prints a JSON line."""
+    import resource
+
+    sys.path.insert(0, str(ROOT))
+    import pandas as pd
+
+    from core.data.io import read_table
+    from core.data.profile import profile_frame
+
+    start = time.perf_counter()
+    if case == "pandas":
+        frame = pd.read_csv(path)
+        loaded = time.perf_counter()
+        frame.describe(include="all")
+    else:
+        frame = read_table(path).frame
+        loaded = time.perf_counter()
+        profile_frame(frame)
+    done = time.perf_counter()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"load": loaded - start, "analyse": done - loaded, "total": done - start, "peak_mb": peak_mb}))
+
+
+def _measure(case: str, path: Path) -> dict:
+    cmd = [sys.executable, __file__, "--child", case, str(path)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100k rows only")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per case, alternating; the best is reported")
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(*args.child)
+        return 0
+    sizes = [100_000] if args.quick else [100_000, 1_000_000]
+    rows_out = []
+    with tempfile.TemporaryDirectory(prefix="bench_data_") as tmp:
+        for rows in sizes:
+            path = Path(tmp) / f"mixed_{rows}.csv"
+            start = time.perf_counter()
+            generate_csv(path, rows)
+            print(f"generated {rows:,} rows × 20 columns ({path.stat().st_size / 1e6:.0f} MB) in "
+                  f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
+            runs: dict[str, list[dict]] = {"pandas": [], "workbench": []}
+            for _ in range(args.repeat):
+                for case in runs:  # alternate, so a busy spell on a shared machine hits both cases
+                    runs[case].append(_measure(case, path))
+            best = {case: min(r, key=lambda m: m["total"]) for case, r in runs.items()}
+            ratio = best["workbench"]["total"] / best["pandas"]["total"]
+            rows_out.append((rows, best["pandas"], best["workbench"], ratio))
+    load = os.getloadavg()[0]
+    print()
+    print(f"load + profile vs pandas read_csv + describe(include='all')  (best of {args.repeat}; load avg {load:.1f})")
+    header = (f"{'rows':>10} | {'pandas s':>9} | {'(read':>6} {'describe)':>9} | {'workbench s':>11} | {'(load':>6} "
+              f"{'profile)':>8} | {'ratio':>5} | {'pandas MB':>9} | {'workbench MB':>12} | budget")  # fmt: skip
+    print(header)
+    print("-" * len(header))
+    for rows, pd_m, wb_m, ratio in rows_out:
+        verdict = "ok" if ratio <= BUDGET else f"OVER {BUDGET}x"
+        print(f"{rows:>10,} | {pd_m['total']:>9.2f} | {pd_m['load']:>6.2f} {pd_m['analyse']:>9.2f} | "
+              f"{wb_m['total']:>11.2f} | {wb_m['load']:>6.2f} {wb_m['analyse']:>8.2f} | {ratio:>5.2f} | "
+              f"{pd_m['peak_mb']:>9.0f} | {wb_m['peak_mb']:>12.0f} | {verdict}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,21 +119,26 @@ def read_table(source: str | Path | bytes, name: str | None = None, *, max_bytes
         )
     if size == 0:
         raise DataError(f"'{label}' is empty (0 bytes). Choose a file with a header row and at least one data row.")
-    with open_binary() as fh:
-        head = fh.read(HEAD_BYTES)
-    fmt, notes = _detect_format(label, head)
-    if fmt == "parquet":
-        frame, more = _read_parquet(open_binary, path, label)
-        encoding, delimiter = None, None
-    elif fmt == "jsonl":
-        check_text_head(head, label)
-        frame, more = _read_json(open_binary, label, head)
-        encoding, delimiter = "utf-8", None
-    else:
-        layout = sniff_csv(open_binary, size, label)
-        frame = _read_csv(open_binary, layout, label)
-        more = list(layout.notes)
-        encoding, delimiter = layout.encoding, layout.delimiter
+    try:
+        with open_binary() as fh:
+            head = fh.read(HEAD_BYTES)
+        fmt, notes = _detect_format(label, head)
+        if fmt == "parquet":
+            frame, more = _read_parquet(open_binary, label)
+            encoding, delimiter = None, None
+        elif fmt == "jsonl":
+            check_text_head(head, label)
+            frame, more = _read_json(open_binary, label, head)
+            encoding, delimiter = "utf-8", None
+        else:
+            layout = sniff_csv(open_binary, size, label)
+            frame = _read_csv(open_binary, layout, label)
+            more = list(layout.notes)
+            encoding, delimiter = layout.encoding, layout.delimiter
+    except OSError as err:  # the file vanished or became unreadable while it was read
+        raise DataError(f"Cannot read '{label}': {err.strerror or err}.") from None
+    except MemoryError:
+        raise DataError(f"'{label}' ({size / MB:.0f} MB) does not fit in memory here. Use a sample of it.") from None
     notes += more
     frame, name_notes = _clean_names(frame, label)
     notes += name_notes
@@ -193,7 +197,7 @@ def _read_csv(open_binary: Callable[[], BinaryIO], layout: CsvLayout, label: str
                 ),
             )
     except (pa.ArrowException, ValueError, UnicodeDecodeError) as err:
-        raise DataError(f"'{label}' could not be parsed as CSV: {one_line(err)}.") from None
+        raise DataError(f"'{label}' could not be parsed as CSV: {one_line(err)[:200]}.") from None
     converted = pa.table([convert_strings(table.column(i), blank="") for i in range(width)], names=names)
     del table
     frame = _arrow_to_pandas(converted)
@@ -213,7 +217,7 @@ def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(open_binary: Callable[[], BinaryIO], path: Path | None, label: str) -> tuple[pd.DataFrame, list[str]]:
+def _read_parquet(open_binary: Callable[[], BinaryIO], label: str) -> tuple[pd.DataFrame, list[str]]:
     import pandas as pd
 
     try:
@@ -238,7 +242,9 @@ def _read_json(open_binary: Callable[[], BinaryIO], label: str, head: bytes) -> 
                 fh, lines=not is_array, orient="records", dtype=False, convert_dates=False, encoding="utf-8-sig"
             )
     except UnicodeDecodeError:
-        raise DataError(f"'{label}' is not UTF-8; JSON files must be UTF-8. Save it as UTF-8 and load it again.") from None
+        raise DataError(
+            f"'{label}' is not UTF-8; JSON files must be UTF-8. Save it as UTF-8 and load it again."
+        ) from None
     except ValueError as err:
         line = None if is_array else _first_bad_json_line(open_binary)
         where = f" at line {line}" if line else ""
@@ -315,7 +321,8 @@ def _clean_names(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, list[st
         else:
             seen[n] = 1
     if renamed:
-        notes.append(f"Duplicate column names were made unique: {', '.join(renamed[:5])}{' …' if len(renamed) > 5 else ''}.")
+        more = " …" if len(renamed) > 5 else ""
+        notes.append(f"Duplicate column names were made unique: {', '.join(renamed[:5])}{more}.")
     frame.columns = names
     return frame, notes
 

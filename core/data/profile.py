@@ -130,7 +130,10 @@ def _column_json(col: ColumnProfile) -> dict[str, Any]:
 
 
 def profile_frame(
-    frame: pd.DataFrame, *, missing_tokens: tuple[str, ...] | list[str] = DEFAULT_MISSING_TOKENS, max_hist_bins: int = 30
+    frame: pd.DataFrame,
+    *,
+    missing_tokens: tuple[str, ...] | list[str] = DEFAULT_MISSING_TOKENS,
+    max_hist_bins: int = 30,
 ) -> Profile:
     """Profile ``frame``: column kinds and statistics, duplicates, memory, alerts and correlations.
 
@@ -261,7 +264,9 @@ def _correlation(numeric: dict[str, np.ndarray]) -> tuple[pd.DataFrame | None, i
     return pd.DataFrame(r, index=names, columns=names), len(x)
 
 
-def _alerts(columns: tuple[ColumnProfile, ...], duplicates: int, rows: int, corr: pd.DataFrame | None) -> tuple[Alert, ...]:
+def _alerts(
+    columns: tuple[ColumnProfile, ...], duplicates: int, rows: int, corr: pd.DataFrame | None
+) -> tuple[Alert, ...]:
     import numpy as np
 
     out: list[Alert] = []
@@ -291,7 +296,8 @@ def _column_alerts(col: ColumnProfile, rows: int) -> list[Alert]:
         add("high_missing", f"'{name}' has no values at all (every cell is missing).", "warning")
     elif col.missing_share >= HIGH_MISSING_INFO:
         severity = "warning" if col.missing_share >= HIGH_MISSING_WARNING else "info"
-        add("high_missing", f"'{name}' is missing in {col.missing:,} of {rows:,} rows ({col.missing_share:.1%}).", severity)
+        share = f"{col.missing:,} of {rows:,} rows ({col.missing_share:.1%})"
+        add("high_missing", f"'{name}' is missing in {share}.", severity)
     if col.tokens:
         listed = ", ".join(f"{t!r} ×{c:,}" for t, c in sorted(col.tokens.items(), key=lambda kv: -kv[1])[:6])
         add("missing_tokens", f"'{name}' holds values that look like missing-value markers: {listed}. "

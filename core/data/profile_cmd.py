@@ -25,7 +25,8 @@ def register_profile(sub) -> None:  # noqa: ANN001 - argparse's private subparse
         description="Read FILE like the Data page does and print its profile; --json writes the full profile.",
     )
     p.add_argument("file", help="CSV (any common delimiter / encoding), Parquet or JSON Lines file")
-    p.add_argument("--json", metavar="OUT", help="write the profile as JSON to OUT ('-' for stdout, instead of the summary)")
+    p.add_argument("--json", metavar="OUT",
+                   help="write the profile as JSON to OUT ('-' for stdout, instead of the summary)")  # fmt: skip
     p.add_argument("--max-mb", type=float, default=None, metavar="N",
                    help="refuse files larger than N MB (default: the upload limit, 200 MB)")  # fmt: skip
     p.set_defaults(func=run_profile)

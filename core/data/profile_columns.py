@@ -172,7 +172,8 @@ def _text_column(name: str, pandas_dtype: str, codes: np.ndarray, uniques: np.nd
         return ColumnWork(_make(name, "mixed", pandas_dtype, rows, missing, distinct, numeric_like_share=share,
                                 **base), codes, len(uniques), None)  # fmt: skip
     if distinct <= 8 and set(pc.utf8_lower(kept).to_pylist()) <= {"true", "false"}:
-        return ColumnWork(_make(name, "boolean", pandas_dtype, rows, missing, distinct, **base), codes, len(uniques), None)
+        profile = _make(name, "boolean", pandas_dtype, rows, missing, distinct, **base)
+        return ColumnWork(profile, codes, len(uniques), None)
     dates = _date_range(kept)
     if dates is not None:
         profile = _make(name, "datetime", pandas_dtype, rows, missing, distinct, min=dates[0], max=dates[1],

@@ -63,7 +63,10 @@ def check_text_head(head: bytes, label: str) -> None:
         raise DataError(f"'{label}' looks like a binary file, not CSV text (it contains NUL bytes).")
     controls = sum(head[:8192].count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
     if controls > max(8, len(head[:8192]) // 100):
-        raise DataError(f"'{label}' does not look like text: too many control characters. Upload a CSV, Parquet or JSON Lines file.")
+        raise DataError(
+            f"'{label}' does not look like text: too many control characters. "
+            "Upload a CSV, Parquet or JSON Lines file."
+        )
 
 
 @dataclass
@@ -152,7 +155,8 @@ def _choose_delimiter(text: str, label: str) -> tuple[str, list[tuple[int, list[
 
 def _ragged_error(label: str, line: int, got: int, want: int, delimiter: str) -> DataError:
     return DataError(
-        f"Line {line} of '{label}' has {got} fields but the header has {want} ({display_delimiter(delimiter)}-separated). "
+        f"Line {line} of '{label}' has {got} fields but the header has {want} "
+        f"({display_delimiter(delimiter)}-separated). "
         "Fix that row (a stray or missing delimiter, or an unclosed quote) and load the file again."
     )
 
@@ -168,7 +172,9 @@ def _scan_rows(open_binary: Opener, encoding: str, delimiter: str, width: int, l
                 if row and len(row) != width:
                     raise _ragged_error(label, reader.line_num, len(row), width, delimiter)
         except csv.Error as err:
-            raise DataError(f"'{label}' is not valid CSV near line {reader.line_num}: {err}. Check the quoting.") from None
+            raise DataError(
+                f"'{label}' is not valid CSV near line {reader.line_num}: {err}. Check the quoting."
+            ) from None
 
 
 def sniff_csv(open_binary: Opener, size: int, label: str) -> CsvLayout:

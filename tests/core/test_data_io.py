@@ -170,7 +170,8 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_parquet_keeps_its_types_and_its_text(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"n": [1, 2, 3], "s": ["NA", "2", "x"], "t": pd.to_datetime(["2020-01-01", None, "2021-05-06"])})
+    dates = pd.to_datetime(["2020-01-01", None, "2021-05-06"])
+    frame = pd.DataFrame({"n": [1, 2, 3], "s": ["NA", "2", "x"], "t": dates})
     path = tmp_path / "t.parquet"
     frame.to_parquet(path)
     table = read_table(path)
@@ -190,7 +191,10 @@ def test_parquet_index_and_corrupt_file(tmp_path: Path) -> None:
 
 
 def test_json_lines(tmp_path: Path) -> None:
-    lines = [{"a": 1, "b": "NA", "c": [1, 2], "d": "5", "e": True}, {"a": None, "b": "3", "c": {"x": 1}, "d": 6, "e": None}]
+    lines = [
+        {"a": 1, "b": "NA", "c": [1, 2], "d": "5", "e": True},
+        {"a": None, "b": "3", "c": {"x": 1}, "d": 6, "e": None},
+    ]
     raw = "\n".join(json.dumps(x) for x in lines).encode()
     table = read_table(raw, "t.jsonl")
     frame = table.frame
@@ -211,13 +215,18 @@ def test_default_missing_tokens_are_the_documented_list() -> None:
                                       "NULL", "empty", "-", "--", "----", "?", "")  # fmt: skip
 
 
-CELLS = st.sampled_from(["", " ", "1", "-2", "3.5", "1e3", "NA", "n/a", "x", " y ", "1,234", "true", "FALSE", "nan", "é"])
+CELLS = st.sampled_from(
+    ["", " ", "1", "-2", "3.5", "1e3", "NA", "n/a", "x", " y ", "1,234", "true", "FALSE", "nan", "é"]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(1, 4).flatmap(lambda w: st.lists(st.lists(CELLS, min_size=w, max_size=w), min_size=1, max_size=12)))
 def test_loader_rule_is_the_same_on_a_string_frame(rows: list[list[str]]) -> None:
-    """read_table (pyarrow) and convert_text_columns on pandas strings agree — the recipe's exported script relies on it."""
+    """read_table (pyarrow) and convert_text_columns on pandas strings agree.
+
+    The recipe's exported script reads with pandas and applies convert_text_columns, so it relies on this.
+    """
     header = [f"c{i}" for i in range(len(rows[0]))]
     raw = _csv([header, *rows])
     if re.fullmatch(rb"[^\n]*\n(\s*\n)*", raw.replace(b'""', b"")):

@@ -85,7 +85,8 @@ CASES: dict[str, Case] = {
     "bad_limit": Case(_text("ok.csv", "a\n1\n"), ("--max-mb", "-1"), error="--max-mb must be a positive number"),
     "missing_file": Case(lambda folder: folder / "nope.csv", error="does not exist"),
     "folder": Case(_folder, error="is a folder"),
-    "corrupt_parquet": Case(_bytes("broken.parquet", b"PAR1 not parquet at all PAR1"), error="could not be read as Parquet"),
+    "corrupt_parquet": Case(_bytes("broken.parquet", b"PAR1 not parquet at all PAR1"),
+                            error="could not be read as Parquet"),  # fmt: skip
     "bad_jsonl": Case(_text("bad.jsonl", '{"a": 1}\n{"a": 2\n'), error="not valid JSON Lines at line 2"),
     "unwritable_json": Case(_text("ok2.csv", "a\n1\n"), ("--json", "/proc/no/such/dir/out.json"),
                             error="Cannot write the profile"),  # fmt: skip
@@ -222,7 +223,8 @@ def test_summary_is_readable(results: dict) -> None:
     proc, _ = results["summary"]
     assert proc.returncode == 0 and proc.stderr == ""
     first = proc.stdout.splitlines()[0]
-    assert first.startswith("dirty_customers.csv (csv, utf-8, comma-separated): 312 rows × 13 columns, 12 duplicate rows")
+    assert first.startswith("dirty_customers.csv (csv, utf-8, comma-separated): 312 rows × 13 columns, ")
+    assert "12 duplicate rows" in first
     assert "'monthly_spend' and 'yearly_spend' are highly correlated" in proc.stdout
 
 
