@@ -38,7 +38,7 @@ def _step_list(recipe: Recipe, raw: pd.DataFrame, replayed: Any, on_change: Call
         with st.container(border=True):
             c1, c2, c3, c4, c5 = st.columns([12, 1, 1, 1, 1], vertical_alignment="center")
             summary = summaries[i] if i < len(summaries) else ""
-            c1.markdown(f"**{i + 1}. {spec.title if spec else step.kind}** — {summary}")
+            c1.markdown(f"**{i + 1}\\. {spec.title if spec else step.kind}** — {summary}")
             if c2.button("", icon=":material/arrow_upward:", key=f"data_up_{i}", disabled=i == 0, help="Move up"):
                 _safe(lambda: _commit(recipe.move(i, i - 1), raw, on_change))
             if c3.button("", icon=":material/arrow_downward:", key=f"data_down_{i}",
