@@ -136,8 +136,12 @@ by_name = {x.name: x for x in studies}
 
 def _label(n: str) -> str:
     x = by_name[n]
-    best = f" · best {x.best_value:.4g}" if x.best_value is not None else ""
-    return f"{n} · {x.n_trials} trials{best}"
+    started = f" · started {x.datetime_start:%Y-%m-%d %H:%M}" if x.datetime_start else ""
+    return f"{n}{started}"
+
+
+def _fmt(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 name = st.selectbox("Study", names, key=ut.SELECTED, format_func=_label)
@@ -180,7 +184,8 @@ def live_panel() -> None:
     st.progress(p.fraction, text=f"{p.counted} of {config.n_trials} trials"
                 + (f" · {len(alive)} worker(s) running" if alive else " · no worker running"))
     if p.best_trial is not None:
-        st.markdown(f"**Best trial {p.best_trial}:** " + ", ".join(f"`{k}` = {v}" for k, v in p.best_params.items()))
+        st.markdown(f"**Best trial {p.best_trial}:** "
+                    + ", ".join(f"`{k}` = {_fmt(v)}" for k, v in p.best_params.items()))
     b = st.columns(4)
     if alive:
         if b[0].button("Stop", icon=":material/stop:", key="tune_stop",
