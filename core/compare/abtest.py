@@ -65,9 +65,15 @@ class ABResult:
 
 
 def _z(q: float) -> float:
-    from scipy.stats import norm
+    """Standard normal quantile (stdlib: ~100× faster than scipy.stats.norm.ppf per call)."""
+    from statistics import NormalDist
 
-    return float(norm.ppf(q))
+    return NormalDist().inv_cdf(q)
+
+
+def _sf(x: float) -> float:
+    """Standard normal upper tail P(Z > x)."""
+    return 0.5 * math.erfc(x / math.sqrt(2))
 
 
 def _check_arm(n: int, arm: str) -> None:
@@ -79,8 +85,6 @@ def _check_arm(n: int, arm: str) -> None:
 def two_proportion_ztest(successes_a: int, n_a: int, successes_b: int, n_b: int, *, alpha: float = 0.05,
                          outcome: str = "accuracy") -> ABResult:
     """Pooled two-proportion z-test (p-value) with an unpooled Wald CI of p_B − p_A."""
-    from scipy.stats import norm
-
     _check_arm(n_a, "A")
     _check_arm(n_b, "B")
     for s, n, arm in ((successes_a, n_a, "A"), (successes_b, n_b, "B")):
@@ -90,7 +94,7 @@ def two_proportion_ztest(successes_a: int, n_a: int, successes_b: int, n_b: int,
     effect = pb - pa
     pooled = (successes_a + successes_b) / (n_a + n_b)
     se0 = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    p_value = 1.0 if se0 == 0 else float(2 * norm.sf(abs(effect / se0)))
+    p_value = 1.0 if se0 == 0 else 2 * _sf(abs(effect / se0))
     se = math.sqrt(pa * (1 - pa) / n_a + pb * (1 - pb) / n_b)
     half = _z(1 - alpha / 2) * se
     return ABResult("two-proportion z-test", outcome, n_a, n_b, pa, pb, effect, effect - half, effect + half,
@@ -169,12 +173,10 @@ def required_n_means(sd: float, mde: float, *, alpha: float = 0.05, power: float
 
 def achieved_power(se: float, mde: float, alpha: float = 0.05) -> float:
     """Power of a two-sided z-test with standard error ``se`` against a true effect ``mde``."""
-    from scipy.stats import norm
-
     if se <= 0:
         return 1.0
     z = _z(1 - alpha / 2)
-    return float(norm.sf(z - abs(mde) / se) + norm.cdf(-z - abs(mde) / se))
+    return _sf(z - abs(mde) / se) + (1 - _sf(-z - abs(mde) / se))
 
 
 def with_power(result: ABResult, mde: float, a: np.ndarray, b: np.ndarray, target_power: float = 0.8) -> ABResult:
