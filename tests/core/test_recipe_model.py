@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.recipe import STEPS, Recipe, Step, apply_step, replay
+from core.data.recipe import STEPS, Recipe, Step, apply_step, describe_step, replay
 from core.errors import RecipeError
 
 ALL_KINDS = {"missing_tokens", "fix_types", "trim_case", "drop_columns", "keep_columns", "drop_duplicates",
@@ -93,3 +93,9 @@ def test_duplicate_row_labels_are_renumbered_so_changes_can_be_tracked() -> None
     result = apply_step(frame, Step("impute", {"strategy": "mean"}))
     assert result.frame.index.tolist() == [0, 1, 2] and result.frame["x"].tolist() == [1.0, 2.0, 3.0]
     assert result.changed_cells == 1 and result.changed_index.tolist() == [1]
+
+
+def test_describe_step_lists_non_default_params() -> None:
+    step = Step("impute", {"strategy": "mean", "columns": ["a", "b", "c", "d", "e"]})
+    assert describe_step(step) == "Impute missing values — columns=a, b, c, d (+1); strategy=mean"
+    assert describe_step(Step("drop_duplicates")) == "Drop duplicate rows"

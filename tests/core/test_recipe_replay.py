@@ -174,3 +174,15 @@ def test_exported_code_on_a_parquet_source(tmp_path: Path) -> None:
     ns: dict = {"__name__": "exported"}
     exec(compile(to_python(result.recipe, str(raw)), "exported", "exec"), ns)  # noqa: S102
     pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), result.frame)
+
+
+def test_exported_code_falls_back_to_the_loader_when_it_cannot_be_copied(monkeypatch, raw: Path, fitted) -> None:
+    from core.data import io
+
+    monkeypatch.delattr(io, "convert_text_columns")
+    code = to_python(fitted.recipe, str(raw))
+    assert "from core.data.io import read_table" in code
+    monkeypatch.undo()
+    ns: dict = {"__name__": "exported"}
+    exec(compile(code, "exported", "exec"), ns)  # noqa: S102
+    pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), fitted.frame)

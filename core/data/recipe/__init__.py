@@ -4,6 +4,7 @@ Public API::
 
     Step, Recipe, RecipeError                     the recipe as data (model.py)
     STEPS: dict[kind, StepSpec]                   step kinds with a param schema a page can render
+    describe_step(step)                           one line for a recipe list
     apply_step, preview_step, replay              engine.py → StepResult, StepPreview, ReplayResult
     suggest_missing_tokens(frame)                 candidate missing tokens with their cell counts
     to_python(recipe, source_path)                a standalone script reproducing the cleaned table
@@ -23,11 +24,11 @@ from __future__ import annotations
 from core.data.recipe.codegen import to_python
 from core.data.recipe.engine import ReplayResult, StepPreview, StepResult, apply_step, preview_step, replay
 from core.data.recipe.model import ParamSpec, Recipe, Step, StepSpec
-from core.data.recipe.registry import STEPS
+from core.data.recipe.registry import STEPS, describe_step
 from core.data.recipe.steps_text import DEFAULT_MISSING_TOKENS, suggest_missing_tokens
 from core.errors import RecipeError
 
 __all__ = [
     "DEFAULT_MISSING_TOKENS", "STEPS", "ParamSpec", "Recipe", "RecipeError", "ReplayResult", "Step", "StepPreview",
-    "StepResult", "StepSpec", "apply_step", "preview_step", "replay", "suggest_missing_tokens", "to_python",
+    "StepResult", "StepSpec", "apply_step", "describe_step", "preview_step", "replay", "suggest_missing_tokens", "to_python",
 ]

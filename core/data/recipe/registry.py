@@ -9,3 +9,19 @@ from core.data.recipe.steps_select import SELECT_STEPS
 from core.data.recipe.steps_text import TEXT_STEPS
 
 STEPS: dict[str, StepSpec] = {**TEXT_STEPS, **ROW_STEPS, **FEATURE_STEPS, **SELECT_STEPS}
+
+
+def describe_step(step) -> str:  # noqa: ANN001 - a Step
+    """One line for a recipe list: the step's title and the parameters that differ from their defaults."""
+    spec = STEPS.get(step.kind)
+    if spec is None:
+        return f"Unknown step {step.kind!r}"
+    shown = []
+    for p in spec.params:
+        value = step.params.get(p.name, p.default)
+        if value == p.default or value is None:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(map(str, value[:4])) + (f" (+{len(value) - 4})" if len(value) > 4 else "")
+        shown.append(f"{p.name}={value}")
+    return spec.title + (f" — {'; '.join(shown)}" if shown else "")
