@@ -1,0 +1,64 @@
+"""The Deploy page with AppTest on a real store: empty state, export, parity + latency, acknowledgement, register."""
+
+from __future__ import annotations
+
+from core.tracking.models import model_versions
+from tests.integration.deploy_fixtures import PROJECT, seed_model
+from tests.ui.conftest import app_test
+
+
+def _page():
+    at = app_test("pages/deploy.py", timeout=240)
+    at.session_state["wb_project"] = PROJECT
+    return at
+
+
+def test_empty_project_says_what_to_do(settings) -> None:
+    at = _page().run()
+    assert not at.exception
+    assert any("no registered model yet" in i.value for i in at.info)
+
+
+def test_export_shows_parity_latency_and_registers(tracker) -> None:
+    seed_model(tracker, "linear", "classification")
+    at = _page().run()
+    assert not at.exception
+    assert "champion" in at.selectbox(key="wb_deploy_version").value.aliases
+    at.number_input(key="wb_deploy_calls").set_value(20)
+    at.selectbox(key="wb_deploy_batch").set_value(1_000)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    assert any("Equivalent on" in s.value for s in at.success)
+    labels = [m.label for m in at.metric]
+    assert "Label agreement" in labels and "Max abs diff" in labels
+    assert at.metric[0].value == "100.00%"
+    latency = at.dataframe[1].value
+    assert list(latency["runtime"]) == ["scikit-learn", "onnxruntime"] and (latency["p50 ms (1 row)"] > 0).all()
+    record = at.button(key="wb_deploy_record")
+    assert not record.disabled
+    record.click().run()
+    assert not at.exception
+    assert any("Registered as" in s.value for s in at.success)
+    assert any(v.tags.get("workbench.format") == "onnx" for v in model_versions(tracker, PROJECT))
+
+
+def test_non_equivalent_export_needs_acknowledgement(tracker) -> None:
+    """A real non-equivalent export (zero tolerance: float32 rounding counts) seeded into the session:
+    the record button stays disabled until the person ticks the acknowledgement."""
+    from core.deploy.service import prepare_export
+
+    seed_model(tracker, "mlp", "regression")
+    outcome = prepare_export(tracker, PROJECT, f"{PROJECT}@champion", tracker.settings.home / "d", tolerance=0.0,
+                             calls=10, batch_rows=100)
+    assert not outcome.parity.equivalent
+    at = _page()
+    at.session_state["wb_deploy_outcome"] = outcome
+    at.run()
+    assert not at.exception
+    assert any("NOT equivalent" in e.value for e in at.error)
+    assert at.button(key="wb_deploy_record").disabled
+    at.checkbox(key="wb_deploy_ack").check().run()
+    assert not at.button(key="wb_deploy_record").disabled
+    at.button(key="wb_deploy_record").click().run()
+    onnx_versions = [v for v in model_versions(tracker, PROJECT) if v.tags.get("workbench.format") == "onnx"]
+    assert onnx_versions and onnx_versions[0].tags["workbench.parity"] == "acknowledged-not-equivalent"
