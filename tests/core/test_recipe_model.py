@@ -52,7 +52,8 @@ def test_editing_returns_new_recipes() -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("{not json", "The recipe is not valid JSON"),
-    ('{"steps": [{"kind": "bake", "params": {}}]}', "Step 1 has an unknown kind 'bake'; known kinds are missing_tokens"),
+    ('{"steps": [{"kind": "bake", "params": {}}]}',
+     "Step 1 has an unknown kind 'bake'; known kinds are missing_tokens"),
     ('{"steps": [{"kind": "impute", "params": {"strategy": "avg"}}]}',
      "Step 1: The 'strategy' parameter of impute must be one of 'mean', 'median', 'most_frequent', 'constant', "
      "'knn'. Got 'avg' instead."),

@@ -123,7 +123,8 @@ def test_exported_code_reproduces_the_replay(fitted, raw: Path, tmp_path: Path) 
     pd.testing.assert_frame_equal(ns["clean"](ns["read_raw"](raw)), fitted.frame)
     script, out = tmp_path / "clean.py", tmp_path / "out.parquet"
     script.write_text(code)
-    run = subprocess.run([sys.executable, str(script), str(raw), str(out)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([sys.executable, str(script), str(raw), str(out)], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(out), fitted.frame)
 

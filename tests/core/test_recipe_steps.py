@@ -109,7 +109,8 @@ def test_impute_knn_uses_nearest_rows() -> None:
 
 
 def test_impute_mean_on_text_column_is_a_sentence() -> None:
-    with pytest.raises(RecipeError, match=r"impute with strategy 'mean' needs numeric columns; 's' is object\. Convert"):
+    with pytest.raises(RecipeError,
+                       match=r"impute with strategy 'mean' needs numeric columns; 's' is object\. Convert"):
         run(pd.DataFrame({"s": ["a", None]}), "impute", strategy="mean", columns=["s"])
 
 

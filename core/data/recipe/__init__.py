@@ -30,5 +30,6 @@ from core.errors import RecipeError
 
 __all__ = [
     "DEFAULT_MISSING_TOKENS", "STEPS", "ParamSpec", "Recipe", "RecipeError", "ReplayResult", "Step", "StepPreview",
-    "StepResult", "StepSpec", "apply_step", "describe_step", "preview_step", "replay", "suggest_missing_tokens", "to_python",
+    "StepResult", "StepSpec", "apply_step", "describe_step", "preview_step", "replay", "suggest_missing_tokens",
+    "to_python",
 ]

@@ -69,7 +69,9 @@ def require_complete(frame: pd.DataFrame, kind: str, columns: Iterable[str]) -> 
     for col in columns:
         missing = int(frame[col].isna().sum())
         if missing:
-            raise RecipeError(f"{kind} cannot use column {col!r}: it has {missing} missing values. Add an impute step before it.")
+            raise RecipeError(
+                f"{kind} cannot use column {col!r}: it has {missing} missing values. Add an impute step before it."
+            )
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

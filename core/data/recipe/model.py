@@ -47,8 +47,8 @@ class StepSpec:
 
     ``fit(frame, params) -> fitted`` learns state (JSON values); ``transform(frame, params, fitted)``
     applies it and only uses pandas/numpy and plain workbench functions (its source, and theirs,
-    is copied into exported Python code); ``summarize(before, after, params, fitted, changes) -> str`` is one human sentence
-    (``changes``: changed cells per column, only columns with changes).
+    is copied into exported Python code); ``summarize(before, after, params, fitted, changes) -> str``
+    is one human sentence (``changes``: changed cells per column, only columns with changes).
     """
 
     kind: str
@@ -113,7 +113,9 @@ class Step:
     def from_dict(cls, data: Any, position: int | None = None) -> Step:
         where = f"Step {position}" if position is not None else "The step"
         if not isinstance(data, Mapping) or not isinstance(data.get("kind"), str):
-            raise RecipeError(f"{where} must be an object with a 'kind' string and a 'params' object. Got {data!r:.80} instead.")
+            raise RecipeError(
+                f"{where} must be an object with a 'kind' string and a 'params' object. Got {data!r:.80} instead."
+            )
         params = data.get("params") or {}
         fitted = data.get("fitted")
         if not isinstance(params, Mapping) or (fitted is not None and not isinstance(fitted, Mapping)):
@@ -182,7 +184,9 @@ class Recipe:
         if isinstance(data, list):  # a bare list of steps is accepted too
             data = {"version": RECIPE_VERSION, "steps": data}
         if not isinstance(data, Mapping) or not isinstance(data.get("steps", []), list):
-            raise RecipeError("A recipe must be a JSON object with a 'steps' list. Got something else; export one from the Data page.")
+            raise RecipeError(
+                "A recipe must be a JSON object with a 'steps' list. Got something else; export one from the Data page."
+            )
         version = data.get("version", RECIPE_VERSION)
         if version != RECIPE_VERSION:
             raise RecipeError(f"The recipe 'version' must be {RECIPE_VERSION}. Got {version!r} instead.")

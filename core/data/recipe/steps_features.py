@@ -88,7 +88,8 @@ def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
         if params["method"] == "onehot":
             clash = [f"{col}_{c}" for c in cats if f"{col}_{c}" in frame.columns]
             if clash:
-                raise RecipeError(f"encode (onehot) would create column {clash[0]!r}, which already exists. Rename or drop it first.")
+                raise RecipeError(f"encode (onehot) would create column {clash[0]!r}, which already exists. "
+                                  "Rename or drop it first.")
         categories[col] = cats
     return {"categories": categories}
 
@@ -115,15 +116,16 @@ def pca(frame, params, fitted):
 def _fit_pca(frame: pd.DataFrame, params: dict) -> dict:
     cols = params["columns"] or numeric_columns(frame, exclude=[params["target"]])
     if len(cols) < 2:
-        raise RecipeError(f"pca needs at least 2 numeric columns; got {len(cols)} ({names(cols)}). Choose more columns.")
+        raise RecipeError(f"pca needs at least 2 numeric columns; got {len(cols)} ({names(cols)}). "
+                          "Choose more columns.")
     require_numeric(frame, "pca", cols, "")
     require_complete(frame, "pca", cols)
     n, p = len(frame), len(cols)
     if n < 2:
         raise RecipeError(f"pca needs at least 2 rows to learn components; the table has {n}.")
     if params["n_components"] is not None and params["n_components"] > min(n, p):
-        raise RecipeError(f"The 'n_components' parameter of pca must be at most {min(n, p)} (rows and columns available). "
-                          f"Got {params['n_components']} instead.")
+        raise RecipeError(f"The 'n_components' parameter of pca must be at most {min(n, p)} (rows and columns "
+                          f"available). Got {params['n_components']} instead.")
     kept = set(frame.columns) - (set() if params["keep_originals"] else set(cols))
     clash = [f"pc{i + 1}" for i in range(p) if f"pc{i + 1}" in kept]
     if clash:
@@ -168,7 +170,8 @@ FEATURE_STEPS = {
         (
             ParamSpec("columns", "columns", None, "Columns to encode (default: all text and category columns)."),
             ParamSpec("method", "choice", "onehot", "Encoding.", ("onehot", "ordinal")),
-            ParamSpec("max_categories", "int", 30, "Refuse one-hot when a column has more categories.", minimum=1, maximum=1000),
+            ParamSpec("max_categories", "int", 30, "Refuse one-hot when a column has more categories.",
+                      minimum=1, maximum=1000),
         ),
         encode, _fit_encode, _summarize_encode, learns=True,
     ),
@@ -178,8 +181,10 @@ FEATURE_STEPS = {
         (
             ParamSpec("columns", "columns", None, "Numeric columns (default: all numeric except the target)."),
             ParamSpec("target", "column", None, "Target column, never used as input."),
-            ParamSpec("n_components", "int", None, "Number of components (overrides variance).", minimum=1, maximum=10_000),
-            ParamSpec("variance", "float", 0.95, "Share of variance to keep when n_components is empty.", minimum=0.01, maximum=1.0),
+            ParamSpec("n_components", "int", None, "Number of components (overrides variance).",
+                      minimum=1, maximum=10_000),
+            ParamSpec("variance", "float", 0.95, "Share of variance to keep when n_components is empty.",
+                      minimum=0.01, maximum=1.0),
             ParamSpec("standardize", "bool", True, "Standardise columns before PCA."),
             ParamSpec("keep_originals", "bool", False, "Keep the original columns next to the components."),
         ),

@@ -99,7 +99,8 @@ def _fit_impute(frame: pd.DataFrame, params: dict) -> dict:
         elif strategy == "most_frequent":
             mode = s.mode(dropna=True)
             if mode.empty:
-                raise RecipeError(f"impute (most_frequent) cannot learn from column {col!r}: all its values are missing.")
+                raise RecipeError(f"impute (most_frequent) cannot learn from column {col!r}: "
+                                  "all its values are missing.")
             values[col] = mode.iloc[0]
         else:
             values[col] = _constant_for(s, col, params["fill_value"])
@@ -122,7 +123,8 @@ def _constant_for(s: pd.Series, col: str, fill_value: str | None):
 
 def _summarize_impute(before, after, params, fitted, changes) -> str:
     if not changes:
-        return f"Nothing to fill: the chosen columns have no missing cells ({params['strategy']} values are kept for new data)."
+        return (f"Nothing to fill: the chosen columns have no missing cells "
+                f"({params['strategy']} values are kept for new data).")
     return (f"Filled {plural(sum(changes.values()), 'missing cell')} in {plural(len(changes), 'column')} "
             f"({params['strategy']}).")
 
@@ -209,7 +211,8 @@ ROW_STEPS = {
         "Fill missing cells with the column mean, median, most frequent value, a constant, or from the "
         "k nearest rows (KNN, numeric columns).",
         (
-            ParamSpec("columns", "columns", None, "Columns to fill (default: numeric columns for mean/median/knn, all otherwise)."),
+            ParamSpec("columns", "columns", None,
+                      "Columns to fill (default: numeric columns for mean/median/knn, all otherwise)."),
             ParamSpec("strategy", "choice", "median", "How to fill.", _IMPUTE_STRATEGIES),
             ParamSpec("fill_value", "text", None, "Value for strategy 'constant'."),
             ParamSpec("n_neighbors", "int", 5, "Neighbours for strategy 'knn'.", minimum=1, maximum=100),
@@ -223,7 +226,8 @@ ROW_STEPS = {
         (
             ParamSpec("columns", "columns", None, "Numeric columns (default: all numeric)."),
             ParamSpec("method", "choice", "iqr", "Rule for the bounds.", ("iqr", "zscore")),
-            ParamSpec("k", "float", None, "Width of the bounds (default 1.5 for iqr, 3.0 for zscore).", minimum=0.0, maximum=100.0),
+            ParamSpec("k", "float", None, "Width of the bounds (default 1.5 for iqr, 3.0 for zscore).",
+                      minimum=0.0, maximum=100.0),
             ParamSpec("action", "choice", "flag", "What to do with outliers.", ("flag", "clip", "remove")),
         ),
         outliers, _fit_outliers, _summarize_outliers, learns=True,

@@ -83,13 +83,14 @@ def _fit_wrapper(frame: pd.DataFrame, params: dict) -> dict:
     cols, x, y, task = _xy(frame, "select_wrapper", params)
     n = params["n_features"] or max(1, len(cols) // 2)
     if n >= len(cols):
-        raise RecipeError(f"The 'n_features' parameter of select_wrapper must be below the {len(cols)} candidate columns. "
-                          f"Got {n} instead.")
+        raise RecipeError(f"The 'n_features' parameter of select_wrapper must be below the {len(cols)} "
+                          f"candidate columns. Got {n} instead.")
     if task == "classification":
         smallest = int(y.value_counts().min())
         if smallest < params["cv"]:
             raise RecipeError(f"select_wrapper needs at least cv={params['cv']} rows in every class of "
-                              f"{params['target']!r}; the smallest class has {smallest}. Lower cv or drop rare classes.")
+                              f"{params['target']!r}; the smallest class has {smallest}. "
+                              "Lower cv or drop rare classes.")
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         y = y.astype(str)
     else:
@@ -150,8 +151,8 @@ def make_split(frame: pd.DataFrame, params: dict) -> pd.Series:
         if not (pd.api.types.is_datetime64_any_dtype(when.dtype) or pd.api.types.is_numeric_dtype(when.dtype)):
             when = pd.to_datetime(when, errors="coerce")
         if when.isna().any():
-            raise RecipeError(f"split (time) needs a value in every row of {col!r}; {int(when.isna().sum())} are missing "
-                              "or not dates. Drop or fix those rows first.")
+            raise RecipeError(f"split (time) needs a value in every row of {col!r}; "
+                              f"{int(when.isna().sum())} are missing or not dates. Drop or fix those rows first.")
         test = np.argsort(when.to_numpy(), kind="stable")[n - n_test:]
     labels = np.full(n, "train", dtype=object)
     labels[test] = "test"
@@ -164,14 +165,15 @@ def _stratified(frame: pd.DataFrame, params: dict, positions: np.ndarray, n_test
     target = check_column(frame, "split", "target", params["target"])
     y = frame[target]
     if y.isna().any():
-        raise RecipeError(f"split (stratified) needs a value in every row of {target!r}; {int(y.isna().sum())} are missing.")
+        raise RecipeError(f"split (stratified) needs a value in every row of {target!r}; "
+                          f"{int(y.isna().sum())} are missing.")
     counts = y.astype(str).value_counts()
     if counts.min() < 2:
         raise RecipeError(f"split (stratified) needs at least 2 rows in every class of {target!r}; class "
                           f"{counts.idxmin()!r} has {int(counts.min())}. Use a random split or drop that class.")
     if n_test < len(counts) or len(frame) - n_test < len(counts):
-        raise RecipeError(f"split (stratified) needs at least one row of each of the {len(counts)} classes in both parts; "
-                          f"test_size={params['test_size']:g} gives {n_test} test rows. Change test_size.")
+        raise RecipeError(f"split (stratified) needs at least one row of each of the {len(counts)} classes in "
+                          f"both parts; test_size={params['test_size']:g} gives {n_test} test rows. Change test_size.")
     _, test = train_test_split(positions, test_size=n_test, stratify=y.astype(str), random_state=params["seed"])
     return test
 
@@ -180,7 +182,8 @@ def _summarize_split(before, after, params, fitted, changes) -> str:
     return f"Split the {len(after):,} rows into train and test ({params['method']}, test_size={params['test_size']:g})."
 
 
-_TASK = ParamSpec("task", "choice", "auto", "Model type used to judge features.", ("auto", "classification", "regression"))
+_TASK = ParamSpec("task", "choice", "auto", "Model type used to judge features.",
+                  ("auto", "classification", "regression"))
 SELECT_STEPS = {
     "select_filter": StepSpec(
         "select_filter", "Select features: filter",
@@ -189,7 +192,8 @@ SELECT_STEPS = {
         (
             ParamSpec("target", "column", None, "Target column, never dropped."),
             ParamSpec("columns", "columns", None, "Candidate columns (default: all numeric except the target)."),
-            ParamSpec("variance_threshold", "float", 0.0, "Drop columns with variance ≤ this.", minimum=0.0, maximum=1e12),
+            ParamSpec("variance_threshold", "float", 0.0, "Drop columns with variance ≤ this.",
+                      minimum=0.0, maximum=1e12),
             ParamSpec("correlation_threshold", "float", 0.95, "Drop one of each pair with |corr| above this.",
                       minimum=0.0, maximum=1.0),
         ),
@@ -216,7 +220,8 @@ SELECT_STEPS = {
             ParamSpec("target", "column", None, "Target column.", optional=False),
             ParamSpec("columns", "columns", None, "Candidate columns (default: all numeric except the target)."),
             _TASK,
-            ParamSpec("alpha", "float", 0.01, "Penalty strength: higher keeps fewer columns.", minimum=1e-6, maximum=100.0),
+            ParamSpec("alpha", "float", 0.01, "Penalty strength: higher keeps fewer columns.",
+                      minimum=1e-6, maximum=100.0),
         ),
         select_l1, _fit_l1, _summarize_selection, learns=True,
     ),

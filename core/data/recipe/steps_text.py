@@ -160,7 +160,8 @@ def trim_case(frame, params, fitted):
 def _fit_trim_case(frame: pd.DataFrame, params: dict) -> dict:
     for col in check_columns(frame, "trim_case", "columns", params["columns"] or []):
         if not is_text(frame[col]):
-            raise RecipeError(f"trim_case works on text columns; {col!r} is {frame[col].dtype}. Choose text columns only.")
+            raise RecipeError(f"trim_case works on text columns; {col!r} is {frame[col].dtype}. "
+                              "Choose text columns only.")
     return {}
 
 
@@ -177,7 +178,8 @@ TEXT_STEPS = {
         "Turn placeholder values such as 'NA', 'n/a', '-', '?' or blank cells into real missing values; "
         "columns whose remaining values are all numbers become numeric.",
         (
-            ParamSpec("tokens", "tokens", list(DEFAULT_MISSING_TOKENS), "Cell values (after trimming) that mean 'missing'."),
+            ParamSpec("tokens", "tokens", list(DEFAULT_MISSING_TOKENS),
+                      "Cell values (after trimming) that mean 'missing'."),
             ParamSpec("columns", "columns", None, "Columns to search (default: all text columns)."),
             ParamSpec("convert_numeric", "bool", True, "Make columns numeric when all remaining values are numbers."),
         ),
@@ -189,8 +191,10 @@ TEXT_STEPS = {
         "values that do not parse become missing and are counted.",
         (
             ParamSpec("columns", "columns", None, "Columns to convert.", optional=False),
-            ParamSpec("to", "choice", "numeric", "Target type.", ("numeric", "datetime", "category", "boolean", "text")),
-            ParamSpec("decimal", "choice", ".", "Decimal mark for numbers ('.' → 1,234.5; ',' → 1.234,5).", (".", ",")),
+            ParamSpec("to", "choice", "numeric", "Target type.",
+                      ("numeric", "datetime", "category", "boolean", "text")),
+            ParamSpec("decimal", "choice", ".", "Decimal mark for numbers ('.' → 1,234.5; ',' → 1.234,5).",
+                      (".", ",")),
             ParamSpec("format", "text", None, "Datetime format such as %Y-%m-%d (default: inferred)."),
         ),
         fix_types, _fit_fix_types, _summarize_fix_types,
