@@ -83,11 +83,12 @@ with user_errors():
                                    help="A few seconds per model on up to 300 sampled rows.")
             if st.button("Evaluate side by side", type="primary", key="cmp_evaluate", disabled=not chosen or not data):
                 with st.status("Evaluating…", expanded=False) as status:
-                    result = ui.cached_comparison(t, t.settings.tracking_uri, project, tuple(sorted(chosen)), data.run_id, importance)
+                    result = ui.cached_comparison(t, t.settings.tracking_uri, project, tuple(sorted(chosen)),
+                                                  data.run_id, importance)
                     status.update(label=f"Evaluated {len(chosen)} model(s) on {result[1]}", state="complete")
-                st.session_state[ui.EVALUATION] = (*result, data.run_id)
-            if ui.EVALUATION in st.session_state:
-                ev, data_label, part, run_id, data_run = st.session_state[ui.EVALUATION]
+                ui.remember(ui.EVALUATION, project, (*result, data.run_id))
+            if ui.recall(ui.EVALUATION, project):
+                ev, data_label, part, run_id, data_run = ui.recall(ui.EVALUATION, project)
                 frame = load_dataset(t, data_run, part)
                 st.caption(f"Logged as compare run `{run_id}`.")
                 ui.render_evaluation(ev, data_label, part, frame)
@@ -103,12 +104,14 @@ with user_errors():
             c1.metric("Champion", f"v{champ.version}" if champ else "none yet",
                       help=champ.tags.get("workbench.family", "") if champ else "The first gate passed makes one.")
             c2.metric("Challenger", f"v{chall.version}" if chall else "none")
-            if ui.DECISION in st.session_state:
-                ui.render_decision(st.session_state[ui.DECISION])
+            if ui.recall(ui.DECISION, project):
+                ui.render_decision(ui.recall(ui.DECISION, project))
             with st.form("cmp_gate_form"):
                 candidates = [v for v in labels if not champ or v != champ.version]
-                pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, key="cmp_gate_version",
-                                    index=candidates.index(chall.version) if chall and chall.version in candidates else 0)
+                default_pick = (candidates.index(chall.version) if chall and chall.version in candidates
+                                else 0 if candidates else None)
+                pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, index=default_pick,
+                                    key="cmp_gate_version", placeholder="Register another version to challenge")
                 gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)")
                 task = versions[0].tags.get("workbench.task", "classification")
                 metric = st.selectbox("Gate metric", gate.GATE_METRICS.get(task, gate.GATE_METRICS["classification"]),
@@ -121,7 +124,9 @@ with user_errors():
             if make_challenger and pick is not None:
                 gate.set_challenger(t, project, pick)
                 st.rerun()
-            if run_gate:
+            if (run_gate or make_challenger) and pick is None:
+                st.error("There is no other version to promote: register another model version in Tune first.")
+            elif run_gate:
                 if gdata is None:
                     st.error("Save a dataset version first: the gate needs evaluation data.")
                 else:
@@ -129,7 +134,7 @@ with user_errors():
                         decision = gate.promote(t, project, pick, gdata.run_id, metric, margin,
                                                 on_progress=ui.status_progress(status))
                         status.update(label="Gate " + ("passed" if decision.passed else "refused"), state="complete")
-                    st.session_state[ui.DECISION] = decision
+                    ui.remember(ui.DECISION, project, decision)
                     st.rerun()
             st.subheader("Promotion history")
             history = gate.promotion_history(t, project)
@@ -152,11 +157,11 @@ with user_errors():
             sdata = dataset_picker(t, project, key="cmp_shadow_data", label="Batch to replay (all rows)")
             if st.button("Replay in shadow", type="primary", key="cmp_shadow_run", disabled=not picks or not sdata):
                 with st.status("Replaying…") as status:
-                    st.session_state[ui.SHADOW] = run_shadow(t, project, sdata.run_id, picks,
-                                                             on_progress=ui.status_progress(status))
+                    shadow = run_shadow(t, project, sdata.run_id, picks, on_progress=ui.status_progress(status))
+                    ui.remember(ui.SHADOW, project, shadow)
                     status.update(label="Shadow replay logged", state="complete")
-            if ui.SHADOW in st.session_state:
-                ui.render_shadow(st.session_state[ui.SHADOW])
+            if ui.recall(ui.SHADOW, project):
+                ui.render_shadow(ui.recall(ui.SHADOW, project))
 
     # -- A/B --------------------------------------------------------------------
     with tab_ab, user_errors():
@@ -181,7 +186,8 @@ with user_errors():
             seed = c6.number_input("Seed", min_value=0, value=0, step=1, key="cmp_ab_seed")
             if st.button("Run the A/B analysis", type="primary", key="cmp_ab_run"):
                 with st.spinner("Splitting and testing…"):
-                    st.session_state[ui.AB] = abtest.run_ab(t, project, batch, column, fraction, kind=kind, test=test,
-                                                            mde=mde or None, seed=int(seed), data_run_id=adata.run_id)
-            if ui.AB in st.session_state:
-                ui.render_ab(st.session_state[ui.AB])
+                    report = abtest.run_ab(t, project, batch, column, fraction, kind=kind, test=test,
+                                           mde=mde or None, seed=int(seed), data_run_id=adata.run_id)
+                    ui.remember(ui.AB, project, report)
+            if ui.recall(ui.AB, project):
+                ui.render_ab(ui.recall(ui.AB, project))

@@ -22,6 +22,17 @@ SHADOW = "cmp_shadow"
 AB = "cmp_ab"
 
 
+def remember(key: str, project: str, value: Any) -> None:
+    """Keep a result for this project only (switching project hides it)."""
+    st.session_state[key] = (project, value)
+
+
+def recall(key: str, project: str) -> Any:
+    """The result stored under ``key`` for ``project``, or None."""
+    stored = st.session_state.get(key)
+    return stored[1] if stored and stored[0] == project else None
+
+
 def status_progress(status: Any):  # noqa: ANN201
     """An ``on_progress`` callback writing each step into an ``st.status`` box."""
     def say(message: str) -> None:

@@ -317,8 +317,8 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
         raise CompareError(f"The A/B kind must be 'label' or 'outcome'. Got {kind!r} instead.")
     result = compare_arms(values[~in_b], values[in_b], test=test, outcome=outcome_name, higher_is_better=higher,
                           alpha=alpha, mde=mde, seed=seed)
-    rows = rows.assign(outcome=values,
-                       served_by=np.where(in_b, f"v{chall.version}" if chall else "B", f"v{champ.version}" if champ else "A"))
+    served_b, served_a = (f"v{chall.version}" if chall else "B"), (f"v{champ.version}" if champ else "A")
+    rows = rows.assign(outcome=values, served_by=np.where(in_b, served_b, served_a))
     inputs = [mv.run_id for mv in (champ, chall) if mv] + ([data_run_id] if data_run_id else [])
     params = {"kind": kind, "column": column, "fraction": fraction if not arm_column else "from column",
               "test": result.test, "alpha": alpha, "mde": mde if mde else "none", "seed": seed,

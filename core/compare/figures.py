@@ -71,7 +71,8 @@ def predicted_actual_figure(residuals: pd.DataFrame) -> Figure:
     import plotly.express as px
 
     fig = px.scatter(residuals, x="actual", y="predicted", color="model", opacity=0.6, title="Predicted vs actual")
-    lo, hi = float(residuals[["actual", "predicted"]].min().min()), float(residuals[["actual", "predicted"]].max().max())
+    both = residuals[["actual", "predicted"]]
+    lo, hi = float(both.min().min()), float(both.max().max())
     fig.add_shape(type="line", x0=lo, y0=lo, x1=hi, y1=hi, line={"dash": "dot", "color": "grey"})
     fig.update_layout(**_LAYOUT, height=400)
     return fig

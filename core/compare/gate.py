@@ -161,7 +161,8 @@ def promote(
                            f"Got {metric!r} instead.")
     champion = current_champion(tracker, project)
     if champion and champion.version == challenger.version:
-        raise CompareError(f"Version {challenger.version} of {project!r} is already the champion; pick another version to promote.")
+        raise CompareError(f"Version {challenger.version} of {project!r} is already the champion; "
+                           "pick another version to promote.")
     data, frame, part = evaluation_data(tracker, project, data_ref)
     versions = [champion, challenger] if champion else [challenger]
     evaluation = evaluate_models(tracker, versions, frame, importance=False, resources=False, on_progress=on_progress)

@@ -64,7 +64,8 @@ def classification_metrics(y: np.ndarray, pred: np.ndarray, proba: np.ndarray | 
     if proba is not None:
         unknown = sorted(set(map(str, y)) - set(map(str, classes)))
         if unknown:
-            notes.append(f"log loss and ROC AUC skipped: the evaluation set has classes the model never saw ({', '.join(unknown[:5])}).")
+            notes.append("log loss and ROC AUC skipped: the evaluation set has classes the model never saw "
+                         f"({', '.join(unknown[:5])}).")
         else:
             out["log_loss"] = float(skm.log_loss(y, proba, labels=list(classes)))
             aucs = [float(skm.roc_auc_score(y == c, proba[:, i])) for i, c in enumerate(classes)
@@ -85,7 +86,8 @@ def per_class_table(y: np.ndarray, pred: np.ndarray, labels: Sequence[Any]) -> p
     return pd.DataFrame({"class": [str(c) for c in labels], "precision": p, "recall": r, "f1": f, "support": s})
 
 
-def curve_points(y: np.ndarray, proba: np.ndarray, classes: Sequence[Any], model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def curve_points(y: np.ndarray, proba: np.ndarray, classes: Sequence[Any],
+                 model: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ROC and precision-recall points, one-vs-rest per class (binary: the positive class only).
 
     Classes absent from ``y`` (or making up all of it) have no curve.
