@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.recipe import Step, apply_step, suggest_missing_tokens
+from core.data.recipe import Recipe, Step, apply_step, suggest_missing_tokens
 from core.errors import RecipeError
 
 
@@ -202,3 +202,15 @@ def test_split_stratified_with_a_single_member_class_is_a_sentence() -> None:
     frame = pd.DataFrame({"y": ["a", "a", "a", "b"]})
     with pytest.raises(RecipeError, match="needs at least 2 rows in every class of 'y'; class 'b' has 1"):
         run(frame, "split", method="stratified", target="y", test_size=0.5)
+
+
+def test_infinite_values_never_break_the_json_or_the_fit() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0, np.inf, 4.0, None], "y": [1.0, 0.0, 1.0, 0.0, 1.0]})
+    for step in (Step("impute", {"strategy": "mean", "columns": ["x"]}), Step("outliers", {"columns": ["x"]}),
+                 Step("scale", {"columns": ["x"]})):
+        result = apply_step(frame, step)
+        Recipe((result.step,)).to_json()  # strict JSON: would raise on inf
+    assert apply_step(frame, Step("impute", {"strategy": "mean", "columns": ["x"]})).step.fitted == {
+        "values": {"x": 7 / 3}}
+    with pytest.raises(RecipeError, match="pca cannot use column 'x': it holds infinite values"):
+        apply_step(frame.fillna(0.0), Step("pca"))

@@ -65,6 +65,10 @@ class ReplayResult:
     recipe: Recipe  # the recipe with every step's fitted state (the one to save)
 
 
+# what pandas / numpy / scikit-learn raise on data they cannot use (RecipeError is not among them)
+_DATA_ERRORS = (KeyError, ValueError, TypeError, IndexError, ArithmeticError, np.linalg.LinAlgError)
+
+
 def _spec(step: Step):
     if not isinstance(step, Step):
         raise RecipeError(f"A recipe step must be a Step. Got {type(step).__name__} instead.")
@@ -98,14 +102,16 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResu
             raise RecipeError(f"The {step.kind} step has not been fitted yet; replay the recipe in 'fit' mode first.")
         fitted = json.loads(json.dumps(to_native(step.fitted)))
     else:
-        learned = spec.fit(frame, params) if spec.fit else {}
+        try:
+            learned = spec.fit(frame, params) if spec.fit else {}
+        except _DATA_ERRORS as err:
+            raise RecipeError(f"{step.kind} could not learn from this table ({type(err).__name__}: {err}). "
+                              "Check the chosen columns and the steps before it.") from None
         fitted = json.loads(json.dumps(to_native(learned)))  # exactly what a saved recipe will hold
     try:
         out = spec.transform(frame, params, fitted)
         split = spec.splitter(out, params) if spec.splitter and fit else None
-    except RecipeError:
-        raise
-    except (KeyError, ValueError, TypeError, IndexError) as err:
+    except _DATA_ERRORS as err:
         raise RecipeError(f"{step.kind} could not be applied to this table ({type(err).__name__}: {err}).") from None
     new_step = Step(step.kind, params, fitted if spec.learns else None)
     result = _result(frame, out, new_step, split)

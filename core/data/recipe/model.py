@@ -80,7 +80,7 @@ def to_native(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        return None if math.isnan(float(value)) else float(value)
+        return float(value) if math.isfinite(float(value)) else None  # strict JSON has no NaN / Infinity
     if value is None or isinstance(value, str):
         return value
     if hasattr(value, "isoformat"):  # Timestamp, datetime, date

@@ -27,7 +27,7 @@ def _fit_scale(frame: pd.DataFrame, params: dict) -> dict:
     require_numeric(frame, "scale", cols, f"({params['method']})")
     stats = {}
     for col in cols:
-        s = frame[col].astype(float)
+        s = frame[col].astype(float).replace([np.inf, -np.inf], np.nan)  # stats from finite values
         if s.notna().sum() == 0:
             stats[col] = None
             continue
@@ -131,6 +131,9 @@ def _fit_pca(frame: pd.DataFrame, params: dict) -> dict:
     if clash:
         raise RecipeError(f"pca would create column {clash[0]!r}, which already exists. Rename or drop it first.")
     x = frame[cols].to_numpy(dtype=float)
+    if not np.isfinite(x).all():
+        bad = [c for c in cols if not np.isfinite(frame[c].to_numpy(dtype=float)).all()][0]
+        raise RecipeError(f"pca cannot use column {bad!r}: it holds infinite values. Clip or drop them first.")
     mean = x.mean(axis=0)
     spread = x.std(axis=0) if params["standardize"] else np.ones(p)
     spread[spread == 0] = 1.0

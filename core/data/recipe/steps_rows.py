@@ -91,7 +91,7 @@ def _fit_impute(frame: pd.DataFrame, params: dict) -> dict:
         return {"columns": cols, "reference": sample.to_numpy(dtype=float)}
     values = {}
     for col in cols:
-        s = frame[col]
+        s = frame[col].replace([np.inf, -np.inf], np.nan) if numeric_only else frame[col]
         if strategy == "mean":
             values[col] = float(s.mean())
         elif strategy == "median":
@@ -156,7 +156,7 @@ def _fit_outliers(frame: pd.DataFrame, params: dict) -> dict:
     k = params["k"] if params["k"] is not None else (1.5 if params["method"] == "iqr" else 3.0)
     bounds = {}
     for col in cols:
-        s = frame[col].astype(float)
+        s = frame[col].astype(float).replace([np.inf, -np.inf], np.nan)  # bounds from finite values
         if s.notna().sum() == 0:
             bounds[col] = None
         elif params["method"] == "iqr":
