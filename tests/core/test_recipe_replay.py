@@ -102,6 +102,10 @@ def test_replay_errors_name_the_step(fitted) -> None:
     batch = pd.DataFrame({"id": [1], "size": [1]})
     with pytest.raises(RecipeError, match=r"^Step 2 \(fix_types\): Column 'price' in the 'columns' parameter"):
         replay(batch, fitted.recipe, "transform")
+    no_size = pd.DataFrame({"id": [1], "price": ["1"], "colour": ["red"], "city": ["Nice"], "when": ["2024-01-01"]})
+    with pytest.raises(RecipeError, match=r"^Step 1 \(missing_tokens\): Column 'size', which missing_tokens learned "
+                                          r"from the reference table, is not in this table"):
+        replay(no_size, fitted.recipe, "transform")
 
 
 def test_preview_shows_changed_rows_before_and_after(raw: Path) -> None:

@@ -86,6 +86,18 @@ def _check_param_columns(frame: pd.DataFrame, spec, params: dict) -> None:
             check_columns(frame, spec.kind, p.name, [value])
 
 
+_FITTED_COLUMN_KEYS = ("values", "bounds", "stats", "categories", "numeric", "columns", "dropped")
+
+
+def _check_fitted_columns(frame: pd.DataFrame, kind: str, fitted: dict) -> None:
+    """A new batch must hold every column the step learned about (same schema as the reference)."""
+    for key in _FITTED_COLUMN_KEYS:
+        for col in fitted.get(key) or ():
+            if col not in frame.columns:
+                raise RecipeError(f"Column {col!r}, which {kind} learned from the reference table, is not in this "
+                                  f"table. A new batch needs the reference's columns; check its header.")
+
+
 def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResult:
     """Apply one step; with ``fit=True`` learn its state first (returned in ``result.step.fitted``).
 
@@ -101,6 +113,7 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResu
         if step.fitted is None:
             raise RecipeError(f"The {step.kind} step has not been fitted yet; replay the recipe in 'fit' mode first.")
         fitted = json.loads(json.dumps(to_native(step.fitted)))
+        _check_fitted_columns(frame, step.kind, fitted)
     else:
         try:
             learned = spec.fit(frame, params) if spec.fit else {}
