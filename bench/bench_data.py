@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k rows only")
     parser.add_argument("--repeat", type=int, default=2, help="runs per case, alternating; the best is reported")
     parser.add_argument("--child", nargs=2, metavar=("CASE", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("ROWS", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.generate:
+        generate_csv(Path(args.generate[1]), int(args.generate[0]))
+        return 0
     if args.child:
         _child(*args.child)
         return 0
@@ -107,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         for rows in sizes:
             path = Path(tmp) / f"mixed_{rows}.csv"
             start = time.perf_counter()
-            generate_csv(path, rows)
+            # in a child: ru_maxrss survives fork + exec, so a big parent would inflate every case's peak
+            subprocess.run([sys.executable, __file__, "--generate", str(rows), str(path)], check=True)
             print(f"generated {rows:,} rows × 20 columns ({path.stat().st_size / 1e6:.0f} MB) in "
                   f"{time.perf_counter() - start:.0f} s", flush=True)  # fmt: skip
             runs: dict[str, list[dict]] = {"pandas": [], "workbench": []}
