@@ -245,20 +245,23 @@ def _fill_zeroes(p: np.ndarray) -> np.ndarray:
 def _wasserstein(u: np.ndarray, v: np.ndarray) -> float:
     """``scipy.stats.wasserstein_distance(u, v)`` with the same arithmetic, faster.
 
-    SciPy argsorts each side and merge-sorts their concatenation from scratch; we
-    sort each side once and merge the two sorted runs (timsort sees two runs, so
-    the merge is linear). The sorted arrays, CDFs and the final dot product are
-    the same numbers in the same order, so the result is identical.
+    SciPy argsorts each side, merge-sorts their concatenation from scratch and
+    binary-searches every merged value in both sides. We sort each side once,
+    merge the two sorted runs with a stable argsort (timsort sees two runs: a
+    linear merge) and count, by a running sum, how many values of each side
+    precede each merged value. Those counts differ from SciPy's search results
+    only inside runs of equal values, where the step width is exactly 0, so the
+    sum of |F_u − F_v| × width is the same number (checked bit for bit in tests).
     """
     import numpy as np
 
     us, vs = np.sort(u), np.sort(v)
-    all_values = np.concatenate((us, vs))
-    all_values.sort(kind="mergesort")
-    deltas = np.diff(all_values)
-    u_cdf = us.searchsorted(all_values[:-1], "right") / us.size
-    v_cdf = vs.searchsorted(all_values[:-1], "right") / vs.size
-    return float(np.vecdot(np.abs(u_cdf - v_cdf), deltas))
+    both = np.concatenate((us, vs))
+    order = both.argsort(kind="stable")
+    deltas = np.diff(both[order])
+    from_u = np.cumsum(order < us.size)[:-1]
+    from_v = np.arange(1, both.size) - from_u
+    return float(np.vecdot(np.abs(from_u / us.size - from_v / vs.size), deltas))
 
 
 def _n_distinct(ref: np.ndarray, cur: np.ndarray, cap: int) -> int:

@@ -143,3 +143,15 @@ def test_timeline_by_year() -> None:
     assert tl.points[0].drifted_columns == () and tl.points[1].drifted_columns == ("t",)
     with pytest.raises(MonitorError, match="period"):
         split_periods(frame, "date", "week")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_wasserstein_is_scipy_bit_for_bit(seed) -> None:
+    from scipy import stats
+
+    from core.monitor.drift import _wasserstein
+
+    rng = np.random.default_rng(seed)
+    u = np.round(rng.normal(0, 1, 3000 + seed * 500), seed)  # ties when rounded
+    v = np.round(rng.normal(0.2, 1.2, 2000), seed)
+    assert _wasserstein(u, v) == stats.wasserstein_distance(u, v)
