@@ -16,7 +16,15 @@ Conventions every stage follows:
 
 from __future__ import annotations
 
-from core.tracking.tracker import (
+import os
+
+# MLflow 3.x starts a usage-telemetry client when it is imported; when it cannot reach its endpoint
+# it unsets an environment variable from a background thread while HTTP requests read os.environ,
+# which made a tune-worker's log_batch fail with KeyError '_MLFLOW_TELEMETRY_SESSION_ID' (seen here,
+# no internet). Off unless the person sets it; every mlflow import in the workbench comes after this.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+from core.tracking.tracker import (  # noqa: E402
     INPUTS_TAG,
     STAGE_TAG,
     STAGES,
