@@ -68,7 +68,7 @@ def render_parity(o: DeployOutcome) -> None:
         {"check": f"max difference ≤ {p.tolerance:g}", "result": p.max_rel_diff <= p.tolerance},
     ])
     table["result"] = table["result"].map(lambda v: "pass" if v is True else ("fail" if v is False else v))
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table.set_index("check"))
     if p.causes:
         st.markdown("**Likely cause:** " + "; ".join(p.causes))
     if p.differing:
@@ -78,9 +78,9 @@ def render_parity(o: DeployOutcome) -> None:
 
 def render_latency(o: DeployOutcome) -> None:
     lat = o.latency
-    st.dataframe(pd.DataFrame(lat.rows()), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in
-                                ("p50 ms (1 row)", "p99 ms (1 row)", f"{lat.batch_rows:,} rows ms")})
+    table = pd.DataFrame(lat.rows()).set_index("runtime")
+    timings = [c for c in table.columns if c.endswith("ms") or "ms (" in c]
+    st.table(table.style.format({**{c: "{:.3f}" for c in timings}, "size bytes": "{:,}"}))
     st.caption(f"onnxruntime is {lat.single_speedup:.1f}× faster per row (p50) and {lat.batch_speedup:.1f}× on "
                f"{lat.batch_rows:,} rows; both single-threaded, calls interleaved. Sizes: ONNX "
                f"{lat.onnx_bytes:,} bytes, scikit-learn (skops) {lat.sklearn_bytes:,} bytes.")
@@ -89,7 +89,7 @@ def render_latency(o: DeployOutcome) -> None:
         (st.success if q.helps else st.info)(f"Quantization: {q.reason}", icon=":material/compress:")
         rows = [{"model": "float32", "bytes": q.bytes_before, q.metric: q.score_before},
                 {"model": "int8 (dynamic)", "bytes": q.bytes_after, q.metric: q.score_after}]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.table(pd.DataFrame(rows).set_index("model"))
 
 
 def render_recipe(o: DeployOutcome) -> None:

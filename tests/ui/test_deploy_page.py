@@ -32,8 +32,9 @@ def test_export_shows_parity_latency_and_registers(tracker) -> None:
     labels = [m.label for m in at.metric]
     assert "Label agreement" in labels and "Max abs diff" in labels
     assert at.metric[0].value == "100.00%"
-    latency = at.dataframe[1].value
-    assert list(latency["runtime"]) == ["scikit-learn", "onnxruntime"] and (latency["p50 ms (1 row)"] > 0).all()
+    latency = at.table[1].value
+    assert list(latency.index) == ["scikit-learn", "onnxruntime"] and (latency["p50 ms (1 row)"] > 0).all()
+    assert list(at.table[0].value["result"]) == ["pass", "pass"]
     record = at.button(key="wb_deploy_record")
     assert not record.disabled
     record.click().run()
