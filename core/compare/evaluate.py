@@ -263,6 +263,27 @@ def load_models(tracker: Tracker, versions: Sequence[ModelVersionInfo]) -> dict[
     return {f"v{mv.version}": load_sklearn_model(tracker, mv) for mv in versions}
 
 
+def training_time_of(tracker: Tracker, mv: ModelVersionInfo) -> float | None:
+    """Seconds the version took to train: from its run, else from its Tune trial's child run.
+
+    Tune registers the refit best model in the study's parent run and records each trial's
+    duration (cross-validation included) in a child run tagged ``optuna.trial_number``.
+    """
+    from core.errors import WorkbenchError
+
+    try:
+        found = measures.training_time(dict(tracker.get_run(mv.run_id).metrics))
+        trial = mv.tags.get("workbench.trial")
+        if found is None and trial is not None and trial.isdigit():
+            flt = (f"tags.`mlflow.parentRunId` = '{mv.run_id}' and tags.`optuna.trial_number` = '{trial}'")
+            children = tracker.runs(mv.name, filter_string=flt, max_results=1)
+            if children:
+                found = measures.training_time({**children[0].metrics})
+    except WorkbenchError:  # a deleted training run only loses the training time
+        return None
+    return found
+
+
 def evaluate_models(
     tracker: Tracker,
     versions: Sequence[ModelVersionInfo],
@@ -286,12 +307,7 @@ def evaluate_models(
     say = on_progress or (lambda _msg: None)
     say(f"Loading {len(versions)} model version(s) from the registry…")
     models = load_models(tracker, versions)
-    times = {}
-    for mv in versions:
-        try:
-            times[f"v{mv.version}"] = measures.training_time(dict(tracker.get_run(mv.run_id).metrics))
-        except Exception:  # noqa: BLE001 - a deleted training run only loses the training time
-            times[f"v{mv.version}"] = None
+    times = {f"v{mv.version}": training_time_of(tracker, mv) for mv in versions}
     return evaluate_fitted(models, frame, target, task=task, training_times=times, importance=importance,
                            resources=resources, on_progress=on_progress)
 

@@ -36,7 +36,9 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "training_time_s": False,
 }
 # Keys a training run may use for its fit time (Tune, Label and Retrain each log one of these).
-TRAINING_TIME_KEYS = ("training_time_s", "train_time_s", "fit_time_s", "training_time", "fit_time", "train_time")
+# ``duration_s`` is a Tune trial's wall time (cross-validation included), the last resort.
+TRAINING_TIME_KEYS = ("training_time_s", "train_time_s", "fit_time_s", "training_time", "fit_time", "train_time",
+                      "duration_s")
 
 
 def higher_is_better(metric: str) -> bool:

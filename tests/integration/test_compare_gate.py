@@ -141,3 +141,16 @@ def test_shadow_and_ab_need_a_champion_then_log_runs(tracker) -> None:  # noqa: 
     assert outcome.test == "Welch's t-test" and outcome.n_b == 60
     assert "too small" in outcome.warning
     assert tracker.get_run(outcome.run_id).params["kind"] == "outcome"
+
+
+def test_training_time_falls_back_to_the_tune_trial(tracker) -> None:  # noqa: ANN001
+    from core.compare.evaluate import training_time_of
+    from core.tracking.models import ModelVersionInfo
+
+    parent = tracker.start_run(P, "tune", name="study")
+    for number, seconds in ((2, 9.0), (3, 2.5)):
+        child = tracker.start_run(P, "tune", parent_run_id=parent, tags={"optuna.trial_number": str(number)})
+        tracker.log_metrics(child, {"duration_s": seconds})
+    mv = ModelVersionInfo(P, 99, parent, "", (), {"workbench.trial": "3"})
+    assert training_time_of(tracker, mv) == pytest.approx(2.5)
+    assert training_time_of(tracker, ModelVersionInfo(P, 98, parent, "", (), {})) is None
