@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.tracking import STAGES
 from core.tracking.models import model_versions
-from ui.feedback import user_errors
+from ui.feedback import page_link, user_errors
 from ui.resources import tracker
 from ui.state import current_project
 
@@ -50,7 +50,7 @@ with user_errors():
             else:
                 st.metric("Runs", 0)
             if (ROOT / page).exists():
-                st.page_link(page, label=f"Open {title}", icon=":material/arrow_forward:")
+                page_link(page, f"Open {title}")
             else:
                 st.caption("Not available in this build.")
 
@@ -70,7 +70,7 @@ with user_errors():
         st.info("This project is empty. Start in **Data**: pick a bundled data set or upload a file.",
                 icon=":material/info:")
         if (ROOT / "pages/data.py").exists():
-            st.page_link("pages/data.py", label="Start with Data", icon=":material/arrow_forward:")
+            page_link("pages/data.py", "Start with Data")
 
     st.subheader("Lineage")
     roots = [r for r in runs if not r.tags.get("mlflow.parentRunId")]
@@ -91,4 +91,5 @@ with user_errors():
                 c1, c2 = st.columns([3, 1])
                 c1.markdown(f"**{node.stage}** · {node.name} · `{node.run_id}` · {node.status.lower()}")
                 if (ROOT / node.page).exists():
-                    c2.page_link(node.page, label=f"Open {node.stage}", icon=":material/arrow_forward:")
+                    with c2:
+                        page_link(node.page, f"Open {node.stage}")

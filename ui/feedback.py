@@ -19,8 +19,19 @@ def user_errors(where: st.delta_generator.DeltaGenerator | None = None) -> Itera
         (where or st).error(one_line(err), icon=":material/error:")
 
 
+def page_link(page: str, label: str, icon: str = ":material/arrow_forward:") -> None:
+    """``st.page_link`` that degrades to nothing when the page is not in the navigation
+    (a page run alone, e.g. by AppTest, has no ``st.navigation`` around it)."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link(page, label=label, icon=icon)
+    except (StreamlitAPIException, KeyError):
+        pass
+
+
 def empty_state(text: str, page: str | None = None, label: str | None = None) -> None:
     """An empty state that says what to do next, with an optional link."""
     st.info(text, icon=":material/info:")
     if page:
-        st.page_link(page, label=label or "Go there", icon=":material/arrow_forward:")
+        page_link(page, label or "Go there")
