@@ -92,7 +92,7 @@ def _child(sizes: list[int], cache: Path, again: bool) -> dict:
 def bench_umap(sizes: list[int]) -> list[dict]:
     from core.label.embed import embed, embedding_path, save_embedding
 
-    rows = []
+    rows = _Printing()
     with tempfile.TemporaryDirectory(prefix="bench-numba-") as tmp:
         for i, n in enumerate(sizes):
             cache = Path(tmp) / f"cold{i}"  # an empty numba cache per cold case
@@ -111,6 +111,14 @@ def bench_umap(sizes: list[int]) -> list[dict]:
         embed(Path(tmp), "bench", ["f"], X)
         rows.append({"case": f"cached reopen, {sizes[-1]:,} rows (budget ≤ 0.5 s)", "seconds": time.perf_counter() - t0})
     return rows
+
+
+class _Printing(list):
+    """A list of result rows that prints each row as it arrives (long cases show up as they finish)."""
+
+    def append(self, row: dict) -> None:  # type: ignore[override]
+        super().append(row)
+        print(f"{row['case']:<60} {row['seconds']:>8.2f} s", flush=True)
 
 
 def bench_efficiency(seeds: int, strategies: list[str]) -> dict:
@@ -152,8 +160,7 @@ def main() -> None:
 
     if not args.skip_umap:
         print("\n## UMAP map (20 features)")
-        for r in bench_umap([2_000] if args.quick else [2_000, 10_000]):
-            print(f"{r['case']:<60} {r['seconds']:>8.2f} s")
+        bench_umap([2_000] if args.quick else [2_000, 10_000])
 
     if args.skip_efficiency:
         return
