@@ -135,7 +135,8 @@ with user_errors():
                 run_id = record_check(t, project, result, reference=reference, current=cur_table,
                                       model_run=model_choice.run_id if model is not None else "",
                                       model_label=model_choice.label if model is not None else "")
-                st.session_state[mu.RESULT] = {"kind": "batch", "result": result, "current": cur_table, "run_id": run_id}
+                st.session_state[mu.RESULT] = {"kind": "batch", "result": result, "current": cur_table, "run_id": run_id,
+                                               "model": model_choice if model is not None else None}
             st.session_state.pop(mu.REPORT, None)
             status.update(label="Check recorded in MLflow.", state="complete", expanded=False)
 
@@ -181,6 +182,23 @@ with user_errors():
                 note = " (sampled)" if report.sampled else ""
                 excl = f" Left out: {', '.join(report.excluded)}." if report.excluded else ""
                 status.update(label=f"Report built{note} and stored with the run.{excl}", state="complete")
+        mv = state.get("model")
+        if state["kind"] == "batch" and state["result"].quality is not None and mv is not None and st.button(
+                "Build Evidently quality report", icon=":material/query_stats:", key="mon_quality_report",
+                help="ClassificationPreset / RegressionPreset on the labelled rows, current vs reference."):
+            from core.models import spec_from_tags
+            from core.monitor.evidently_report import build_quality_report
+            from core.monitor.quality import labelled_predictions
+
+            with st.status("Building the Evidently quality report…") as status:
+                model, spec = mu.cached_model(mv.name, mv.version, uri), spec_from_tags(mv.tags)
+                target = mv.tags.get("workbench.target", "")
+                report = build_quality_report(labelled_predictions(model, spec, target, cur_frame),
+                                              labelled_predictions(model, spec, target, ref_frame), target=target,
+                                              prediction="prediction", task=mv.tags.get("workbench.task", ""))
+                t.log_text(state["run_id"], report.html, "monitor/evidently_quality.html")
+                st.session_state[mu.REPORT] = (state["run_id"], report.html)
+                status.update(label="Quality report built and stored with the run.", state="complete")
         shown = st.session_state.get(mu.REPORT)
         if shown and shown[0] == state["run_id"]:
             st.download_button("Download the report (HTML)", shown[1], file_name="evidently_report.html",

@@ -104,3 +104,11 @@ def model_quality(model: Any, spec: FeatureSpec, target: str, task: str, referen
                 "F1 and class balance are not.")
     all_metrics = {f"reference_{k}": v for k, v in ref_scores.items()} | {f"current_{k}": v for k, v in cur_scores.items()}
     return QualityResult(metric, r, c, float(drop), max_drop, bool(drop > max_drop), all_metrics, len(cur), note)
+
+
+def labelled_predictions(model: Any, spec: FeatureSpec, target: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """``target`` and ``prediction`` columns for the labelled rows (input of Evidently's quality presets)."""
+    import pandas as pd
+
+    rows = frame[frame[target].notna()]
+    return pd.DataFrame({target: rows[target].to_numpy(), "prediction": predict(model, rows, spec).to_numpy()})

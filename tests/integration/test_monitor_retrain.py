@@ -33,6 +33,10 @@ def test_check_is_recorded_with_lineage(tracker) -> None:
     result = run_check(load_dataset(tracker, version.run_id), current, model=model, spec=spec_from_tags(mv.tags),
                        target="y", task="classification")
     assert result.drift.column("x1").drifted and result.prediction is not None and result.quality is not None
+    from core.monitor.quality import labelled_predictions
+
+    lp = labelled_predictions(model, spec_from_tags(mv.tags), "y", current)
+    assert list(lp.columns) == ["y", "prediction"] and len(lp) == 200 and set(lp["prediction"]) <= {"yes", "no"}
     ref = load_table(tracker, "mon", "toy:v1")
     run_id = record_check(tracker, "mon", result, reference=ref, current=Table(current, "upload.csv"),
                           model_run=mv.run_id, model_label=mv.label, html="<html>report</html>", report_json="{}")

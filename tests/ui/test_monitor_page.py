@@ -23,6 +23,7 @@ def test_check_and_timeline_on_seattle_weather(settings, tracker) -> None:
     assert [m.value for m in at.metric if m.label == "Dataset drift"] == ["no"]  # the reference against itself
     assert any(m.label == "Domain classifier ROC AUC" for m in at.metric)
     assert any(m.label == "accuracy on current" for m in at.metric)
+    assert any(b.label == "Build Evidently quality report" for b in at.button)
 
     at.radio(key="mon_mode").set_value("Periods of a time column").run()
     at.selectbox(key="mon_freq").set_value("year").run()
