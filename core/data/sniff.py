@@ -184,8 +184,8 @@ def sniff_csv(open_binary: Opener, size: int, label: str) -> CsvLayout:
     delimiter count of the whole file must equal ``(fields - 1) × lines``
     (checked while counting bytes); when it does not — or the file has quotes
     and is at most 64 MB — every row is parsed with the ``csv`` module to name
-    the first bad line. Larger quoted files rely on pandas, which names a row
-    with too many fields (a row with too few gets blank trailing cells).
+    the first bad line. Larger quoted files rely on pyarrow's parser, which
+    refuses any ragged row too, but quotes the row instead of its line number.
 
     Raises:
         DataError: binary content, UTF-16, an unknown delimiter or a ragged row.
