@@ -5,14 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.drafts import Draft, load_draft, save_draft, store_upload
-from core.data.recipe import STEPS, Recipe, RecipeError, Step, preview_step, suggest_missing_tokens, to_python
-from core.data.versions import compare_versions, load_recipe_json, raw_input_of, save_version
+from core.data.recipe import Recipe
+from core.data.versions import load_recipe_json, raw_input_of
 from core.errors import WorkbenchError, one_line
 from core.tracking.datasets import dataset_versions, load_dataset
 from ui import data as ud
 from ui.data_profile import render_profile
 from ui.feedback import user_errors
-from ui.recipe_form import step_params_form
 from ui.resources import settings, tracker
 from ui.state import current_project
 
@@ -41,7 +40,8 @@ def _open(kind: str, ref: str, name: str, recipe: dict | None = None) -> None:
         ud.set_source(frame, name, kind, ref)
         ud.set_recipe_json(recipe or {"version": 1, "steps": []})
         return
-    ud.set_source(loaded.frame, name or loaded.name, kind, ref, loaded.notes, loaded.format)
+    ud.set_source(loaded.frame, name or loaded.name, kind, ref, loaded.notes, loaded.format,
+                  loaded.delimiter, loaded.encoding)
     ud.set_recipe_json(recipe or {"version": 1, "steps": []})
 
 

@@ -7,7 +7,6 @@ widget change that does not touch the data reruns in milliseconds.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -58,11 +57,22 @@ def digest_of(_frame: pd.DataFrame, token: str) -> str:
 
 
 def set_source(frame: pd.DataFrame, name: str, kind: str, ref: str, notes: tuple[str, ...] = (),
-               fmt: str = "") -> None:
+               fmt: str = "", delimiter: str | None = ",", encoding: str | None = "utf-8") -> None:
     st.session_state[SOURCE] = {
         "frame": frame, "name": name, "kind": kind, "ref": ref, "digest": frame_digest(frame),
-        "notes": tuple(notes), "fmt": fmt,
+        "notes": tuple(notes), "fmt": fmt, "delimiter": delimiter, "encoding": encoding,
     }
+
+
+def recipe_code(recipe, src: dict[str, Any]) -> str:  # noqa: ANN001
+    """The recipe as a standalone script that reads the source the way the loader did."""
+    from core.data.recipe import to_python
+
+    ext = {"parquet": "parquet", "jsonl": "jsonl"}.get(src.get("fmt", ""), "csv")
+    if src.get("kind") == "version":
+        ext = "parquet"
+    return to_python(recipe, f"{src['name']}.{ext}", delimiter=src.get("delimiter", ","),
+                     encoding=src.get("encoding", "utf-8"))
     st.session_state.pop(PREVIEW, None)
     st.session_state.pop(EDIT, None)
 

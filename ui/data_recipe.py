@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.data.recipe import STEPS, Recipe, Step, preview_step, replay, suggest_missing_tokens, to_python
+from core.data.recipe import STEPS, Recipe, Step, preview_step, replay, suggest_missing_tokens
 from core.errors import WorkbenchError, one_line
 from ui import data as ud
 from ui.recipe_form import step_params_form
@@ -146,5 +146,5 @@ def render_recipe_editor(raw: pd.DataFrame, src: dict[str, Any], replayed: Any, 
             d1, d2 = st.columns(2)
             d1.download_button("Recipe (JSON)", recipe.to_json(), file_name=f"{src['name']}-recipe.json",
                                mime="application/json", icon=":material/download:")
-            d2.download_button("Recipe as Python", to_python(recipe, f"{src['name']}.csv"),
+            d2.download_button("Recipe as Python", ud.recipe_code(recipe, src),
                                file_name=f"clean_{src['name']}.py", mime="text/x-python", icon=":material/code:")

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.data.recipe import Recipe, to_python
+from core.data.recipe import Recipe
 from core.data.versions import compare_versions, save_version
 from core.errors import WorkbenchError, one_line
 from core.tracking import Tracker
@@ -39,7 +39,7 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
 
             prof = profile(ud.digest_of(cleaned, f"{src['digest']}:{recipe.to_json()}"), cleaned)
             saved = save_version(t, project, name=name, raw=raw, cleaned=cleaned, recipe_json=recipe.to_dict(),
-                                 recipe_code=to_python(recipe, f"{src['name']}.csv") if len(recipe) else None,
+                                 recipe_code=ud.recipe_code(recipe, src) if len(recipe) else None,
                                  profile_json=prof.to_json(), split=replayed.split if replayed is not None else None,
                                  target=target, source=f"{src['kind']}:{src['ref']}", description=note)
         except WorkbenchError as err:
