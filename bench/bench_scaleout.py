@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,6 +113,10 @@ def call_latencies(tracker, repeat: int, rows: int) -> dict[str, float]:
     with tracker.stage_run(PROJECT, "data", name="bench-data") as ds_run:
         log_dataset_version(tracker, ds_run, PROJECT, frame, "bench-table", target="target")
 
+    def load_cold() -> None:  # download from the store (load_dataset caches versions on disk by run id)
+        shutil.rmtree(tracker.settings.cache_dir / "datasets" / ds_run, ignore_errors=True)
+        load_dataset(tracker, ds_run)
+
     def save_version() -> None:
         with tracker.stage_run(PROJECT, "data", name="bench-save") as rid:
             log_dataset_version(tracker, rid, PROJECT, frame, "bench-save", target="target")
@@ -120,13 +125,15 @@ def call_latencies(tracker, repeat: int, rows: int) -> dict[str, float]:
         "log a run (start+params+metrics+end)": _timed(log_a_run, repeat),
         "search runs (project, ~30-60 runs)": _timed(lambda: tracker.runs(PROJECT, stage="tune"), repeat),
         f"save a dataset version ({rows} rows)": _timed(save_version, max(3, repeat // 3)),
-        f"load a dataset version ({rows} rows)": _timed(lambda: load_dataset(tracker, ds_run), repeat),
+        f"load a dataset version, cold ({rows} rows)": _timed(load_cold, repeat),
+        f"load a dataset version, cached ({rows} rows)": _timed(lambda: load_dataset(tracker, ds_run), repeat),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials and repetitions")
+    parser.add_argument("--latency-only", action="store_true", help="skip the trials-per-minute part")
     args = parser.parse_args()
     n_trials, repeat, rows = (6, 5, 500) if args.quick else (16, 15, 2000)
 
@@ -144,19 +151,25 @@ def main() -> None:
             remote_lat = call_latencies(remote, repeat, rows)
             with remote.stage_run(PROJECT, "data", name="tune-data") as data_run:
                 log_dataset_version(remote, data_run, PROJECT, _frame(600), "tune-table", target="target")
-            rates = [trials_per_minute(servers, remote, env, data_run, w, n_trials) for w in (1, 2)]
+            rates = [] if args.latency_only else [
+                trials_per_minute(servers, remote, env, data_run, w, n_trials) for w in (1, 2)]
 
     print(f"\nTeam servers up in {startup:.1f} s (initdb + pg_ctl + mlflow server migrations); "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
+    if rates:
+        _print_rates(rates)
+    print("\nPer-call latency (median ms): MLflow server on PostgreSQL (fsync off: a test cluster) vs embedded SQLite")
+    print(f"{'call':<44} {'SQLite':>8} {'server':>8} {'ratio':>6}")
+    for key, local_ms in local_lat.items():
+        print(f"{key:<44} {local_ms:>8.1f} {remote_lat[key]:>8.1f} {remote_lat[key] / local_ms:>5.2f}x")
+
+
+def _print_rates(rates: list[dict]) -> None:
     print("Trials per minute, one study on the PostgreSQL Optuna storage, trials logged to the MLflow server")
     print(f"{'workers':>7} {'trials':>6} {'mean trial s':>12} {'steady /min':>11} {'wall /min':>9} {'speed-up':>8}")
     for r in rates:
         print(f"{r['workers']:>7} {r['trials']:>6} {r['mean_trial_s']:>12.2f} {r['per_min_steady']:>11.1f} "
               f"{r['per_min_wall']:>9.1f} {r['per_min_steady'] / rates[0]['per_min_steady']:>7.2f}x")
-    print("\nPer-call latency (median ms): MLflow server on PostgreSQL vs embedded SQLite")
-    print(f"{'call':<40} {'SQLite':>8} {'server':>8} {'ratio':>6}")
-    for key, local_ms in local_lat.items():
-        print(f"{key:<40} {local_ms:>8.1f} {remote_lat[key]:>8.1f} {remote_lat[key] / local_ms:>5.2f}x")
 
 
 if __name__ == "__main__":
