@@ -91,3 +91,27 @@ def test_policy_rules_and_label_queue(tracker) -> None:
     rid = queue_for_labelling(tracker, "q", _table(10, 1), "y", "to-label")
     queued = load_dataset(tracker, rid)
     assert len(queued) == 10 and queued["y"].isna().all()
+
+
+def test_reference_recipe_is_replayed_on_a_raw_batch(tracker) -> None:
+    """The Data stage's recipe (drop a column, impute with the reference's median) runs on the current batch."""
+    import json
+
+    from core.data.recipe import Recipe, Step, replay
+    from core.data.versions import save_version
+
+    raw = _table(200, 0)
+    raw["junk"] = "x"
+    raw.loc[:9, "x1"] = np.nan
+    fitted = replay(raw, Recipe((Step("drop_columns", {"columns": ["junk"]}), Step("impute", {"columns": ["x1"]}))),
+                    mode="fit")
+    saved = save_version(tracker, "rec", name="toy", raw=raw, cleaned=fitted.frame,
+                         recipe_json=json.loads(fitted.recipe.to_json()), target="y")
+    batch = _table(50, 3)
+    batch["junk"] = "y"
+    batch.loc[:4, "x1"] = np.nan
+    frame, note = prepare_current(tracker, saved.cleaned.run_id, batch)
+    assert "Replayed" in note and "junk" not in frame.columns
+    assert frame["x1"].notna().all()
+    assert frame.loc[0, "x1"] == pytest.approx(fitted.frame["x1"].iloc[10:].median(), rel=0.2)
+    assert prepare_current(tracker, saved.cleaned.run_id, batch, raw=False)[0] is batch
