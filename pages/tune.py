@@ -83,16 +83,19 @@ def new_study_form() -> None:
     with st.form("tune_new_study", border=True):
         a, b, c = st.columns(3)
         metric = a.selectbox("Metric", metrics_for(task), format_func=lambda m: METRICS[m].label,
-                             help="Direction follows the metric (maximise accuracy, minimise RMSE …).", key="tune_metric")
+                             help="Direction follows the metric (maximise accuracy, minimise RMSE …).",
+                             key="tune_metric")
         folds = b.number_input("Cross-validation folds", 2, 10, 3, key="tune_folds")
         n_trials = c.number_input("Trials (budget)", 1, 1000, 20, key="tune_trials")
         d, e, f = st.columns(3)
         sampler = d.selectbox("Sampler", SAMPLERS, format_func=SAMPLER_NAMES.get, key="tune_sampler")
         pruner = e.selectbox("Pruner", PRUNERS, format_func=PRUNER_NAMES.get,
-                             help="Trials report their running CV score after each fold; bad ones stop early.", key="tune_pruner")
+                             help="Trials report their running CV score after each fold; bad ones stop early.",
+                             key="tune_pruner")
         timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, 0, step=30, key="tune_timeout")
         name = st.text_input("Study name", value=f"{family}-{target}-{datetime.now():%Y%m%d-%H%M%S}",
-                             max_chars=120, help="Letters, digits, . _ : -. An existing name resumes that study.", key="tune_study_name")
+                             max_chars=120, help="Letters, digits, . _ : -. An existing name resumes that study.",
+                             key="tune_study_name")
         submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
     if sampler == "grid" and space and not space_error:
         with user_errors():

@@ -109,7 +109,8 @@ def _spec_from(name: str, raw: Any) -> ParamSpec:
         try:
             low, high = float(raw["low"]), float(raw["high"])
         except (KeyError, TypeError, ValueError) as err:
-            raise TuneError(f"Parameter {name!r} ({kind}) needs numeric 'low' and 'high'. Got {dict(raw)} instead.") from err
+            raise TuneError(f"Parameter {name!r} ({kind}) needs numeric 'low' and 'high'. "
+                            f"Got {dict(raw)} instead.") from err
         if kind == "int":
             if low != int(low) or high != int(high):
                 raise TuneError(f"Parameter {name!r} is an int range, so low and high must be whole numbers. "
@@ -119,7 +120,8 @@ def _spec_from(name: str, raw: Any) -> ParamSpec:
     if kind == "categorical":
         choices = raw.get("choices")
         if not isinstance(choices, (list, tuple)):
-            raise TuneError(f"Parameter {name!r} is categorical and needs a list of 'choices'. Got {choices!r} instead.")
+            raise TuneError(f"Parameter {name!r} is categorical and needs a list of 'choices'. "
+                            f"Got {choices!r} instead.")
         return ParamSpec(name, "categorical", choices=tuple(choices))
     return ParamSpec(name, "fixed", value=raw.get("value"))
 
@@ -176,7 +178,8 @@ def validate_space(space: Mapping[str, ParamSpec], family: str | None = None, ta
                 raise TuneError(f"Parameter {name!r} is categorical with no choices; give at least one.")
             bad = [c for c in s.choices if not (c is None or isinstance(c, (bool, int, float, str)))]
             if bad:
-                raise TuneError(f"Parameter {name!r} has choices that are not numbers, strings, booleans or null: {bad[:3]}.")
+                raise TuneError(f"Parameter {name!r} has choices that are not numbers, strings, booleans "
+                                f"or null: {bad[:3]}.")
             if len(set(map(repr, s.choices))) != len(s.choices):
                 raise TuneError(f"Parameter {name!r} lists the same choice twice: {list(s.choices)}.")
     if all(s.kind == "fixed" for s in space.values()):

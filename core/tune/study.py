@@ -91,7 +91,8 @@ class StudyConfig:
         if self.pruner not in PRUNERS:
             raise TuneError(f"The pruner must be one of {', '.join(PRUNERS)}. Got {self.pruner!r} instead.")
         if not 2 <= int(self.cv_folds) <= 20:
-            raise TuneError(f"The number of cross-validation folds must be an int in [2, 20]. Got {self.cv_folds} instead.")
+            raise TuneError(f"The number of cross-validation folds must be an int in [2, 20]. "
+                            f"Got {self.cv_folds} instead.")
         if int(self.n_trials) < 1:
             raise TuneError(f"The trial budget must be at least 1. Got {self.n_trials} instead.")
         if self.timeout_s is not None and self.timeout_s <= 0:
@@ -209,8 +210,8 @@ def create_or_load_study(config: StudyConfig, storage: optuna.storages.BaseStora
         study, stored = open_study(storage, config.study_name, seed)
         if _budget_fields(stored) != _budget_fields(config):
             changed = sorted(k for k, v in _budget_fields(config).items() if _budget_fields(stored)[k] != v)
-            raise TuneError(f"A study named {config.study_name!r} already exists with a different {', '.join(changed)}; "
-                            f"resume it as it is or choose a new study name.")
+            raise TuneError(f"A study named {config.study_name!r} already exists with a different "
+                            f"{', '.join(changed)}; resume it as it is or choose a new study name.")
         if (stored.n_trials, stored.timeout_s) != (config.n_trials, config.timeout_s):
             study.set_user_attr(CONFIG_ATTR, config.to_json())
     else:
@@ -327,7 +328,8 @@ def run_trials(
 
     def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         log_trial(tracker, config, parent, trial)
-        if trial.state.name == "FAIL" and trial.user_attrs.get(RETRY_ATTR) and "workbench.retried_from" not in trial.user_attrs:
+        retry = trial.user_attrs.get(RETRY_ATTR) and "workbench.retried_from" not in trial.user_attrs
+        if trial.state.name == "FAIL" and retry:
             study.enqueue_trial(trial.params, user_attrs={"workbench.retried_from": trial.number})
         result = study_result(study, parent)
         if result.best_value is not None and result.best_value != best_seen[0]:
@@ -345,52 +347,7 @@ def run_trials(
     return study_result(study, parent)
 
 
-# -- finalising --------------------------------------------------------------
-def finalize_study(config: StudyConfig, storage: optuna.storages.BaseStorage, tracker: Tracker) -> ModelVersionInfo:
-    """Refit the best configuration on the full training split and register it as a new model version.
-
-    The model (with signature and input example) is logged into the study's parent
-    run, registered under the project's name with :func:`core.models.model_tags` and
-    ``workbench.study`` / ``workbench.metric`` / ``workbench.metric_value`` tags, and
-    the parent run is ended. Calling it again for the same best trial returns the same version.
-    """
-    from core.models import build_pipeline, model_tags
-    from core.tracking.models import get_model_version, log_sklearn_model, register_model
-    from core.tune.records import log_missing_children
-
-    study, config = open_study(storage, config.study_name)
-    parent = ensure_parent_run(tracker, study, config, storage)
-    log_missing_children(tracker, config, parent, study)
-    result = study_result(study, parent)
-    if result.best_trial is None:
-        raise TuneError(f"Study {config.study_name!r} has no complete trial yet "
-                        f"({result.n_pruned} pruned, {result.n_failed} failed); run more trials first.")
-    done = study.user_attrs.get(MODEL_ATTR, "")
-    if done and done.endswith(f"#{result.best_trial}"):
-        name, version = done.split("#")[0].rsplit("/", 1)
-        return get_model_version(tracker, name, version)
-    data = load_training_data(tracker, config)
-    model = build_pipeline(config.family, config.task, data.spec, result.best_params, config.seed)
-    model.fit(data.X, data.y)
-    artifact = f"model-trial-{result.best_trial}"
-    log_sklearn_model(tracker, parent, model, data.X, artifact_path=artifact)
-    tags = model_tags(spec=data.spec, target=config.target, task=config.task, family=config.family,
-                      data_version=config.data_run_id, params=result.best_params)
-    tags.update({"workbench.study": config.study_name, "workbench.metric": config.metric,
-                 "workbench.metric_value": f"{result.best_value:.6g}", "workbench.trial": str(result.best_trial),
-                 "workbench.cv_folds": str(config.cv_folds), "workbench.train_part": data.part})
-    mv = register_model(tracker, config.project, parent, artifact, tags,
-                        description=f"Best of study {config.study_name}: {config.metric} {result.best_value:.4g} "
-                                    f"(trial {result.best_trial}, {config.cv_folds}-fold CV).")
-    tracker.log_metrics(parent, {"best_value": result.best_value, f"best_{config.metric}": result.best_value,
-                                 "n_complete": result.n_complete, "n_pruned": result.n_pruned,
-                                 "n_failed": result.n_failed}, step=max(t.number for t in study.trials))
-    tracker.set_tags(parent, {"workbench.model_version": f"{mv.name}/{mv.version}",
-                              "workbench.best_trial": result.best_trial})
-    tracker.end_run(parent, "FINISHED")
-    study.set_user_attr(MODEL_ATTR, f"{mv.name}/{mv.version}#{result.best_trial}")
-    return mv
-
+from core.tune.finalize import finalize_study  # noqa: E402 - re-exported; finalize imports this module
 
 __all__ = ["FAIL_ATTR", "PRUNERS", "SAMPLERS", "StudyConfig", "StudyResult", "create_or_load_study",
            "finalize_study", "make_pruner", "make_sampler", "open_study", "run_trials", "study_result"]
