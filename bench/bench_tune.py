@@ -119,9 +119,11 @@ def main() -> None:
         print("|---|---|---|")
         print(f"| plain in-memory Optuna, {o['n']} trials | {o['plain_s']:.1f} s ({o['trial_s']:.2f} s/trial) | |")
         print(f"| workbench run_trials (journal + MLflow), {o['n']} trials | {o['wb_s']:.1f} s | |")
-        print(f"| overhead per trial | {o['overhead_s'] * 1000:.0f} ms = {o['ratio'] * 100:.1f} % of a trial | ≤ 10 % |")
-        print(f"| 1 worker, shared journal | {one['per_min']:.1f} trials/min ({one['trials']} in {one['span_s']:.0f} s) | |")
-        print(f"| 2 workers, shared journal | {two['per_min']:.1f} trials/min ({two['trials']} in {two['span_s']:.0f} s) | |")
+        print(f"| overhead per trial | {o['overhead_s'] * 1000:.0f} ms = {o['ratio'] * 100:.1f} % of a trial "
+              "| ≤ 10 % |")
+        for r in (one, two):
+            print(f"| {r['workers']} worker(s), shared journal | {r['per_min']:.1f} trials/min "
+                  f"({r['trials']} in {r['span_s']:.0f} s) | |")
         print(f"| speed-up 2 / 1 workers | {two['per_min'] / one['per_min']:.2f}× | ≥ 1.7× |")
     finally:
         shutil.rmtree(home, ignore_errors=True)

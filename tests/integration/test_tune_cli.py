@@ -107,4 +107,5 @@ def test_real_process_exit_code_and_unknown_study(settings) -> None:  # noqa: AN
                           timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "error: No study named 'nope' in this Optuna storage; start it with `python -m core tune` or from the Tune page."]
+        "error: No study named 'nope' in this Optuna storage; "
+        "start it with `python -m core tune` or from the Tune page."]

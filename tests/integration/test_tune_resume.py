@@ -42,7 +42,8 @@ def _wait_running_with_params(storage, proc: subprocess.Popen, finished: int) ->
     raise AssertionError("the worker did not reach a running trial in time")
 
 
-def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes(tracker, settings) -> None:  # noqa: ANN001
+def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes(
+        tracker, settings) -> None:  # noqa: ANN001
     version = save_version(tracker, PROJECT, penguins())
     storage = make_storage(settings.optuna_storage)
     config = StudyConfig.create(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",

@@ -1,4 +1,5 @@
-"""A real study on penguins: pruning prunes, MLflow children match trials 1:1, failures recorded, best model registered."""
+"""A real study on penguins: pruning prunes, MLflow children match trials 1:1, failures are recorded,
+and the best model is registered."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def version(tracker):  # noqa: ANN001, ANN201
     return save_version(tracker, PROJECT, frame, split=pd.Series(split))
 
 
-def test_study_prunes_records_one_child_per_trial_and_registers_best(tracker, settings, version) -> None:  # noqa: ANN001
+def test_study_prunes_records_one_child_per_trial_and_registers_best(
+        tracker, settings, version) -> None:  # noqa: ANN001
     storage = make_storage(settings.optuna_storage)
     config = StudyConfig.create(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",
                                 family="knn", space=SPACE, study_name="knn-penguins", n_trials=14, cv_folds=3,
@@ -103,7 +105,8 @@ def test_study_prunes_records_one_child_per_trial_and_registers_best(tracker, se
         assert fig is not None, (kind, why)
 
 
-def test_a_study_cannot_change_its_configuration_and_bad_data_is_refused(tracker, settings, version) -> None:  # noqa: ANN001
+def test_a_study_cannot_change_its_configuration_and_bad_data_is_refused(
+        tracker, settings, version) -> None:  # noqa: ANN001
     storage = make_storage(settings.optuna_storage)
     base = dict(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",
                 family="linear", study_name="lin", n_trials=2)
