@@ -149,7 +149,7 @@ def test_timeline_by_year() -> None:
 def test_fast_wasserstein_is_scipy_bit_for_bit(seed) -> None:
     from scipy import stats
 
-    from core.monitor.drift import _wasserstein
+    from core.monitor.stattests import _wasserstein
 
     rng = np.random.default_rng(seed)
     u = np.round(rng.normal(0, 1, 3000 + seed * 500), seed)  # ties when rounded
