@@ -22,7 +22,7 @@ st.caption(f"Project **{project}** — which model should serve? Evaluate versio
 
 with user_errors():
     t = tracker()
-    versions = model_versions(t, project)
+    versions = model_versions(t, project, sklearn_only=True)  # ONNX exports are Deploy's, not comparable here
     labels = ui.version_options(versions)
     tab_runs, tab_side, tab_gate, tab_shadow, tab_ab = st.tabs(
         ["Runs", "Side by side", "Champion / challenger", "Shadow", "A/B test"])

@@ -18,7 +18,7 @@ RECORDED = "wb_deploy_recorded"
 
 def sklearn_versions(tracker: Tracker, name: str) -> list[ModelVersionInfo]:
     """Registered versions that are scikit-learn models (ONNX exports are not exported again)."""
-    return [v for v in model_versions(tracker, name) if v.tags.get("workbench.format") != "onnx"]
+    return model_versions(tracker, name, sklearn_only=True)
 
 
 def version_picker(versions: list[ModelVersionInfo], key: str) -> ModelVersionInfo:

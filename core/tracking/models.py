@@ -35,6 +35,11 @@ class ModelVersionInfo:
     created: int = 0
 
     @property
+    def is_onnx(self) -> bool:
+        """True for a Deploy-stage ONNX export (not loadable as a scikit-learn model)."""
+        return self.tags.get("workbench.format") == "onnx"
+
+    @property
     def uri(self) -> str:
         return f"models:/{self.name}/{self.version}"
 
@@ -130,8 +135,11 @@ def register_model(
     return ModelVersionInfo.from_mlflow(mv)
 
 
-def model_versions(tracker: Tracker, name: str) -> list[ModelVersionInfo]:
-    """All versions of a registered model, newest first ([] if it does not exist)."""
+def model_versions(tracker: Tracker, name: str, *, sklearn_only: bool = False) -> list[ModelVersionInfo]:
+    """All versions of a registered model, newest first ([] if it does not exist).
+
+    ``sklearn_only`` leaves out the ONNX exports registered by the Deploy stage.
+    """
     try:
         found = tracker.client.search_model_versions(f"name = '{name}'")
     except Exception:  # noqa: BLE001
@@ -149,6 +157,8 @@ def model_versions(tracker: Tracker, name: str) -> list[ModelVersionInfo]:
         ModelVersionInfo(m.name, m.version, m.run_id, m.source, tuple(sorted(by_version.get(m.version, []))), m.tags, m.created)
         for m in out
     ]
+    if sklearn_only:
+        out = [m for m in out if not m.is_onnx]
     return sorted(out, key=lambda m: m.version, reverse=True)
 
 
@@ -185,5 +195,10 @@ def delete_alias(tracker: Tracker, name: str, alias: str) -> None:
 def load_sklearn_model(tracker: Tracker, mv: ModelVersionInfo) -> Any:
     """Load a registered scikit-learn model version."""
     import mlflow.sklearn
+
+    if mv.is_onnx:
+        source = mv.tags.get("workbench.source_version", "?")
+        raise TrackingError(f"{mv.label} is an ONNX export (of v{source}), not a scikit-learn model; "
+                            "pick the scikit-learn version it came from.")
 
     return tracker._call(f"load {mv.label}", mlflow.sklearn.load_model, mv.uri)
