@@ -144,7 +144,7 @@ def main() -> None:
         local = Tracker.connect(Settings.from_env({"WORKBENCH_HOME": str(Path(tmp) / "local")}))
         local_lat = call_latencies(local, repeat, rows)
         t0 = time.perf_counter()
-        with team_servers(mlflow_workers=2) as servers:
+        with team_servers(mlflow_workers=1) as servers:  # 2+ uvicorn workers restart-loop on a loaded box
             startup = time.perf_counter() - t0
             env = _env(servers, Path(tmp) / "team")
             remote = Tracker.connect(Settings.from_env(env))
