@@ -45,7 +45,7 @@ with user_errors():
             st.rerun()
         st.stop()
 
-    models = model_versions(t, project)
+    models = model_versions(t, project, sklearn_only=True)
     champion = next((m for m in models if "champion" in m.aliases), None)
 
     # -- 1. reference and current -------------------------------------------
