@@ -1,7 +1,7 @@
 """Tune benchmark: workbench overhead per trial, and trials/minute with 1 and 2 workers.
 
 1. Overhead: the same cross-validated objective (random forest on penguins, ~1 s a
-   trial, same sampler seed so the same parameters) run N times by
+   trial on a quiet machine, same sampler seed so the same parameters) run N times by
    a) a plain in-memory Optuna study, and
    b) the workbench's ``run_trials`` (journal storage + one MLflow child run per trial
       in one log_batch + parent-run bookkeeping).
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SPACE = {"n_estimators": {"kind": "int", "low": 80, "high": 120}, "max_depth": {"kind": "int", "low": 3, "high": 8},
+SPACE = {"n_estimators": {"kind": "int", "low": 160, "high": 240}, "max_depth": {"kind": "int", "low": 3, "high": 8},
          "min_samples_leaf": {"kind": "int", "low": 1, "high": 5}}
 
 
