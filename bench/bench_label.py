@@ -99,7 +99,7 @@ def bench_umap(sizes: list[int]) -> list[dict]:
             cold = _child([n], cache, again=True)
             rows.append({"case": f"cold process, {n:,} rows (import + first fit)",
                          "seconds": cold["import"] + cold["fits"][0][1]})
-            rows.append({"case": f"  of which import umap", "seconds": cold["import"]})
+            rows.append({"case": "  of which import umap", "seconds": cold["import"]})
             rows.append({"case": f"warm process, {n:,} rows (second fit)", "seconds": cold["fits"][1][1]})
             warm = _child([n], cache, again=False)
             rows.append({"case": f"new process, warm disk cache, {n:,} rows (import + fit)",

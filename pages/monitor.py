@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.monitor.check import Table, attach_report, load_stored_report, prepare_current, record_check, record_timeline, run_check
-from core.monitor.drift import DriftOptions, column_kinds
+from core.monitor.drift import column_kinds
 from core.monitor.retrain import RetrainPolicy, load_policy, retrain, save_policy
 from core.monitor.timeline import FREQS, drift_timeline, time_columns
 from core.tracking.datasets import dataset_versions

@@ -103,7 +103,6 @@ def overlay_figure(reference: pd.Series, current: pd.Series, kind: str) -> Any:
 
 
 def timeline_figure(timeline: Timeline) -> Any:
-    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     periods = [p.period for p in timeline.points]

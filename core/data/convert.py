@@ -12,7 +12,6 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 

@@ -31,7 +31,6 @@ from core.data.sniff import HEAD_BYTES, CsvLayout, check_text_head, sniff_csv
 from core.errors import DataError, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
@@ -179,7 +178,6 @@ def _read_csv(open_binary: Callable[[], BinaryIO], layout: CsvLayout, label: str
     as strings and casting in Arrow is faster than pandas' type inference and
     never mixes types within a column.
     """
-    import pandas as pd
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 

@@ -147,7 +147,6 @@ def profile_frame(
     Returns:
         A frozen :class:`Profile`; see the module docstring for what is sampled.
     """
-    import numpy as np
 
     if max_hist_bins < 1:
         raise ValueError(f"max_hist_bins must be at least 1. Got {max_hist_bins} instead.")

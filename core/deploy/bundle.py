@@ -88,7 +88,7 @@ def model_card(export: ExportResult, parity: ParityReport, latency: LatencyRepor
     lines += ["", "## Limitations",
               "- ONNX computes in float32: outputs differ from scikit-learn by rounding (see parity).",
               "- Categories not seen in training are ignored (all-zero one-hot), as in scikit-learn.",
-              f"- A category spelled `\"\"` is indistinguishable from a missing value."]
+              "- A category spelled `\"\"` is indistinguishable from a missing value."]
     if export.recipe_outside:
         lines.append("- These cleaning steps are NOT in the model and must run before it:")
         lines += [f"  - {step}: {why}" for step, why in export.recipe_outside]

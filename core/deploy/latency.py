@@ -91,7 +91,6 @@ def measure_latency(model: Any, result: ExportResult, frame: pd.DataFrame, spec:
     Raises:
         ExportError: bad counts or no rows.
     """
-    import numpy as np
 
     if not isinstance(calls, int) or not 10 <= calls <= 100_000:
         raise ExportError(f"The 'calls' parameter of measure_latency must be an int in [10, 100000]. Got {calls!r} instead.")

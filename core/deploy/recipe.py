@@ -21,7 +21,7 @@ The recipe (``recipe/recipe.json`` of the cleaned dataset version, see
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

@@ -60,11 +60,12 @@ def save_label_set(
     Raises:
         LabelError: no labels yet.
     """
-    from core.tracking.datasets import log_dataset_version
+    from core.tracking.datasets import load_split, log_dataset_version
 
     if not labels:
         raise LabelError("There are no labels to save yet; label some rows from the queue or the map first.")
     table = labelled_table(frame, label_column, labels, only_labelled=only_labelled)
+    split = _kept_split(load_split(tracker, source.run_id), len(frame), labels, only_labelled)
     counts = {c: 0 for c in classes}
     for v in labels.values():
         counts[v] = counts.get(v, 0) + 1
@@ -75,7 +76,7 @@ def save_label_set(
     with tracker.stage_run(project, "label", name=f"label {source.ref}", inputs=[source.run_id],
                            params=params) as run_id:
         version = log_dataset_version(tracker, run_id, project, table, name or f"{source.name}-labels",
-                                      target=label_column, source=f"label:{source.run_id}")
+                                      split=split, target=label_column, source=f"label:{source.run_id}")
         for path in (log.path, log.curve_path, log.session_path):
             if path.exists():
                 tracker.log_file(run_id, path, "labels")
@@ -89,6 +90,16 @@ def save_label_set(
         if rows:
             tracker.log_metric_rows(run_id, rows)
     return SavedLabelSet(run_id, version, len(labels), counts)
+
+
+def _kept_split(split: pd.Series | None, rows: int, labels: Mapping[int, str], only_labelled: bool) -> pd.Series | None:
+    """The source version's train / test split for the rows the label set keeps (Tune trains on train,
+    Compare and the gate evaluate on test), or None when the source has none or a part would be empty."""
+    if split is None or len(split) != rows:
+        return None
+    kept = split if not only_labelled else split.iloc[[i for i in range(rows) if labels.get(i) is not None]]
+    kept = kept.reset_index(drop=True)
+    return kept if {"train", "test"} <= set(kept) else None
 
 
 def session_meta(**fields: Any) -> dict[str, Any]:

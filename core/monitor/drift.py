@@ -36,7 +36,6 @@ from core.errors import MonitorError
 from core.monitor.stattests import _clean, _count_statistic, _Counts, _n_distinct, _numeric_statistic
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
     import pandas as pd
 
 Kind = Literal["numeric", "categorical", "text", "datetime", "unknown"]
