@@ -111,6 +111,7 @@ with tab_save:
                            help="By default only labelled rows are saved: that is what training needs.")
     if st.button("Save label set", type="primary", icon=":material/save:", key="label_save",
                  disabled=not state.labels):
+        saved = None
         with st.status("Saving the label set to MLflow…", expanded=True) as status:
             try:
                 from core.label.embed import embedding_path
@@ -124,8 +125,9 @@ with tab_save:
                 status.update(label="Not saved", state="error")
                 st.error(one_line(err))
             else:
-                status.update(label=f"Saved {saved.version.label}", state="complete")
-                st.success(f"Saved {saved.labelled:,} labels as **{saved.version.label}** "
-                           f"(run `{saved.run_id}`), linked to {version.label}.")
+                status.update(label=f"Saved {saved.version.label}", state="complete", expanded=False)
+        if saved is not None:  # outside the status box, which collapses when it completes
+            st.success(f"Saved {saved.labelled:,} labels as **{saved.version.label}** "
+                       f"(run `{saved.run_id}`), linked to {version.label}.")
     if not state.labels:
         st.caption("Label some rows first.")

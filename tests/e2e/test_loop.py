@@ -1,0 +1,353 @@
+"""The whole loop in one Chromium journey, on a fresh workspace, through the pages as a person walks it.
+
+Data (penguins → recipe: missing tokens, impute, stratified split → version, target ``species``)
+→ Label (the 11 penguins without a ``sex``: a queue batch, then a lasso on the map; save the label set)
+→ Tune (a 4-trial linear study on the label set, target ``species`` → registered model)
+→ Compare (side by side, then the gate promotes it: ``champion``)
+→ Deploy (ONNX export, parity, latency; recorded)
+→ Monitor (an uploaded batch with heavier penguins drifts → retrain → a challenger that reaches the gate).
+
+Each step checks what the page shows and what MLflow holds (runs per stage and their lineage:
+the champion's chain must reach the raw penguins table). Screenshots: ``test-artifacts/screenshots/loop-NN-*.png``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import ROOT, SHOTS, assert_no_error, shot, start_server, stop_server, wait_idle
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+PROJECT = "default"
+LONG = 300_000  # ms: tuning, exporting and retraining on a busy 2-core machine
+DOCS = {"loop-00-home": "home", "loop-02-data-recipe": "data", "loop-05-label-lasso": "label",
+        "loop-07-tune-done": "tune", "loop-09-compare-promoted": "compare", "loop-10-deploy-exported": "deploy",
+        "loop-12-monitor-retrained": "monitor"}
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _seen(page, step: str) -> None:  # noqa: ANN001
+    """What the person sees is sound: no exception box, no traceback, no horizontal overflow."""
+    assert_no_error(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1280, f"{step}: horizontal overflow ({width}px)"
+
+
+def _snap(page, name: str, anchor: str | None = None) -> None:  # noqa: ANN001
+    """A screenshot of the step: a taller viewport (Streamlit scrolls inside its main block, so a
+    full-page shot is only the viewport), scrolled to ``anchor`` (a text) or to the top."""
+    page.set_viewport_size({"width": 1280, "height": 1300})
+    page.wait_for_timeout(300)
+    if anchor:
+        page.get_by_text(anchor).first.scroll_into_view_if_needed()
+        page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+                      " if (m) m.scrollBy(0, -80); }")
+    else:
+        page.evaluate("() => { const m = document.querySelector('[data-testid=\"stMain\"]'); if (m) m.scrollTo(0, 0); }")
+    page.wait_for_timeout(300)
+    shot(page, name)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _shown(box) -> str:  # noqa: ANN001
+    """What a selectbox shows: its text and the value of its (searchable) input."""
+    return box.inner_text() + " " + " ".join(i.input_value() for i in box.locator("input").all())
+
+
+def _pick(page, scope, option: str) -> None:  # noqa: ANN001
+    """Open a selectbox (a locator) and choose the option whose text contains ``option``."""
+    scope.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    wait_idle(page)
+
+
+def _step(page, title: str, params: dict[str, str] | None = None) -> None:  # noqa: ANN001
+    """Add a recipe step: choose its kind, set select params, preview, apply."""
+    page.get_by_text("Add a step").wait_for()
+    _pick(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="Step").first, title)
+    for name, value in (params or {}).items():
+        _pick(page, page.locator(f".st-key-data_p_None_split_{name}"), value)
+    page.get_by_role("button", name="Preview").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Apply step").click()
+    wait_idle(page)
+
+
+def _tracker(home: Path):  # noqa: ANN202
+    from core.config import Settings
+    from core.tracking import Tracker
+
+    return Tracker.connect(Settings.from_env({"WORKBENCH_HOME": str(home)}))
+
+
+def _drifted_batch(path: Path) -> Path:
+    """120 raw penguins (as the field file has them, 'NA' tokens and all) that weigh 1.5 kg more."""
+    raw = pd.read_csv(ROOT / "data" / "penguins.csv", keep_default_na=False)
+    batch = raw.sample(120, random_state=7).reset_index(drop=True)
+    mass = pd.to_numeric(batch["body_mass_g"], errors="coerce")
+    batch["body_mass_g"] = (mass + 1500).astype("Int64").astype(str).replace("<NA>", "NA")
+    batch.to_csv(path, index=False)
+    return path
+
+
+def _lasso_around_the_batch(page, chart) -> None:  # noqa: ANN001
+    """Draw a small lasso around the outlined queue-batch point (Plotly's dragmode is lasso on this chart).
+
+    The point's pixel position comes from the figure itself (trace 1 = the open batch, axis ``l2p``).
+    """
+    chart.locator(".nsewdrag").first.wait_for()
+    x, y = chart.locator(".js-plotly-plot").first.evaluate("""gd => {
+        const t = gd.data[1], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+        return [r.left + xa._offset + xa.l2p(t.x[0]), r.top + ya._offset + ya.l2p(t.y[0])];
+    }""")
+    page.mouse.move(x - 22, y - 22)
+    page.mouse.down()
+    for px, py in [(x + 22, y - 22), (x + 22, y + 22), (x - 22, y + 22), (x - 22, y - 20)]:
+        page.mouse.move(px, py, steps=8)
+    page.mouse.up()
+
+
+# -- the journey ------------------------------------------------------------------------------------
+def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR0915
+    from core.tracking.datasets import dataset_versions, load_dataset
+    from core.tracking.models import model_versions
+
+    home = tmp_path / "workspace"
+    batch_file = _drifted_batch(tmp_path / "penguins-new-colony.csv")
+    # numba's JIT cache outside the fresh workspace: the first map of a run skips recompiling UMAP
+    server = start_server(home, {"NUMBA_CACHE_DIR": str(ROOT / "test-artifacts" / "numba-cache")}, timeout=240)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    t = _tracker(home)
+    try:
+        # 1. Data: open penguins, clean with a recipe, save a version with target species ---------
+        page.goto(f"{server.url}/data")
+        page.get_by_text("Pick a bundled data set").wait_for()
+        wait_idle(page)
+        _pick(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="Bundled data set").first, "enguin")
+        page.get_by_role("button", name="Open", exact=True).and_(page.get_by_test_id("stBaseButton-primary")).click()
+        page.get_by_text("344 rows × 8 columns").first.wait_for()
+        wait_idle(page)
+        assert page.get_by_text("Suspected missing-value tokens").count() == 1
+        _seen(page, "data profile")
+        _snap(page, "loop-01-data-profile")
+
+        page.get_by_role("tab", name="Clean").click()
+        _step(page, "Normalise missing tokens")
+        _step(page, "Impute missing values")
+        _step(page, "Split train / test", {"method": "stratified", "target": "species"})
+        page.get_by_text("3. Split train / test").wait_for()
+        page.get_by_text("'train': 275, 'test': 69").first.wait_for()  # the stratified split, in the result caption
+        _seen(page, "recipe")
+        _snap(page, "loop-02-data-recipe")
+
+        page.get_by_role("tab", name="Versions").click()
+        _pick(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="Target column").first, "species")
+        page.get_by_role("button", name="Save version").click()
+        page.get_by_text("Saved penguins v1 (344 rows").wait_for(timeout=LONG)
+        wait_idle(page)
+        _seen(page, "data saved")
+        _snap(page, "loop-03-data-saved")
+        versions = dataset_versions(t, PROJECT)
+        cleaned = next(v for v in versions if v.label == "penguins v1")
+        assert (cleaned.rows, cleaned.has_split, cleaned.target) == (344, True, "species")
+        raw_runs = [r for r in t.lineage(cleaned.run_id) if r.tags.get("workbench.dataset.kind") == "raw"]
+        assert len(raw_runs) == 1, "the cleaned version must name its raw table as input"
+        raw_run = raw_runs[0].run_id
+
+        # 2. Label: the 11 penguins with no sex — a queue batch, then a lasso on the map -----------
+        page.goto(f"{server.url}/label")
+        page.get_by_text("Session set-up").first.wait_for()
+        wait_idle(page)
+        page.locator('[class*="st-key-label_row_"]').first.wait_for()
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Dataset version").first
+        assert "penguins v1" in _shown(picker)
+        assert "sex" in _shown(page.locator(f".st-key-label_{cleaned.run_id[:8]}_col"))
+        _seen(page, "label queue")
+        _snap(page, "loop-04-label-queue", "Batch:")
+        rows = [int(m.group(1)) for c in page.eval_on_selector_all('[class*="st-key-label_row_"]',
+                                                                    "els => els.map(e => e.className)")
+                if (m := re.search(r"st-key-label_row_(\d+)", c))]
+        assert len(rows) == 10
+        frame = load_dataset(t, cleaned.run_id)
+        assert frame.loc[rows, "sex"].isna().all(), "the queue asks only about penguins without a sex"
+        given: dict[int, str] = {}
+        for row in rows:
+            box = page.locator(f".st-key-label_row_{row}")
+            said = re.search(r"Model says (\w+)", box.inner_text())
+            assert said, "with 333 labelled penguins the learner already makes a suggestion"
+            given[row] = said.group(1)
+            box.get_by_role("button", name=given[row], exact=True).click()
+            box.wait_for(state="detached")
+            wait_idle(page)
+        _seen(page, "label batch done")
+
+        page.get_by_role("tab", name="Map").click()
+        page.get_by_role("button", name="Draw the map").click()
+        chart = page.locator(".st-key-label_map_chart")
+        chart.locator(".js-plotly-plot").wait_for(timeout=LONG)  # UMAP in the background, then the figure
+        wait_idle(page)
+        chart.scroll_into_view_if_needed()
+        _lasso_around_the_batch(page, chart)
+        page.get_by_text("point(s) selected: 1 will get").wait_for(timeout=60_000)
+        wait_idle(page)
+        _snap(page, "loop-05-label-lasso", "Colour by")
+        page.get_by_role("button", name=re.compile(r"Label 1 point\(s\) as")).click()
+        wait_idle(page)
+        _seen(page, "label lasso")
+
+        page.get_by_role("tab", name="Save").click()
+        page.get_by_role("button", name="Save label set").click()
+        page.get_by_text("labels as penguins-labels v1").wait_for(timeout=LONG)
+        wait_idle(page)
+        _seen(page, "label saved")
+        _snap(page, "loop-06-label-saved")
+        label_runs = t.runs(PROJECT, stage="label")
+        assert len(label_runs) == 1 and label_runs[0].inputs == [cleaned.run_id]
+        labelled = next(v for v in dataset_versions(t, PROJECT) if v.label == "penguins-labels v1")
+        table = load_dataset(t, labelled.run_id)
+        assert len(table) == 344 and table["sex"].notna().all()
+        assert all(table.loc[r, "sex"] == s for r, s in given.items())
+        assert labelled.has_split, "the label set keeps the Data stage's train / test split"
+
+        # 3. Tune: a short linear study on the label set, target species -------------------------
+        page.goto(f"{server.url}/tune")
+        page.get_by_label("Trials (budget)").wait_for()
+        wait_idle(page)
+        assert "penguins-labels v1" in _shown(page.locator('[data-testid="stSelectbox"]').filter(
+            has_text="Dataset version").first)
+        _pick(page, page.locator(f".st-key-tune_target_{labelled.run_id}"), "species")
+        assert "Linear" in _shown(page.locator(".st-key-tune_family"))
+        trials = page.get_by_label("Trials (budget)")
+        trials.fill("4")
+        trials.press("Tab")
+        page.get_by_label("Study name", exact=True).fill("loop-linear")
+        page.get_by_role("button", name="Start study").click()
+        page.get_by_text("Best model registered as").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        assert page.get_by_text("4 of 4 trials").count() >= 1
+        _seen(page, "tune")
+        _snap(page, "loop-07-tune-done")
+        (mv,) = model_versions(t, PROJECT)
+        assert mv.tags["workbench.target"] == "species" and mv.tags["workbench.data_version"] == labelled.run_id
+        chain = {r.run_id for r in t.lineage(mv.run_id)}
+        assert {labelled.run_id, label_runs[0].run_id, cleaned.run_id, raw_run} <= chain, \
+            "the model version's lineage reaches the raw penguins table"
+
+        # 4. Compare: side by side, then promote through the gate --------------------------------
+        page.goto(f"{server.url}/compare")
+        page.get_by_role("tab", name="Side by side").click()
+        page.get_by_text("Permutation importance").first.click()  # off: faster on a busy machine
+        page.get_by_role("button", name="Evaluate side by side").click()
+        page.get_by_text("Logged as compare run").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        page.get_by_text("(test rows: 69)").first.wait_for()  # evaluated on the held-out split
+        _seen(page, "compare side by side")
+        _snap(page, "loop-08-compare-side-by-side", "Logged as compare run")
+        page.get_by_role("tab", name="Champion / challenger").click()
+        page.get_by_text("none yet").first.wait_for()
+        page.get_by_role("button", name="Run the gate").click()
+        page.get_by_text("Gate passed.").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        champion_metric = page.locator('[data-testid="stMetric"]').filter(has_text="Champion").first
+        assert "v1" in champion_metric.inner_text()
+        _seen(page, "compare gate")
+        _snap(page, "loop-09-compare-promoted")
+        (mv,) = model_versions(t, PROJECT)
+        assert "champion" in mv.aliases
+        assert len(t.runs(PROJECT, stage="compare")) >= 2  # the evaluation and the gate
+
+        # 5. Deploy: export the champion to ONNX, parity and latency, record it -----------------
+        page.goto(f"{server.url}/deploy")
+        page.get_by_role("heading", name="Deploy").wait_for()
+        wait_idle(page)
+        page.get_by_role("button", name="Export to ONNX").click()
+        page.get_by_text("Equivalent on").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        assert page.get_by_role("heading", name=f"Parity — {PROJECT} v1 (champion)").count() == 1
+        assert page.get_by_text("Latency and size").count() == 1
+        assert page.get_by_text("onnxruntime", exact=True).count() >= 1
+        assert page.get_by_role("cell", name="pass", exact=True).count() >= 1
+        assert page.get_by_role("cell", name="FAIL", exact=True).count() == 0
+        _seen(page, "deploy")
+        _snap(page, "loop-10-deploy-exported", "Parity —")
+        page.get_by_role("button", name="Record in MLflow and register").click()
+        page.get_by_text("Deploy run").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        _seen(page, "deploy recorded")
+        deploy_runs = t.runs(PROJECT, stage="deploy")
+        assert len(deploy_runs) == 1 and mv.run_id in {r.run_id for r in t.lineage(deploy_runs[0].run_id)}
+
+        # 6. Monitor: a drifted batch, then retrain → challenger → gate ---------------------------
+        page.goto(f"{server.url}/monitor")
+        page.get_by_text("1. Reference and current").wait_for()
+        wait_idle(page)
+        assert "penguins-labels v1" in _shown(page.locator(".st-key-mon_ref"))  # the champion's training data
+        page.get_by_text("Upload a file").click()
+        wait_idle(page)
+        page.locator(".st-key-mon_upload input[type=file]").set_input_files(str(batch_file))
+        page.get_by_role("button", name="Run the check").wait_for()
+        wait_idle(page)
+        page.get_by_role("button", name="Run the check").click()
+        page.get_by_text("Recorded as monitor run").first.wait_for(timeout=LONG)
+        wait_idle(page)
+        page.get_by_text("Domain classifier ROC AUC").first.wait_for()
+        page.get_by_text(re.compile(r"DRIFT · separating columns: body_mass_g")).first.wait_for()
+        _seen(page, "monitor check")
+        _snap(page, "loop-11-monitor-drift", "2. Results")
+        (check,) = t.runs(PROJECT, stage="monitor")
+        assert check.metrics["n_drifted"] >= 1 and "drift.body_mass_g" in check.metrics
+        assert {labelled.run_id, mv.run_id} <= set(check.inputs)  # reference = the champion's data, and the champion
+
+        page.get_by_role("button", name="Retrain now").click()
+        page.get_by_text(re.compile(r"Retrained .*gate: (promoted|not promoted)")).first.wait_for(timeout=LONG)
+        wait_idle(page)
+        _seen(page, "retrain")
+        _snap(page, "loop-12-monitor-retrained", "3. Retraining")
+        (retrain,) = t.runs(PROJECT, stage="retrain")
+        assert retrain.tags["workbench.retrain.decision"] in ("promoted", "refused")
+        versions_now = model_versions(t, PROJECT)
+        assert len(versions_now) == 2
+        new = next(v for v in versions_now if v.version == 2)
+        assert "challenger" in new.aliases or "champion" in new.aliases
+        assert {new.run_id, mv.run_id} <= set(retrain.inputs)
+        assert raw_run in {r.run_id for r in t.lineage(new.run_id)}, "the challenger's lineage reaches raw penguins"
+
+        # 7. Home: the loop and the lineage of the project ------------------------------------------
+        page.goto(server.url)
+        page.get_by_text("Registered model").first.wait_for()
+        wait_idle(page)
+        page.locator('[data-testid="stGraphVizChart"]').first.wait_for()
+        _seen(page, "home")
+        _snap(page, "loop-00-home")
+    except Exception:
+        page.set_viewport_size({"width": 1280, "height": 1300})
+        shot(page, "loop-FAILED")
+        raise
+    finally:
+        context.close()
+        stop_server(server)
+    _publish_screenshots()
+
+
+def _publish_screenshots() -> None:
+    """Copy the README's screenshots to docs/screenshots (viewport-sized crops, each under 400 KB)."""
+    from PIL import Image
+
+    out = ROOT / "docs" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    for src, name in DOCS.items():
+        path = SHOTS / f"{src}.png"
+        img = Image.open(path).convert("RGB")
+        img = img.crop((0, 0, img.width, min(img.height, 1400)))
+        target = out / f"{name}.png"
+        img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+        if target.stat().st_size > 400_000:
+            shutil.copyfile(path, target)
+        assert target.stat().st_size < 400_000, f"{target.name} is {target.stat().st_size:,} bytes"
