@@ -209,7 +209,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _seen(page, "label saved")
         _snap(page, "loop-06-label-saved")
         label_runs = t.runs(PROJECT, stage="label")
-        assert len(label_runs) == 1 and label_runs[0].inputs == [cleaned.run_id]
+        assert len(label_runs) == 1 and list(label_runs[0].inputs) == [cleaned.run_id]
         labelled = next(v for v in dataset_versions(t, PROJECT) if v.label == "penguins-labels v1")
         table = load_dataset(t, labelled.run_id)
         assert len(table) == 344 and table["sex"].notna().all()
@@ -283,6 +283,8 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _seen(page, "deploy recorded")
         deploy_runs = t.runs(PROJECT, stage="deploy")
         assert len(deploy_runs) == 1 and mv.run_id in {r.run_id for r in t.lineage(deploy_runs[0].run_id)}
+        (onnx,) = [m for m in model_versions(t, PROJECT) if m.is_onnx]
+        assert onnx.tags["workbench.source_version"] == str(mv.version) and onnx.tags["workbench.parity"] == "equivalent"
 
         # 6. Monitor: a drifted batch, then retrain → challenger → gate ---------------------------
         page.goto(f"{server.url}/monitor")
@@ -312,9 +314,9 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _snap(page, "loop-12-monitor-retrained", "3. Retraining")
         (retrain,) = t.runs(PROJECT, stage="retrain")
         assert retrain.tags["workbench.retrain.decision"] in ("promoted", "refused")
-        versions_now = model_versions(t, PROJECT)
-        assert len(versions_now) == 2
-        new = next(v for v in versions_now if v.version == 2)
+        versions_now = model_versions(t, PROJECT, sklearn_only=True)  # the ONNX export is a version too
+        assert [v.version for v in versions_now][1:] == [mv.version]
+        new = versions_now[0]
         assert "challenger" in new.aliases or "champion" in new.aliases
         assert {new.run_id, mv.run_id} <= set(retrain.inputs)
         assert raw_run in {r.run_id for r in t.lineage(new.run_id)}, "the challenger's lineage reaches raw penguins"
