@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import streamlit as st
 
 from core.tracking import STAGES
 from core.tracking.models import model_versions
 from ui.feedback import page_link, user_errors
+from ui.navigation import PAGES
 from ui.resources import tracker
 from ui.state import current_project
 
-ROOT = Path(__file__).resolve().parent.parent
-LOOP = [
-    ("data", "pages/data.py", "Data", "Load, profile, clean and version a table."),
-    ("label", "pages/label.py", "Label", "Active learning and lasso labelling on a UMAP map."),
-    ("tune", "pages/tune.py", "Tune", "Optuna studies; every trial an MLflow run."),
-    ("compare", "pages/compare.py", "Compare", "Side by side, champion / challenger, shadow and A/B."),
-    ("deploy", "pages/deploy.py", "Deploy", "ONNX export with proven parity, size and latency."),
-    ("monitor", "pages/monitor.py", "Monitor", "Drift and quality of new data; retrain when it moves."),
-]
+LOOP = [p for p in PAGES if p.stage]
 
 project = current_project()
 st.title("MLOps workbench")
@@ -38,7 +30,8 @@ with user_errors():
     versions = model_versions(t, project)
 
     cols = st.columns(3)
-    for i, (stage, page, title, blurb) in enumerate(LOOP):
+    for i, info in enumerate(LOOP):
+        stage, page, title, blurb = info.stage, info.file, info.title, info.blurb
         stage_runs = by_stage[stage] + (by_stage["retrain"] if stage == "monitor" else [])
         with cols[i % 3].container(border=True):
             st.markdown(f"**{i + 1}. {title}**")
@@ -49,7 +42,7 @@ with user_errors():
                 st.metric("Runs", len(stage_runs), help=f"Latest: {last.name or last.run_id[:8]} at {when}")
             else:
                 st.metric("Runs", 0)
-            if (ROOT / page).exists():
+            if info.exists:
                 page_link(page, f"Open {title}")
             else:
                 st.caption("Not available in this build.")
@@ -69,7 +62,7 @@ with user_errors():
     if not runs:
         st.info("This project is empty. Start in **Data**: pick a bundled data set or upload a file.",
                 icon=":material/info:")
-        if (ROOT / "pages/data.py").exists():
+        if LOOP[0].exists:
             page_link("pages/data.py", "Start with Data")
 
     st.subheader("Lineage")
@@ -90,6 +83,6 @@ with user_errors():
             for node in graph.nodes:
                 c1, c2 = st.columns([3, 1])
                 c1.markdown(f"**{node.stage}** · {node.name} · `{node.run_id}` · {node.status.lower()}")
-                if (ROOT / node.page).exists():
+                if any(p.file == node.page and p.exists for p in PAGES):
                     with c2:
                         page_link(node.page, f"Open {node.stage}")
