@@ -252,6 +252,7 @@ with user_errors():
             with st.status("Retraining…", expanded=True) as status:
                 out = retrain(t, project, policy, current=cur_frame,
                               current_run=state["current"].run_id if state and state["kind"] == "batch" else "",
+                              check_run=state["run_id"] if state and state["kind"] == "batch" else "",
                               on_progress=status.write)
                 status.update(label=out.summary[:200], state="complete")
             st.success(out.summary)

@@ -183,8 +183,12 @@ def retrain(
     current_run: str = "",
     if_drift: bool = False,
     on_progress: Callable[[str], None] | None = None,
+    check_run: str = "",
 ) -> RetrainResult:
     """Retrain the champion's configuration on reference + newly labelled rows and send it to the gate.
+
+    ``check_run`` is the monitor run that looked at ``current`` (the page passes it): it joins the
+    retrain run's inputs, so the lineage reads monitoring check → retrain.
 
     Raises:
         MonitorError: no champion, or the champion cannot be retrained.
@@ -215,7 +219,7 @@ def retrain(
 
             model = load_sklearn_model(tracker, champion)
             quality_drop = model_quality(model, spec_from_tags(champion.tags), target, task, reference, labelled).drop
-    inputs = [champion.run_id, cfg["data_version"], current_run]
+    inputs = [r for r in (champion.run_id, cfg["data_version"], current_run, check_run) if r]
     base_params = {"champion": champion.label, "family": family, "target": target, "policy": policy.to_json(),
                    "if_drift": if_drift, "current_rows": 0 if current is None else len(current),
                    "labelled_rows": len(labelled)}

@@ -318,7 +318,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         assert [v.version for v in versions_now][1:] == [mv.version]
         new = versions_now[0]
         assert "challenger" in new.aliases or "champion" in new.aliases
-        assert {new.run_id, mv.run_id} <= set(retrain.inputs)
+        assert {new.run_id, mv.run_id, check.run_id} <= set(retrain.inputs)  # … and the check that prompted it
         assert raw_run in {r.run_id for r in t.lineage(new.run_id)}, "the challenger's lineage reaches raw penguins"
 
         # 7. Home: the loop and the lineage of the project ------------------------------------------
