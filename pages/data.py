@@ -34,7 +34,8 @@ def _open(kind: str, ref: str, name: str, recipe: dict | None = None) -> None:
     if kind == "bundled":
         loaded = ud.read_bundled(ref)
     elif kind == "upload":
-        loaded = ud.read_file(ref, name)
+        loaded = ud.read_file(ref, name)  # the file name as uploaded, so messages name it
+        name = name.rsplit(".", 1)[0] if "." in name else name
     else:
         frame = load_dataset(t, ref)
         ud.set_source(frame, name, kind, ref)
@@ -78,7 +79,7 @@ with st.expander("Open a table" if src is None else f"Open another table (now: {
                                   type=["csv", "tsv", "txt", "parquet", "pq", "jsonl", "ndjson", "json"])
             if up is not None and st.button("Open", key="data_open_upload", type="primary"):
                 path = store_upload(s.home, up.getvalue(), up.name)
-                _open("upload", str(path), up.name.rsplit(".", 1)[0])
+                _open("upload", str(path), up.name)
                 _persist()
                 st.rerun()
         else:

@@ -99,11 +99,16 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, cleaned: pd.DataFrame, on_change:
     if pending and pending["position"] == position and pending["step"].kind == kind:
         res = pending["preview"].result
         st.success(res.summary, icon=":material/preview:")
-        c = st.columns(4)
+        c = st.columns(3)
         c[0].metric("Rows", f"{res.rows_after:,}", delta=res.rows_after - res.rows_before or None)
         c[1].metric("Changed cells", f"{res.changed_cells:,}")
         c[2].metric("Changed rows", f"{res.changed_rows:,}")
-        c[3].metric("Columns ±", f"+{len(res.added_columns)} / −{len(res.removed_columns)}")
+        if res.added_columns or res.removed_columns:
+            st.caption(" · ".join(part for part in (
+                f"Adds {len(res.added_columns)} column(s): {', '.join(map(str, res.added_columns[:8]))}"
+                if res.added_columns else "",
+                f"Removes {len(res.removed_columns)} column(s): {', '.join(map(str, res.removed_columns[:8]))}"
+                if res.removed_columns else "") if part))
         if len(pending["preview"].before) or len(pending["preview"].after):
             b, a = st.columns(2)
             b.caption("Before (changed rows)")
