@@ -138,6 +138,32 @@ def load_recipe_json(tracker: Tracker, run_id: str) -> dict[str, Any] | None:
     return tracker.load_json(run_id, RECIPE_ARTIFACT)
 
 
+@dataclass(frozen=True)
+class RecipeSource:
+    """The cleaning recipe behind a version, and the version that carries it."""
+
+    recipe: dict[str, Any]
+    version_run_id: str
+    version_label: str
+
+
+def find_recipe(tracker: Tracker, run_id: str) -> RecipeSource | None:
+    """The recipe that produced a version's columns: its own, or the nearest upstream version's.
+
+    A label set or a retraining set has no recipe of its own but keeps the columns of the
+    cleaned version it was made from, so a raw batch replayed through that recipe matches it.
+    """
+    from core.tracking.datasets import DATASET_TAG
+
+    for run in tracker.lineage(run_id):
+        if run.tags.get(DATASET_TAG) != "true":
+            continue
+        data = load_recipe_json(tracker, run.run_id)
+        if data and data.get("steps"):
+            return RecipeSource(data, run.run_id, DatasetVersion.from_run(run).label)
+    return None
+
+
 def raw_input_of(tracker: Tracker, run_id: str) -> str | None:
     """Run id of the raw version a cleaned version was made from."""
     run = tracker.get_run(run_id)

@@ -175,21 +175,21 @@ def prepare_current(tracker: Tracker, reference_run: str, current: pd.DataFrame,
         return current, "The reference is a file, so no cleaning recipe was replayed."
     if not raw:
         return current, "The current batch is a cleaned dataset version; the recipe was not replayed again."
-    try:
-        from core.data.recipe import Recipe, replay
-        from core.data.versions import load_recipe_json
-    except (ImportError, AttributeError):  # the Data stage's recipe module is missing or mid-upgrade
-        return current, "The cleaning-recipe module is not available; the current batch is checked as it is."
-    recipe_json = load_recipe_json(tracker, reference_run)
-    if not recipe_json or not recipe_json.get("steps"):
-        return current, "The reference has no cleaning recipe; the current batch is checked as it is."
-    import json
+    from core.data.recipe import Recipe, replay
+    from core.data.versions import find_recipe
 
+    source = find_recipe(tracker, reference_run)
+    if source is None:
+        return current, "The reference has no cleaning recipe; the current batch is checked as it is."
+    recipe_json = source.recipe
     try:
-        result = replay(current, Recipe.from_json(json.dumps(recipe_json)), mode="transform")
+        result = replay(current, Recipe.from_dict(recipe_json), mode="transform")
     except RecipeError as err:
         return current, f"The reference's cleaning recipe could not be replayed ({err}); the batch is checked as it is."
     n = len(recipe_json["steps"])
+    if source.version_run_id != reference_run:
+        return result.frame, (f"Replayed the cleaning recipe of {source.version_label}, which the reference was made "
+                              f"from ({n} step{'s' if n != 1 else ''}), on the current batch.")
     return result.frame, f"Replayed the reference's cleaning recipe ({n} step{'s' if n != 1 else ''}) on the current batch."
 
 

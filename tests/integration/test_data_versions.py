@@ -54,3 +54,19 @@ def test_refuses_empty_table_and_unknown_target(tracker) -> None:
     with pytest.raises(DataError, match="target 'zz'"):
         save_version(tracker, "p", name="t", raw=_raw(), cleaned=_raw(), target="zz")
     assert dataset_versions(tracker, "p") == []
+
+
+def test_find_recipe_walks_back_from_a_derived_version(tracker) -> None:
+    from core.data.versions import find_recipe
+    from core.tracking.datasets import log_dataset_version
+
+    raw = _raw()
+    recipe = {"version": 1, "steps": [{"kind": "drop_duplicates", "params": {}}]}
+    saved = save_version(tracker, "p", name="t", raw=raw, cleaned=raw.drop_duplicates(), recipe_json=recipe)
+    with tracker.stage_run("p", "label", inputs=[saved.cleaned.run_id]) as label_run:
+        log_dataset_version(tracker, label_run, "p", raw.drop_duplicates().assign(y=["a", "b", "a"]), "t-labels")
+    own = find_recipe(tracker, saved.cleaned.run_id)
+    derived = find_recipe(tracker, label_run)
+    assert own is not None and own.recipe == recipe and own.version_run_id == saved.cleaned.run_id
+    assert derived is not None and derived.version_run_id == saved.cleaned.run_id and derived.version_label == "t v1"
+    assert find_recipe(tracker, saved.raw.run_id) is None
