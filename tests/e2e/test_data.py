@@ -14,6 +14,7 @@ def _add_step(page, title: str) -> None:  # noqa: ANN001
     page.get_by_text("Add a step").wait_for()
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Step").first
     box.click()
+    page.keyboard.type(title)  # the dropdown is virtualised; typing filters it so the option is rendered
     page.get_by_role("option").filter(has_text=title).first.click()
     wait_idle(page)
     page.get_by_role("button", name="Preview").click()

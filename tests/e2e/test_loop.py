@@ -64,6 +64,9 @@ def _shown(box) -> str:  # noqa: ANN001
 def _pick(page, scope, option: str) -> None:  # noqa: ANN001
     """Open a selectbox (a locator) and choose the option whose text contains ``option``."""
     scope.click()
+    # The dropdown is virtualised: an option far down the list is not in the DOM until scrolled to.
+    # Typing filters the list (the selectbox is searchable), so the option is always rendered.
+    page.keyboard.type(option)
     page.get_by_role("option").filter(has_text=option).first.click()
     wait_idle(page)
 
