@@ -9,7 +9,7 @@ from core.compare.shadow import run_shadow
 from core.tracking.datasets import dataset_versions, load_dataset
 from core.tracking.models import model_versions
 from ui import compare as ui
-from ui.feedback import user_errors
+from ui.feedback import empty_state, user_errors
 from ui.pickers import dataset_picker
 from ui.resources import tracker
 from ui.state import current_project
@@ -31,7 +31,7 @@ with user_errors():
     with tab_runs, user_errors():
         table = runs.runs_table(t, project)
         if table.empty:
-            ui.empty("No runs yet in this project. Save a dataset version in Data, then run a study in Tune.",
+            empty_state("No runs yet in this project. Save a dataset version in Data, then run a study in Tune.",
                         "pages/data.py", "Go to Data")
         else:
             c1, c2, c3, c4 = st.columns(4)
@@ -72,7 +72,7 @@ with user_errors():
     # -- side by side --------------------------------------------------------
     with tab_side, user_errors():
         if not versions:
-            ui.empty("No registered model yet: run a study in Tune (it registers the best trials), then compare "
+            empty_state("No registered model yet: run a study in Tune (it registers the best trials), then compare "
                         "versions here.", "pages/tune.py", "Go to Tune")
         else:
             default = [mv.version for mv in versions if mv.aliases][:2] or [mv.version for mv in versions[:2]]
@@ -96,7 +96,7 @@ with user_errors():
     # -- champion / challenger ---------------------------------------------------
     with tab_gate, user_errors():
         if not versions:
-            ui.empty("No registered model yet: run a study in Tune first.", "pages/tune.py", "Go to Tune")
+            empty_state("No registered model yet: run a study in Tune first.", "pages/tune.py", "Go to Tune")
         else:
             champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
             chall = next((mv for mv in versions if gate.CHALLENGER in mv.aliases), None)
@@ -147,7 +147,7 @@ with user_errors():
     with tab_shadow, user_errors():
         champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
         if champ is None:
-            ui.empty("A shadow test replays a batch through the champion and challengers: promote a champion in "
+            empty_state("A shadow test replays a batch through the champion and challengers: promote a champion in "
                         "the Champion / challenger tab first.")
         else:
             others = [v for v in labels if v != champ.version]
@@ -167,7 +167,7 @@ with user_errors():
     with tab_ab, user_errors():
         adata = dataset_picker(t, project, key="cmp_ab_data", label="Batch to split")
         if adata is None:
-            ui.empty("An A/B analysis needs a labelled batch or one with an outcome column: save one in Data.",
+            empty_state("An A/B analysis needs a labelled batch or one with an outcome column: save one in Data.",
                         "pages/data.py", "Go to Data")
         else:
             batch = load_dataset(t, adata.run_id, "all")

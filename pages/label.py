@@ -27,11 +27,8 @@ st.caption("The model asks for the labels that teach it most; the map lets you l
 t = tracker()
 version = dataset_picker(t, project, key="label_dataset")
 if version is None:
-    empty_state("This project has no dataset version yet: open or upload a table in Data and save a version.")
-    try:
-        st.page_link("pages/data.py", label="Open Data", icon=":material/arrow_forward:")
-    except st.errors.StreamlitAPIException:
-        pass  # the page runs outside the app's navigation (tests)
+    empty_state("This project has no dataset version yet: open or upload a table in Data and save a version.",
+                "pages/data.py", "Open Data")
     st.stop()
 
 ok = False

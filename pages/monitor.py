@@ -35,11 +35,7 @@ with user_errors():
     versions = dataset_versions(t, project)
     if not versions:
         empty_state("This project has no dataset version to monitor yet. Save a table in Data, or load the "
-                    "Seattle weather example (2012–2015, daily) to try monitoring by year.")
-        try:
-            st.page_link("pages/data.py", label="Go to Data", icon=":material/arrow_forward:")
-        except st.errors.StreamlitAPIException:
-            pass  # the page runs outside the app's navigation (tests)
+                    "Seattle weather example (2012–2015, daily) to try monitoring by year.", "pages/data.py", "Go to Data")
         if st.button("Load the Seattle weather example", icon=":material/cloud_download:"):
             _load_example()
             st.rerun()

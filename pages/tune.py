@@ -47,11 +47,8 @@ def _studies() -> list:
 def new_study_form() -> None:
     version = dataset_picker(t, project, key="tune_dataset")
     if version is None:
-        empty_state("No dataset version in this project yet: save one in **Data** (or label one), then tune here.")
-        try:
-            st.page_link("pages/data.py", label="Open Data", icon=":material/arrow_forward:")
-        except st.errors.StreamlitAPIException:
-            pass  # the page runs outside the app's navigation (tests)
+        empty_state("No dataset version in this project yet: save one in **Data** (or label one), then tune here.",
+                    "pages/data.py", "Open Data")
         return
     frame = ut.dataset_frame(version.run_id, "train" if version.has_split else "all")
     columns = list(frame.columns)

@@ -217,13 +217,3 @@ def render_ab(report: ABReport) -> None:
 
 def version_options(versions: Sequence[Any]) -> dict[int, str]:
     return {mv.version: mv.label for mv in versions}
-
-
-def empty(text: str, page: str | None = None, label: str | None = None) -> None:
-    """``empty_state`` that still renders when the page runs outside the app's navigation (AppTest)."""
-    st.info(text, icon=":material/info:")
-    if page:
-        try:
-            st.page_link(page, label=label or "Go there", icon=":material/arrow_forward:")
-        except st.errors.StreamlitAPIException:
-            pass  # no st.navigation around this page (tests run it alone)
