@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.drafts import Draft, load_draft, save_draft, store_upload
-from core.data.recipe import Recipe
 from core.data.versions import load_recipe_json, raw_input_of
 from core.errors import WorkbenchError, one_line
 from core.tracking.datasets import dataset_versions, load_dataset
@@ -110,8 +109,7 @@ st.subheader(src["name"])
 st.caption(f"{raw.shape[0]:,} rows × {raw.shape[1]:,} columns" + (f" · {src['fmt']}" if src["fmt"] else "") +
            "".join(f" · {n}" for n in src["notes"]))
 
-recipe_dict = ud.recipe_json()
-recipe_text = Recipe.from_dict(recipe_dict).to_json()
+recipe_text = ud.recipe_text()
 replayed = None
 replay_error = ""
 try:
@@ -125,9 +123,9 @@ tab_profile, tab_clean, tab_versions = st.tabs(["Profile", "Clean", "Versions"])
 with tab_profile:
     which = st.radio("Profile of", ["cleaned table", "raw table"], horizontal=True, key="data_profile_which")
     frame = cleaned if which == "cleaned table" else raw
-    digest = ud.digest_of(frame, f"{src['digest']}:{recipe_text if frame is cleaned else ''}")
+    key = ud.cleaned_key(src) if frame is cleaned else src["digest"]
     with user_errors():
-        render_profile(ud.profile(digest, frame), frame)
+        render_profile(ud.profile(key, frame), frame)
 
 with tab_clean:
     from ui.data_recipe import render_recipe_editor

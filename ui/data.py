@@ -50,10 +50,16 @@ def replay(digest: str, recipe_json: str, _frame: pd.DataFrame):  # noqa: ANN201
     return replay_recipe(_frame, Recipe.from_json(recipe_json), mode="fit")
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def digest_of(_frame: pd.DataFrame, token: str) -> str:
-    """Content digest of a frame, computed once per (object identity token)."""
-    return frame_digest(_frame)
+def recipe_text() -> str:
+    """The current recipe as canonical JSON: with the raw digest, it determines the cleaned table."""
+    from core.data.recipe import Recipe
+
+    return Recipe.from_dict(recipe_json()).to_json()
+
+
+def cleaned_key(src: dict[str, Any]) -> str:
+    """Cache key of the cleaned table (raw content + recipe), shared by the profile and the save form."""
+    return f"{src['digest']}:{recipe_text()}"
 
 
 def set_source(frame: pd.DataFrame, name: str, kind: str, ref: str, notes: tuple[str, ...] = (),

@@ -37,7 +37,7 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
         try:
             from ui.data import profile
 
-            prof = profile(ud.digest_of(cleaned, f"{src['digest']}:{recipe.to_json()}"), cleaned)
+            prof = profile(ud.cleaned_key(src), cleaned)
             saved = save_version(t, project, name=name, raw=raw, cleaned=cleaned, recipe_json=recipe.to_dict(),
                                  recipe_code=ud.recipe_code(recipe, src) if len(recipe) else None,
                                  profile_json=prof.to_json(), split=replayed.split if replayed is not None else None,
