@@ -43,7 +43,8 @@ def make_frames(n: int, seed: int = 0):
             cats = [f"c{k}" for k in range(3 + j)]
             p = np.ones(len(cats)) / len(cats)
             if j == 0 and shift:
-                p = np.linspace(1, 2, len(cats)); p /= p.sum()  # 1 categorical column moves
+                p = np.linspace(1, 2, len(cats))  # 1 categorical column moves
+                p /= p.sum()
             cols[f"cat{j}"] = rng.choice(cats, n, p=p)
         return pd.DataFrame(cols)
 

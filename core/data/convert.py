@@ -129,7 +129,7 @@ def flatten_nested(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     import numpy as np
 
     nested = []
-    for name in frame.columns[frame.dtypes.values == object]:
+    for name in frame.columns[frame.dtypes.values == object]:  # noqa: E721 - elementwise dtype test
         values = frame[name].to_numpy()
         if any(isinstance(v, list | dict | tuple | np.ndarray) for v in values):
             frame[name] = [_to_json(v) for v in values]

@@ -109,14 +109,14 @@ def _measure(model: Any, result: ExportResult, frame: pd.DataFrame, spec: Featur
     import numpy as np
 
     X = sklearn_input(frame, spec).reset_index(drop=True)
-    O = (onnx_frame if onnx_frame is not None else frame).reset_index(drop=True)
+    onnx_in = (onnx_frame if onnx_frame is not None else frame).reset_index(drop=True)
     sess = session(result, threads=1)
     predict = model.predict_proba if result.task == "classification" else model.predict
     n = len(X)
     rng = np.random.default_rng(0)
     picks = rng.integers(0, n, size=calls + warmup)
     x_rows = [X.iloc[[i]] for i in picks]
-    o_rows = [O.iloc[[i]] for i in picks]
+    o_rows = [onnx_in.iloc[[i]] for i in picks]
     t_skl: list[float] = []
     t_onx: list[float] = []
     for k in range(calls + warmup):
@@ -129,7 +129,7 @@ def _measure(model: Any, result: ExportResult, frame: pd.DataFrame, spec: Featur
             t_skl.append(t1 - t0)
             t_onx.append(t2 - t1)
     idx = rng.integers(0, n, size=batch_rows)
-    xb, ob = X.iloc[idx], O.iloc[idx]
+    xb, ob = X.iloc[idx], onnx_in.iloc[idx]
     t0 = time.perf_counter()
     predict(xb)
     t1 = time.perf_counter()
