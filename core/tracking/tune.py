@@ -8,6 +8,7 @@ trial first checks :func:`trial_children` for it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -60,10 +61,16 @@ def log_trial_run(
     metrics = [Metric(k, float(v), end_ms, int(s)) for k, v, s in metric_rows
                if v is not None and not (isinstance(v, float) and math.isnan(v))]
     items = [Param(str(k), str(v)[:_MAX_PARAM]) for k, v in params.items()]
-    tracker._call("log the trial", tracker.client.log_batch, run_id, metrics=metrics[:1000], params=items[:100],
-                  tags=[RunTag("workbench.trial.duration_s", f"{(end_ms - start_ms) / 1000:.3f}")])
-    tracker._call("end the trial run", tracker.client.set_terminated, run_id, RUN_STATUS.get(state, "FINISHED"),
-                  end_time=end_ms)
+    try:
+        tracker._call("log the trial", tracker.client.log_batch, run_id, metrics=metrics[:1000], params=items[:100],
+                      tags=[RunTag("workbench.trial.duration_s", f"{(end_ms - start_ms) / 1000:.3f}")])
+        tracker._call("end the trial run", tracker.client.set_terminated, run_id, RUN_STATUS.get(state, "FINISHED"),
+                      end_time=end_ms)
+    except Exception:
+        # A half-written child would count as "logged": remove it so a retry writes exactly one.
+        with contextlib.suppress(Exception):
+            tracker.client.delete_run(run_id)
+        raise
     return run_id
 
 

@@ -9,6 +9,7 @@ attribute ``workbench.fold_scores`` (for the MLflow child run).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -112,7 +113,7 @@ def make_objective(config: StudyConfig, data: TuneData,
     """The objective: suggest params, cross-validate with per-fold report / prune."""
     import numpy as np
     import optuna
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
     from core.models import build_pipeline
     from core.tune.metrics import score
@@ -120,6 +121,7 @@ def make_objective(config: StudyConfig, data: TuneData,
     space = parse_space(config.space)
     splits = cv_splits(data, config.task, config.cv_folds, config.seed)
     me = worker_id()
+    pools: list[ThreadpoolController] = []  # scanned once (5 ms a scan), after the first model import
 
     def objective(trial: optuna.trial.Trial) -> float:
         trial.set_user_attr(WORKER_ATTR, me)
@@ -130,16 +132,17 @@ def make_objective(config: StudyConfig, data: TuneData,
                 if should_stop is not None and should_stop():
                     raise StopRequested(f"Stopped on request after {fold} of {len(splits)} folds.")
                 model = build_pipeline(config.family, config.task, data.spec, params, config.seed)
+                if not pools:
+                    pools.append(ThreadpoolController())
                 # One thread per trial: parallelism comes from worker processes, and OpenMP threads
                 # (HGB) spin-waiting against other workers on 2 cores made trials 5-10x slower.
-                with warnings.catch_warnings(), threadpool_limits(limits=1):
+                with warnings.catch_warnings(), pools[0].limit(limits=1):
                     warnings.simplefilter("ignore")  # convergence chatter; the score tells the story
                     model.fit(data.X.iloc[train_idx], data.y.iloc[train_idx])
                     value = score(config.metric, model, data.X.iloc[test_idx], data.y.iloc[test_idx])
                 if not np.isfinite(value):
                     raise TuneError(f"The {config.metric} of fold {fold + 1} is not a number ({value}).")
                 scores.append(value)
-                trial.set_user_attr(FOLDS_ATTR, json.dumps(scores))
                 running = float(np.mean(scores))
                 trial.report(running, fold)
                 if trial.should_prune():
@@ -154,6 +157,10 @@ def make_objective(config: StudyConfig, data: TuneData,
         except Exception as err:  # noqa: BLE001 - a failing trial is recorded, the study goes on
             trial.set_user_attr(FAIL_ATTR, f"{type(err).__name__}: {one_line(err)}"[:1000])
             raise
+        finally:
+            if scores:  # one storage write per trial, whichever way it ended (not one per fold)
+                with contextlib.suppress(Exception):
+                    trial.set_user_attr(FOLDS_ATTR, json.dumps(scores))
         return float(np.mean(scores))
 
     return objective

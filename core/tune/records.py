@@ -1,6 +1,10 @@
 """Keeping MLflow and the Optuna storage in step: one child run per finished trial.
 
-* the worker that finishes a trial logs its child run right away (:func:`log_trial`);
+* the worker that finishes a trial hands it to its :class:`TrialWriter`, a background
+  thread that writes the child run (:func:`log_trial`) while the next trial already
+  runs — tracking latency (three calls per trial; a remote server adds a round trip to
+  each) never holds up the search. The writer retries a failing call, is drained before
+  the worker returns, and what it could not write is left to the recovery below;
 * a worker that dies (kill -9, crash) leaves at most a RUNNING trial and perhaps a
   finished trial it had no time to log. The next worker on this machine calls
   :func:`recover`: it fails the RUNNING trials of dead local workers (message
@@ -12,10 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import socket
+import sys
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
-from core.tune.objective import FAIL_ATTR, FOLDS_ATTR, RETRY_ATTR, WORKER_ATTR
+from core.tune.objective import FAIL_ATTR, FOLDS_ATTR, RETRY_ATTR, WORKER_ATTR, worker_id
 
 if TYPE_CHECKING:  # pragma: no cover
     import optuna
@@ -24,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.tune.study import StudyConfig
 
 FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+WRITE_RETRIES = 3
+WRITE_BACKOFF_S = 0.5  # doubled on each retry: 0.5 s, 1 s, 2 s
 
 
 def pid_alive(pid: int) -> bool:
@@ -42,6 +52,15 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         pass
     return True
+
+
+def heartbeat_failed(trials: list[optuna.trial.FrozenTrial]) -> set[int]:
+    """Numbers of trials an RDB storage's heartbeat failed (their worker died, on any machine).
+
+    ``RetryHeartbeatStaleTrialCallback`` re-queues such a trial and records the chain in the
+    copy's system attribute ``retry_history``; nothing else writes it.
+    """
+    return {n for t in trials for n in t.system_attrs.get("retry_history", ())}
 
 
 def owner_alive(trial: optuna.trial.FrozenTrial) -> bool | None:
@@ -100,6 +119,62 @@ def log_trial(tracker: Tracker, config: StudyConfig, parent_run_id: str, trial: 
     )
 
 
+class TrialWriter:
+    """One background thread per worker that writes trials' child runs (and parent-run rows) in order.
+
+    ``submit`` never blocks on MLflow. A failing write is retried (``retries`` times, with
+    back-off); a trial whose child run still could not be written is reported on stderr and
+    stays without one until :func:`log_missing_children` (next worker start, or finalisation)
+    writes it. :meth:`close` drains the queue, so once ``run_trials`` returns every trial
+    this worker finished has its child run.
+    """
+
+    def __init__(self, tracker: Tracker, config: StudyConfig, parent_run_id: str) -> None:
+        self.tracker, self.config, self.parent = tracker, config, parent_run_id
+        self.retries, self.backoff_s = WRITE_RETRIES, WRITE_BACKOFF_S
+        self.failed: list[str] = []
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="trial-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, trial: optuna.trial.FrozenTrial) -> None:
+        self._queue.put(("trial", trial))
+
+    def submit_parent_rows(self, rows: list[tuple[str, float, int]]) -> None:
+        self._queue.put(("parent", rows))
+
+    def close(self, timeout_s: float | None = None) -> None:
+        """Write what is queued, then stop the thread (idempotent)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+
+    def __enter__(self) -> TrialWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            kind, payload = item
+            what = f"trial {payload.number}" if kind == "trial" else "the study's best value"
+            for attempt in range(self.retries + 1):
+                try:
+                    if kind == "trial":
+                        log_trial(self.tracker, self.config, self.parent, payload)
+                    else:
+                        self.tracker.log_metric_rows(self.parent, payload)
+                    break
+                except Exception as err:  # noqa: BLE001 - a tracking hiccup must not stop the study
+                    if attempt == self.retries:
+                        self.failed.append(f"{what}: {err}")
+                        print(f"warning: could not record {what} in MLflow ({err}); it is written when the "
+                              f"study is finalised or the next worker starts.", file=sys.stderr, flush=True)
+                    else:
+                        time.sleep(self.backoff_s * 2**attempt)
+
+
 def fail_dead_running(study: optuna.Study) -> list[int]:
     """Fail RUNNING trials of dead local workers and re-queue their params once; return their numbers."""
     import optuna
@@ -125,15 +200,24 @@ def fail_dead_running(study: optuna.Study) -> list[int]:
 
 def log_missing_children(tracker: Tracker, config: StudyConfig, parent_run_id: str, study: optuna.Study,
                          *, everything: bool = False) -> list[int]:
-    """Log child runs for finished trials that have none and whose worker is gone (or all, if ``everything``)."""
+    """Log child runs for finished trials that have none and whose worker is gone (or all, if ``everything``).
+
+    Trials of this very process count as "gone": it is only called when this process's
+    own :class:`TrialWriter` is not running (before the first trial, after the last).
+    """
     from core.tracking.tune import trial_children
 
     children = trial_children(tracker, config.project, parent_run_id)
+    me = worker_id()
+    trials = study.get_trials(deepcopy=False)
+    dead_elsewhere = heartbeat_failed(trials)  # the heartbeat says their worker died, whatever its host
     done = []
-    for t in study.get_trials(deepcopy=False):
+    for t in trials:
         if t.state.name not in FINISHED or t.number in children:
             continue
-        if not everything and WORKER_ATTR in t.user_attrs and owner_alive(t) is not False:
+        owner = t.user_attrs.get(WORKER_ATTR)
+        if (not everything and owner and owner != me and t.number not in dead_elsewhere
+                and owner_alive(t) is not False):
             continue  # its worker is alive or elsewhere: it logs its own trials
         log_trial(tracker, config, parent_run_id, t)
         done.append(t.number)

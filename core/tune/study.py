@@ -14,6 +14,7 @@ spent, so the study may overshoot by at most one trial per extra worker.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.errors import TuneError
+from core.errors import TuneError, WorkbenchError
 from core.models import FAMILIES
 from core.tune.metrics import DEFAULT_METRIC, get_metric
 from core.tune.objective import FAIL_ATTR, RETRY_ATTR, load_training_data, make_objective
@@ -250,12 +251,13 @@ def ensure_parent_run(tracker: Tracker, study: optuna.Study, config: StudyConfig
 # -- running -----------------------------------------------------------------
 def counted_trials(study: optuna.Study) -> int:
     """Finished trials that count against the budget (re-queued infrastructure failures do not)."""
+    from core.tune.records import heartbeat_failed
+
     trials = study.get_trials(deepcopy=False)
-    # Fix by the scale-out helper: a trial failed by Optuna's heartbeat (its worker died on any
-    # machine) is re-queued by RetryHeartbeatStaleTrialCallback, which records the chain in the
-    # copy's system attr "retry_history". Such a FAIL must not count either, or the budget is spent
+    # A trial failed by an RDB storage's heartbeat (its worker died on any machine) is re-queued by
+    # RetryHeartbeatStaleTrialCallback. Such a FAIL must not count either, or the budget is spent
     # before the WAITING retry runs and `tune-worker --finalize` then waits for it forever.
-    requeued = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    requeued = heartbeat_failed(trials)
     n = 0
     for t in trials:
         if t.state.name in ("COMPLETE", "PRUNED") or (
@@ -305,7 +307,7 @@ def run_trials(
             keys outside the searchable space are ignored.
         seed: sampler seed of this process (default the config's; give workers distinct seeds).
     """
-    from core.tune.records import fail_dead_running, log_missing_children, log_trial
+    from core.tune.records import TrialWriter, fail_dead_running, log_missing_children
 
     study = create_or_load_study(config, storage, tracker, seed)
     config = StudyConfig.from_json(study.user_attrs[CONFIG_ATTR])
@@ -326,24 +328,30 @@ def run_trials(
     objective = make_objective(config, data, should_stop)
     best_seen: list[float | None] = [study_result(study).best_value]
 
+    writer = TrialWriter(tracker, config, parent)
+
     def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        log_trial(tracker, config, parent, trial)
+        writer.submit(trial)
         retry = trial.user_attrs.get(RETRY_ATTR) and "workbench.retried_from" not in trial.user_attrs
         if trial.state.name == "FAIL" and retry:
             study.enqueue_trial(trial.params, user_attrs={"workbench.retried_from": trial.number})
         result = study_result(study, parent)
         if result.best_value is not None and result.best_value != best_seen[0]:
             best_seen[0] = result.best_value
-            tracker.log_metric_rows(parent, [("best_value", result.best_value, trial.number),
-                                             (f"best_{config.metric}", result.best_value, trial.number)])
+            writer.submit_parent_rows([("best_value", result.best_value, trial.number),
+                                       (f"best_{config.metric}", result.best_value, trial.number)])
         if on_trial is not None:
             on_trial(result, trial)
         if counted_trials(study) >= config.n_trials or (should_stop is not None and should_stop()):
             study.stop()
 
-    study.optimize(objective, n_trials=min(n_trials or remaining, remaining),
-                   timeout=timeout_s if timeout_s is not None else config.timeout_s,
-                   catch=(Exception,), callbacks=[record], gc_after_trial=False)
+    with writer:  # drained on the way out: every trial finished here has its child run
+        study.optimize(objective, n_trials=min(n_trials or remaining, remaining),
+                       timeout=timeout_s if timeout_s is not None else config.timeout_s,
+                       catch=(Exception,), callbacks=[record], gc_after_trial=False)
+    if writer.failed:  # one more go; what still fails is written at finalisation or by the next worker
+        with contextlib.suppress(WorkbenchError):
+            log_missing_children(tracker, config, parent, study)
     return study_result(study, parent)
 
 
