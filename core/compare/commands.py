@@ -1,4 +1,4 @@
-"""``python -m core compare`` and ``python -m core promote``.
+"""``python -m core compare``, ``promote``, ``shadow`` and ``ab``.
 
 Exit codes: 0 done / gate passed, 4 gate refused, 2 bad input (one ``error:`` line).
 """
@@ -29,6 +29,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--metric", default="accuracy", help="gate metric (default accuracy; e.g. f1_macro, r2, rmse)")
     q.add_argument("--margin", type=float, default=0.0, help="minimum improvement over the champion (default 0)")
     q.set_defaults(func=_promote)
+
+    s = sub.add_parser("shadow", help="replay a dataset version through the champion and challengers",
+                       description="Only the champion's predictions are served; every model's are logged in a "
+                                   "compare run with the disagreement rate (and who was right, when labels exist).")
+    s.add_argument("--data", required=True, metavar="VERSION", help="dataset version (all rows are replayed)")
+    s.add_argument("--challengers", nargs="*", default=[], metavar="MODEL",
+                   help="challenger versions (default: the one holding the challenger alias)")
+    s.add_argument("--json", metavar="OUT", help="also write the figures as JSON here")
+    s.set_defaults(func=_shadow)
+
+    a = sub.add_parser("ab", help="A/B analysis of a batch between champion (A) and challenger (B)",
+                       description="Split the rows of a dataset version between champion and challenger (or use an "
+                                   "arm column), test the difference and log a compare run.")
+    a.add_argument("--data", required=True, metavar="VERSION", help="dataset version holding the batch")
+    a.add_argument("--column", required=True, help="the label column (--kind label) or the outcome column")
+    a.add_argument("--kind", choices=("label", "outcome"), default="label",
+                   help="label: each arm's model predicts its rows, the outcome is being right (default); "
+                        "outcome: a measured value per row (conversion 0/1, revenue)")
+    a.add_argument("--fraction", type=float, default=0.5, help="share of rows for B, in (0, 1) (default 0.5)")
+    a.add_argument("--arm-column", help="use this column's A / B assignment instead of a random split")
+    a.add_argument("--test", default="auto", help="auto, ztest, welch or bootstrap (default auto)")
+    a.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    a.add_argument("--mde", type=float, default=None, help="minimum detectable effect, for the power warning")
+    a.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
+    a.add_argument("--json", metavar="OUT", help="also write the result as JSON here")
+    a.set_defaults(func=_ab)
 
 
 def _fmt(v: float | None) -> str:
@@ -72,4 +98,63 @@ def _promote(args: argparse.Namespace) -> int:
     if not decision.passed:
         sys.stderr.write("gate refused: aliases unchanged\n")
         return EXIT_GATE_REFUSED
+    return 0
+
+
+def _shadow(args: argparse.Namespace) -> int:
+    from core.cli import settings_and_tracker
+    from core.compare.shadow import run_shadow
+
+    _, tracker, project = settings_and_tracker(args)
+    result = run_shadow(tracker, project, args.data, args.challengers)
+    print(f"shadow replay of {result.rows} rows: {result.champion} served (champion)")
+    for name, share in result.disagreement.items():
+        line = f"{name}: disagrees with the champion on {share:.1%} of rows"
+        if result.has_labels:
+            line += f"; right on {result.right_when_disagree.get(name, 0)} of those rows"
+        print(line)
+    if result.has_labels:
+        scores = ", ".join(f"{m} {v:.4g}" for m, v in result.scores.items())
+        champ_right = result.right_when_disagree.get(result.champion, 0)
+        print(f"{result.score_name}: {scores}; the champion was right on {champ_right} disagreeing rows")
+    print(f"logged compare run {result.run_id}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "project": project, "data": args.data, "rows": result.rows, "champion": result.champion,
+            "challengers": list(result.challengers), "disagreement": dict(result.disagreement),
+            "scores": dict(result.scores), "score_name": result.score_name,
+            "right_when_disagree": dict(result.right_when_disagree), "run_id": result.run_id}, indent=2))
+    return 0
+
+
+def _ab(args: argparse.Namespace) -> int:
+    from core.cli import settings_and_tracker
+    from core.compare.abtest import TESTS, describe, run_ab
+    from core.errors import CompareError, TrackingError
+    from core.tracking.datasets import load_dataset, resolve_dataset
+
+    if args.test not in TESTS:
+        raise CompareError(f"--test must be one of {', '.join(TESTS)}. Got {args.test!r} instead.")
+    if not 0 < args.alpha < 0.5:
+        raise CompareError(f"--alpha must be in (0, 0.5). Got {args.alpha} instead.")
+    _, tracker, project = settings_and_tracker(args)
+    try:
+        data = resolve_dataset(tracker, project, args.data)
+    except TrackingError as err:
+        raise CompareError(str(err)) from err
+    frame = load_dataset(tracker, data.run_id, "all")
+    report = run_ab(tracker, project, frame, args.column, args.fraction, kind=args.kind, test=args.test,
+                    alpha=args.alpha, mde=args.mde, seed=args.seed, data_run_id=data.run_id,
+                    arm_column=args.arm_column)
+    r = report.result
+    print(f"A: {report.champion} on {r.n_a} rows, mean {r.outcome} {r.mean_a:.4g}")
+    print(f"B: {report.challenger} on {r.n_b} rows, mean {r.outcome} {r.mean_b:.4g}")
+    print(r.verdict)
+    if r.warning:
+        print(f"warning: {r.warning}")
+    print(f"logged compare run {r.run_id}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"project": project, "data": data.ref, "champion": report.champion,
+                                               "challenger": report.challenger, "verdict": r.verdict,
+                                               "run_id": r.run_id, **describe(r)}, indent=2, default=str))
     return 0

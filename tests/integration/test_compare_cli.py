@@ -55,7 +55,43 @@ def test_promote_exit_codes(tracker, capsys: pytest.CaptureFixture) -> None:  # 
     assert champion(tracker) == 2
 
 
+def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
+    assert main(["promote", "--version", "1", "--data", "iris"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "shadow.json"
+    assert main(["shadow", "--data", "iris:v1", "--challengers", "2", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    shadow = json.loads(out.read_text())
+    assert shadow["champion"] == "v1" and shadow["challengers"] == ["v2"] and shadow["rows"] == 150
+    assert 0 < shadow["disagreement"]["v2"] < 1 and f"{shadow['disagreement']['v2']:.1%}" in text
+    assert set(shadow["scores"]) == {"v1", "v2"}  # iris has labels: who was right
+    run = tracker.get_run(shadow["run_id"])
+    assert run.stage == "compare" and run.tags["workbench.compare.kind"] == "shadow"
+    assert run.metrics["disagreement_v2"] == pytest.approx(shadow["disagreement"]["v2"])
+
+    assert main(["promote", "--version", "2", "--data", "iris", "--margin", "0.9"]) == 4  # refused ...
+    from core.compare.gate import set_challenger
+
+    set_challenger(tracker, P, 2)  # ... so v2 is the challenger of an A/B test
+    capsys.readouterr()
+    out = tmp_path / "ab.json"
+    assert main(["ab", "--data", "iris", "--column", "species", "--fraction", "0.5", "--mde", "0.1",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    ab = json.loads(out.read_text())
+    assert (ab["champion"], ab["challenger"]) == ("v1", "v2") and ab["n_a"] + ab["n_b"] == 150
+    assert ab["n_b"] == 75 and ab["test"] == "two-proportion z-test" and ab["verdict"] in text
+    assert "warning:" in text  # 75 rows per arm cannot detect 0.1 at 80 % power here
+    run = tracker.get_run(ab["run_id"])
+    assert run.tags["workbench.compare.kind"] == "ab" and run.metrics["p_value"] == pytest.approx(ab["p_value"])
+
+
 @pytest.mark.parametrize("argv", [
+    ["shadow", "--data", "iris"],  # no champion yet
+    ["ab", "--data", "iris", "--column", "species"],  # no champion / challenger
+    ["ab", "--data", "iris", "--column", "nope", "--kind", "outcome"],
+    ["ab", "--data", "iris", "--column", "species", "--test", "chi2"],
     ["promote", "--version", "2", "--data", "iris", "--margin", "-1"],
     ["promote", "--version", "9", "--data", "iris"],
     ["promote", "--version", "2", "--data", "nope"],
