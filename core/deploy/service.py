@@ -157,20 +157,33 @@ def load_check(tracker: Tracker, project: str, mv: ModelVersionInfo, spec: Featu
 
 
 def load_recipe(tracker: Tracker, mv: ModelVersionInfo) -> tuple[Any, str] | None:
-    """(fitted Recipe, raw version run id) of the model's data version, or None when it has no recipe."""
+    """(fitted Recipe, raw version run id) behind the model's data version, or None when there is none.
+
+    The recipe is the data version's own or, for a label set or a retraining set (which keep
+    the columns of the cleaned version they were made from), the nearest upstream version's
+    (:func:`core.data.versions.find_recipe`).
+    """
     from core.data.recipe import Recipe
-    from core.data.versions import load_recipe_json, raw_input_of
+    from core.data.versions import find_recipe, raw_input_of
 
     dv = mv.tags.get("workbench.data_version", "")
     if not dv:
         return None
-    data = load_recipe_json(tracker, dv)
-    if not data or not data.get("steps"):
+    source = find_recipe(tracker, dv)
+    if source is None:
         return None
-    raw = raw_input_of(tracker, dv)
+    raw = raw_input_of(tracker, source.version_run_id)
     if not raw:
         return None
-    return Recipe.from_dict(data), raw
+    return Recipe.from_dict(source.recipe), raw
+
+
+def recipe_covers(recipe: Any, raw_head: Any, spec: Any) -> list[str]:
+    """Model features the recipe does not produce from raw rows (empty: the recipe can go in front)."""
+    from core.data.recipe import replay
+
+    produced = set(replay(raw_head, recipe, mode="transform").frame.columns)
+    return [c for c in spec.columns if c not in produced]
 
 
 def recipe_check(tracker: Tracker, project: str, mv: ModelVersionInfo, recipe: Any, plan: Any, raw_run: str,
@@ -220,12 +233,20 @@ def prepare_export(tracker: Tracker, project: str, ref: str, out_dir: str | Path
     _say(on_progress, f"Converting {mv.label} ({family}) to ONNX …")
     export = export_onnx(model, spec, task, None, family=family)
     if found:
-        from core.deploy.recipe import attach_recipe
         from core.tracking.datasets import load_dataset
 
         recipe, raw_run = found
+        raw_head = load_dataset(tracker, raw_run).head(200)
+        missing = recipe_covers(recipe, raw_head, spec)
+        if missing:  # e.g. a label set that added a feature column: the model takes cleaned rows
+            _say(on_progress, f"The cleaning recipe does not produce {', '.join(missing[:5])}; "
+                              f"exporting the model alone (it takes cleaned rows).")
+            found = None
+    if found:
+        from core.deploy.recipe import attach_recipe
+
         _say(on_progress, f"Adding {len(recipe.steps)} recipe steps where ONNX can express them …")
-        export, plan = attach_recipe(export, recipe, load_dataset(tracker, raw_run).head(200))
+        export, plan = attach_recipe(export, recipe, raw_head)
         data = recipe_check(tracker, project, mv, recipe, plan, raw_run, check)
     else:
         data = load_check(tracker, project, mv, spec, check)

@@ -107,3 +107,40 @@ def seed_recipe_model(tracker, family: str, task: str, *, project: str = PROJECT
     if alias:
         set_alias(tracker, project, alias, mv.version)
     return mv
+
+
+def seed_label_set_model(tracker, family: str, *, project: str = PROJECT, extra_feature: bool = False):
+    """Cleaned version with a recipe → label set of part of its rows (Label stage API) → model trained on the
+    label set (its data version has no recipe of its own). ``extra_feature`` adds a column the recipe
+    does not produce (as if the label set carried one) and uses it as a feature."""
+    from core.data.versions import save_version
+    from core.label.labellog import LabelLog
+    from core.label.save import save_label_set
+    from core.tracking.datasets import load_dataset
+
+    raw, recipe, cleaned = recipe_case("classification")
+    cleaned = cleaned.reset_index(drop=True)
+    split = pd.Series(np.where(np.arange(len(cleaned)) % 4 == 0, "test", "train"))
+    saved = save_version(tracker, project, name="toyclean", raw=raw, cleaned=cleaned, recipe_json=recipe.to_dict(),
+                         split=split, target="species")
+    frame = load_dataset(tracker, saved.cleaned.run_id)
+    if extra_feature:
+        frame["reviewer_score"] = np.arange(len(frame)) % 5
+    labels = {i: str(frame.loc[i, "species"]) for i in range(0, len(frame), 2)}
+    features = [c for c in frame.columns if c != "species"]
+    log = LabelLog.for_version(tracker.settings.labels_dir, project, saved.cleaned.run_id, "species")
+    label_set = save_label_set(tracker, project, saved.cleaned, frame, "species", labels, log=log,
+                               classes=tuple(sorted(set(labels.values()))), features=features, strategy="margin",
+                               learner="logreg")
+    train = load_dataset(tracker, label_set.version.run_id, part="train")
+    spec = feature_spec(train, "species")
+    X, y = prepare_xy(train, "species", spec)
+    params = FAST_PARAMS.get(family, {})
+    model = build_pipeline(family, "classification", spec, params).fit(X, y)
+    with tracker.stage_run(project, "tune", name=f"{family} on labels", inputs=[label_set.version.run_id]) as run_id:
+        log_sklearn_model(tracker, run_id, model, X)
+    mv = register_model(tracker, project, run_id, "model",
+                        model_tags(spec=spec, target="species", task="classification", family=family,
+                                   data_version=label_set.version.run_id, params=params))
+    set_alias(tracker, project, "champion", mv.version)
+    return mv

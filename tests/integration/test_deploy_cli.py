@@ -14,7 +14,7 @@ import pytest
 
 from core.cli import main
 from core.tracking.models import model_versions
-from tests.integration.deploy_fixtures import PROJECT, seed_model, seed_recipe_model
+from tests.integration.deploy_fixtures import PROJECT, seed_label_set_model, seed_model, seed_recipe_model
 
 FAST = ["--calls", "20", "--batch-rows", "500"]
 
@@ -72,6 +72,24 @@ def test_recipe_steps_go_inside_the_exported_model(tracker, tmp_path) -> None:
     schema = json.loads((tmp_path / "out" / "schema.json").read_text())
     assert {"depth", "width", "island"} <= {i["name"] for i in schema["inputs"]}
     assert "recipe replayed" in s["check"] and s["equivalent"]
+
+
+def test_a_model_trained_on_a_label_set_gets_the_recipe_of_the_version_it_came_from(tracker, tmp_path) -> None:
+    seed_label_set_model(tracker, "rf")
+    assert _export(tmp_path, "--model", f"{PROJECT}@champion", "--no-register") == 0
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert "pca" in s["recipe_included"] and "recipe replayed" in s["check"] and s["equivalent"]
+    schema = json.loads((tmp_path / "out" / "schema.json").read_text())
+    assert {"depth", "width", "island"} <= {i["name"] for i in schema["inputs"]}  # raw columns in
+
+
+def test_a_label_set_feature_the_recipe_cannot_make_exports_the_model_alone(tracker, tmp_path, capsys) -> None:
+    seed_label_set_model(tracker, "linear", extra_feature=True)
+    assert _export(tmp_path, "--model", f"{PROJECT}@champion", "--no-register") == 0
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert not s["recipe_included"] and s["equivalent"]
+    out = capsys.readouterr()
+    assert "does not produce reviewer_score" in out.err + out.out
 
 
 @pytest.mark.parametrize("argv, needle", [
