@@ -184,7 +184,22 @@ def show_row(pool: Pool, frame: pd.DataFrame, row: int, as_image: bool, where: A
     if as_image:
         w.image(row_image(pool, row), caption=f"row {row}", width=96)
     else:
-        w.dataframe(frame.loc[[row], list(pool.features)], hide_index=False, height=70)
+        w.dataframe(row_table(frame, row, pool.features), height=min(35 * len(pool.features) + 38, 250))
+
+
+def _cell(value: Any) -> str:
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return "—"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def row_table(frame: pd.DataFrame, row: int, features: tuple[str, ...]) -> pd.DataFrame:
+    """One row as a vertical feature → value table: every feature readable however wide the table is."""
+    values = frame.loc[row, list(features)]
+    return pd.DataFrame({"value": [_cell(v) for v in values]}, index=pd.Index([str(f) for f in features],
+                                                                              name=f"row {row}"))
 
 
 def label_buttons(classes: tuple[str, ...], row: int, log: LabelLog, prefix: str) -> None:

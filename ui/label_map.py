@@ -21,6 +21,7 @@ from ui.resources import settings
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
            "#eeca3b", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 UNLABELLED = "#d9d9d9"
+MAP_ROUND = "label_map_round"  # session key: bumped after each lasso assignment
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -48,7 +49,11 @@ def render_map(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, state: 
     colour = st.radio("Colour by", ["label", "predicted class", "uncertainty"], horizontal=True,
                       key="label_map_colour")
     fig = _figure(emb, frame, pool, state, setup, colour, batch_rows)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode=("lasso", "box"), key="label_map_chart")
+    # The chart's key changes after each assignment: a fresh widget, so the lasso that was just
+    # labelled does not stay selected (Streamlit keeps a chart's selection under its key).
+    with st.container(key="label_map_chart"):
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("lasso", "box"),
+                                key=f"label_map_plot_{st.session_state.get(MAP_ROUND, 0)}")
     points = _selected_points(event)
     if not points:
         st.caption("Draw a lasso or a box around points to label them all at once. "
@@ -159,5 +164,6 @@ def _assign_panel(pool: Pool, frame: pd.DataFrame, state: LabelState, setup: Set
         events = assign_selection(points, row_keys, state.labels, cls, overwrite=overwrite, session=tab_id(),
                                   ts=time.time())
         log.append(events)
+        st.session_state[MAP_ROUND] = st.session_state.get(MAP_ROUND, 0) + 1  # clears the selection
         st.toast(f"{len(events)} label(s) saved.")
         st.rerun()

@@ -205,6 +205,9 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _snap(page, "loop-05-label-lasso", "Colour by")
         page.get_by_role("button", name=re.compile(r"Label 1 point\(s\) as")).click()
         wait_idle(page)
+        # the labelled lasso is cleared: the panel is back to its hint, no stale "N point(s) selected"
+        page.get_by_text("Draw a lasso or a box around points").wait_for(timeout=30_000)
+        assert page.get_by_text("point(s) selected").count() == 0
         _seen(page, "label lasso")
 
         page.get_by_role("tab", name="Save").click()

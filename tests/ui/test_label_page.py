@@ -95,3 +95,16 @@ def test_save_label_set_from_the_page(settings, tracker) -> None:  # noqa: ANN00
     saved = dataset_versions(tracker, "default", "blobs-labels")
     assert len(saved) == 1 and saved[0].rows == 4 and saved[0].target == "kind"
     assert tracker.get_run(saved[0].run_id).tags["workbench.inputs"] == version.run_id
+
+
+def test_a_wide_row_is_shown_whole_as_a_feature_value_table() -> None:
+    from ui.label import row_table
+
+    cols = [f"f{i}" for i in range(40)]
+    frame = pd.DataFrame([np.arange(40, dtype=float) / 3, np.arange(40, dtype=float)], columns=cols)
+    frame.loc[1, "f39"] = np.nan
+    frame["city"] = ["Oslo", None]
+    table = row_table(frame, 1, (*cols, "city"))
+    assert list(table.index) == [*cols, "city"] and table.index.name == "row 1"  # every feature, last ones too
+    assert table.loc["f2", "value"] == "2" and table.loc["f39", "value"] == "—" and table.loc["city", "value"] == "—"
+    assert row_table(frame, 0, ("f1",)).loc["f1", "value"] == "0.333333"
