@@ -20,6 +20,11 @@ without building plots, correlations and widgets (which is where its time goes):
                  categorical: Jensen-Shannon
    ============  ==========================  ====================
 
+   Text columns: a domain classifier (TF-IDF + SGD) tries to tell reference from current
+   rows; its ROC AUC is the statistic. R ≤ 1,000: drift when the AUC beats the 95th
+   percentile of 1,000 random classifiers ("percentile text content drift"); else when
+   it exceeds 0.55 ("absolute text content drift").
+
 4. Verdict: p-value tests drift when ``p < threshold`` (KS: ``p ≤ threshold``),
    distances when ``statistic ≥ threshold``. Default thresholds 0.05 / 0.1.
 5. Dataset drift when the share of drifted columns ≥ ``drift_share`` (0.5).
@@ -33,7 +38,14 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import MonitorError
-from core.monitor.stattests import _clean, _count_statistic, _Counts, _n_distinct, _numeric_statistic
+from core.monitor.stattests import (
+    _clean,
+    _count_statistic,
+    _Counts,
+    _n_distinct,
+    _numeric_statistic,
+    text_content_drift,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -70,6 +82,9 @@ TESTS: dict[str, StatTest] = {
         StatTest("wasserstein", "Wasserstein distance (normed)", ("numeric",), 0.1, False),
         StatTest("psi", "PSI", ("categorical", "numeric"), 0.1, False),
         StatTest("kl_div", "Kullback-Leibler divergence", ("categorical", "numeric"), 0.1, False),
+        # text: a domain classifier's ROC AUC (see stattests.text_content_drift); decided there
+        StatTest("perc_text_content_drift", "Percentile text content drift", ("text",), 0.95, False),
+        StatTest("abs_text_content_drift", "Absolute text content drift", ("text",), 0.55, False),
     )
 }
 BY_DISPLAY_NAME = {t.display_name: t.name for t in TESTS.values()}
@@ -183,6 +198,8 @@ def infer_kind(series: pd.Series) -> Kind:
 
 def default_test(kind: str, n_reference: int, n_values: int) -> str:
     """Evidently's ``_get_default_stattest`` (see the module docstring)."""
+    if kind == "text":
+        return "abs_text_content_drift" if n_reference > SMALL_REFERENCE else "perc_text_content_drift"
     if n_reference <= SMALL_REFERENCE:
         if kind == "numeric":
             if n_values <= 5:
@@ -222,7 +239,7 @@ def test_column(
         raise MonitorError(f"Column {name!r} is numeric on one side only; fix its type before testing drift.")
     chosen = method is not None
     if method is None:
-        n_values = len(counts.keys) if kind == "categorical" else _n_distinct(ref, cur, 6)
+        n_values = len(counts.keys) if kind == "categorical" else 0 if kind == "text" else _n_distinct(ref, cur, 6)
         method = default_test(kind, n_ref, n_values)
     test = TESTS.get(method)
     if test is None:
@@ -233,6 +250,9 @@ def test_column(
         raise MonitorError(f"The {test.display_name} test applies to {' / '.join(test.kinds)} columns; "
                            f"column {name!r} is {kind}. Pick another test.")
     thr = test.default_threshold if threshold is None else float(threshold)
+    if kind == "text":  # the kind check above leaves only the two text tests here
+        statistic, drifted = text_content_drift(ref, cur, bootstrap=method.startswith("perc"), threshold=thr)
+        return ColumnDrift(name, kind, method, statistic, thr, drifted, n_ref, n_cur)
     statistic = _count_statistic(method, counts) if kind == "categorical" else _numeric_statistic(method, ref, cur)
     return ColumnDrift(name, kind, method, statistic, thr, test.decide(statistic, thr), n_ref, n_cur)
 
@@ -273,11 +293,7 @@ def detect_drift(
             findings.append(f"Column {name!r} is not on both sides; it was not tested.")
             continue
         kind = inferred.get(name) or infer_kind(current[name])
-        if kind == "text":
-            findings.append(f"Column {name!r} looks like free text (most values distinct); the fast check skips it, "
-                            "the full Evidently report tests it.")
-            continue
-        if kind not in ("numeric", "categorical"):
+        if kind not in ("numeric", "categorical", "text"):
             if kind == "unknown" and current[name].isna().all():
                 findings.append(f"Column {name!r} is empty in the current data; it was not tested.")
             continue

@@ -101,3 +101,31 @@ def test_drift_share_boundary_matches_evidently(evidently) -> None:
     ours, theirs = detect_drift(ref, cur), evidently_drift(ref, cur)
     _assert_same(ours, theirs)
     assert ours.drift_share == 0.5 and ours.dataset_drift
+
+
+GOOD = ["great service", "fast delivery", "fair price", "friendly staff", "clean room", "tasty food", "easy checkout"]
+BAD = ["broken item", "late delivery", "rude staff", "dirty room", "cold food", "refund request", "wrong size"]
+
+
+def _reviews(rng: np.random.Generator, n: int, bad_share: float) -> pd.Series:
+    words = [(BAD if rng.random() < bad_share else GOOD)[rng.integers(0, 7)] for _ in range(2 * n)]
+    texts = [f"{words[2 * i]} and {words[2 * i + 1]}, order {rng.integers(0, 10**6)}" for i in range(n)]
+    return pd.Series(texts, dtype=object).where(rng.random(n) > 0.05, None)  # some missing reviews
+
+
+@pytest.mark.parametrize(("n_ref", "n_cur", "bad_share"), [
+    (400, 300, 0.0),     # same vocabulary, small reference: percentile test, no drift
+    (400, 300, 0.5),     # complaints appear: drift
+    (1500, 1200, 0.05),  # big reference: absolute-AUC test
+    (1500, 1200, 0.6),
+])
+def test_free_text_columns_match_evidently(evidently, n_ref, n_cur, bad_share) -> None:
+    rng = np.random.default_rng(n_ref + int(100 * bad_share))
+    ref = pd.DataFrame({"num": rng.normal(0, 1, n_ref), "review": _reviews(rng, n_ref, 0.0)})
+    cur = pd.DataFrame({"num": rng.normal(0, 1, n_cur), "review": _reviews(rng, n_cur, bad_share)})
+    ours, theirs = detect_drift(ref, cur), evidently_drift(ref, cur)
+    _assert_same(ours, theirs)
+    review = ours.column("review")
+    assert review.kind == "text"
+    assert review.test == ("perc_text_content_drift" if n_ref <= 1000 else "abs_text_content_drift")
+    assert review.drifted == (bad_share >= 0.5)
