@@ -273,6 +273,9 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
 
     if column not in frame.columns:
         raise CompareError(f"The column {column!r} is not in the batch; pick the label or outcome column.")
+    if arm_column and arm_column not in frame.columns:
+        raise CompareError(f"The arm column {arm_column!r} is not in the batch; its columns are "
+                           f"{', '.join(map(str, list(frame.columns)[:15]))}.")
     data = frame[frame[column].notna()].reset_index(drop=True)
     if arm_column:
         values = data[arm_column].astype(str).str.upper().map({"A": False, "B": True, "CHAMPION": False,

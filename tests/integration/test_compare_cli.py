@@ -92,6 +92,7 @@ def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path
     ["ab", "--data", "iris", "--column", "species"],  # no champion / challenger
     ["ab", "--data", "iris", "--column", "nope", "--kind", "outcome"],
     ["ab", "--data", "iris", "--column", "species", "--test", "chi2"],
+    ["ab", "--data", "iris", "--column", "sepal_length", "--kind", "outcome", "--arm-column", "nope"],
     ["promote", "--version", "2", "--data", "iris", "--margin", "-1"],
     ["promote", "--version", "9", "--data", "iris"],
     ["promote", "--version", "2", "--data", "nope"],
