@@ -95,11 +95,32 @@ def _is_file(ref: str) -> bool:
     return Path(ref).suffix.lower() in (".csv", ".parquet", ".pq", ".tsv")
 
 
+def _newest_batch(tracker, project: str, data_version: str):  # noqa: ANN001, ANN202
+    """The newest dataset version that can be a new batch for the champion, as a Table (or None).
+
+    Skipped: the champion's training data and its ancestors (e.g. the raw table it was cleaned
+    from), raw tables (they need the recipe; give them with --current), and the training sets
+    earlier retrainings wrote (reference + batch: their rows are not new).
+    """
+    from core.data.versions import KIND_TAG
+    from core.monitor.check import load_table
+    from core.tracking.datasets import dataset_versions
+
+    ancestors = {r.run_id for r in tracker.lineage(data_version)}
+    for v in dataset_versions(tracker, project):
+        if v.run_id in ancestors:
+            continue
+        tags = tracker.get_run(v.run_id).tags
+        if tags.get(KIND_TAG) == "raw" or tags.get("workbench.dataset.source", "").startswith("retrain:"):
+            continue
+        return load_table(tracker, project, v.run_id)
+    return None
+
+
 def _retrain(args: argparse.Namespace) -> int:
     from core.cli import settings_and_tracker
-    from core.monitor.check import load_table
+    from core.monitor.check import load_table, prepare_current
     from core.monitor.retrain import champion_config, retrain
-    from core.tracking.datasets import dataset_versions
 
     _settings, tracker, project = settings_and_tracker(args)
     _champion, cfg = champion_config(tracker, project)
@@ -108,10 +129,13 @@ def _retrain(args: argparse.Namespace) -> int:
     if args.current:
         table = load_table(tracker, project, args.current)
         current, current_run = table.frame, table.run_id
+        if not table.run_id:  # a raw file: clean it the way the training data was cleaned
+            current, note = prepare_current(tracker, cfg["data_version"], current)
+            sys.stderr.write(f"{note}\n")
     else:
-        newer = [v for v in dataset_versions(tracker, project) if v.run_id != cfg["data_version"]]
-        if newer:
-            table = load_table(tracker, project, newer[0].run_id)
+        table = _newest_batch(tracker, project, cfg["data_version"])
+        if table is not None:
+            sys.stderr.write(f"new batch: {table.label}\n")
             current, current_run = table.frame, table.run_id
     result = retrain(tracker, project, current=current, current_run=current_run, if_drift=args.if_drift,
                      on_progress=lambda m: sys.stderr.write(f"{m}…\n"))

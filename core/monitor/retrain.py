@@ -169,6 +169,47 @@ def queue_for_labelling(tracker: Tracker, project: str, rows: pd.DataFrame, targ
     return version.run_id
 
 
+def conform_rows(rows: pd.DataFrame, reference: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """New labelled rows in the reference's columns and types, ready to append to it.
+
+    Text read from a CSV is converted to the reference's dates / numbers (values that do
+    not convert become missing). Refused when the rows lack, or have no value at all in, a
+    feature the model reads: the batch is raw or of another shape, and training on it would
+    teach the model nothing but missing values.
+
+    Raises:
+        MonitorError: naming the missing features.
+    """
+    import pandas as pd
+
+    if rows.empty:
+        return rows.reindex(columns=reference.columns)
+    missing = [c for c in features if c not in rows.columns]
+    empty = [c for c in features if c in rows.columns and rows[c].isna().all()]
+    if missing or empty:
+        names = ", ".join(map(str, (missing + empty)[:6]))
+        raise MonitorError(f"The labelled rows {'lack' if missing else 'have no value in'} the model's feature(s) "
+                           f"{names}; a raw batch must be cleaned with the training data's recipe first "
+                           f"(`retrain --current FILE` replays it), or the batch has another shape.")
+    out = rows[[c for c in reference.columns if c in rows.columns]].copy()
+    for c in out.columns:
+        ref_type, new = reference[c].dtype, out[c]
+        if new.dtype == ref_type:
+            continue
+        if pd.api.types.is_datetime64_any_dtype(ref_type):
+            tz = getattr(ref_type, "tz", None)
+            try:
+                converted = pd.to_datetime(new, errors="coerce", format="mixed", utc=tz is not None)
+            except (TypeError, ValueError):  # mixed UTC offsets in a naive column
+                converted = pd.to_datetime(new, errors="coerce", format="mixed", utc=True).dt.tz_localize(None)
+            out[c] = converted.dt.tz_convert(tz) if tz is not None else converted
+        elif pd.api.types.is_numeric_dtype(ref_type) and not pd.api.types.is_bool_dtype(ref_type):
+            out[c] = pd.to_numeric(new, errors="coerce")
+        elif pd.api.types.is_object_dtype(ref_type):
+            out[c] = new.astype(object).where(new.notna(), None)
+    return out
+
+
 def _last_retrain_ms(tracker: Tracker, project: str) -> int | None:
     runs = [r for r in tracker.runs(project, stage="retrain") if r.tags.get("workbench.retrain.decision") not in (None, "skipped")]
     return runs[0].start_time if runs else None
@@ -236,7 +277,7 @@ def retrain(
         return RetrainResult(False, reason, rid)
 
     say("Saving the training data (reference + newly labelled rows)")
-    new_rows = labelled[[c for c in reference.columns if c in labelled.columns]]
+    new_rows = conform_rows(labelled, reference, features)
     combined = pd.concat([reference, new_rows], ignore_index=True)
     new_split = None
     if split is not None:

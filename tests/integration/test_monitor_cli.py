@@ -50,3 +50,35 @@ def test_bad_input_is_one_error_line(tmp_path, settings, capsys) -> None:
     assert "no rows" in capsys.readouterr().err
     assert main(["retrain", "--project", "none"]) == 2
     assert "no champion" in capsys.readouterr().err
+
+
+def test_retrain_cleans_a_raw_batch_file_and_skips_raw_versions(tmp_path, settings, tracker, capsys) -> None:
+    """A raw CSV batch goes through the training data's recipe before it joins it (it used to join raw: every
+    cleaned feature missing), and without --current the raw table behind the champion is not taken as a batch."""
+    from core.monitor.retrain import RetrainPolicy, save_policy
+    from core.tracking.datasets import load_dataset
+    from tests.integration.deploy_fixtures import recipe_case, seed_recipe_model
+
+    champion = seed_recipe_model(tracker, "linear", "classification", project="rt")
+    save_policy(tracker, "rt", RetrainPolicy(n_trials=2))
+    reference = load_dataset(tracker, champion.tags["workbench.data_version"])
+    batch = recipe_case("classification", n=60)[0].iloc[::2]  # 30 new raw rows, labelled
+    path = tmp_path / "batch.csv"
+    batch.to_csv(path, index=False)
+
+    assert main(["--project", "rt", "retrain", "--current", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "Replayed the reference's cleaning recipe" in out.err
+    run = tracker.runs("rt", stage="retrain")[0]
+    data = load_dataset(tracker, _retrain_data(tracker, run))
+    features = json.loads(champion.tags["workbench.features"])
+    assert len(data) == len(reference) + 30
+    assert data[features].tail(30).notna().all().all()  # the new rows have every cleaned feature
+
+    assert main(["--project", "rt", "retrain"]) == 0  # newest versions: the retrain set and the raw table
+    assert "new batch:" not in capsys.readouterr().err
+
+
+def _retrain_data(tracker, run) -> str:  # noqa: ANN001
+    """The training-set version a retrain run wrote (one of its inputs, a data run named 'retrain data …')."""
+    return next(r for r in run.inputs if tracker.get_run(r).name.startswith("retrain data"))
