@@ -73,6 +73,9 @@ def _monitor(args: argparse.Namespace) -> int:
         report = build_evidently_report(reference.frame, frame, options=options)
         html, js = report.html, report.json
         Path(args.html_out).write_text(html)
+        if report.excluded:
+            sys.stderr.write(f"the Evidently report leaves out {', '.join(report.excluded)} (missing, empty or of "
+                             f"another type on one side)\n")
     if args.json_out:
         Path(args.json_out).write_text(__import__("json").dumps(result.to_dict(), indent=2))
     if tracker is not None and not args.no_record:

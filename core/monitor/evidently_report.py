@@ -44,13 +44,21 @@ def untestable_columns(reference: pd.DataFrame, current: pd.DataFrame) -> list[s
     """Columns a plain Evidently report would crash on or not handle (evidently#1480).
 
     A column with no finite value on either side makes ``DataDriftPreset`` raise
-    "An empty column … was provided"; columns present on one side only make it
-    raise too.
+    "An empty column … was provided"; columns present on one side only, or with
+    another type on each side (dates in the reference, text in a CSV batch), make
+    it raise too.
     """
     import numpy as np
 
+    import pandas as pd
+
     bad = [c for c in current.columns if c not in reference.columns]
     bad += [c for c in reference.columns if c not in current.columns]
+    for c in current.columns:  # a column whose type differs between the sides (dates vs text, numbers vs text)
+        if c in reference.columns and (
+                pd.api.types.is_datetime64_any_dtype(reference[c]) != pd.api.types.is_datetime64_any_dtype(current[c])
+                or pd.api.types.is_numeric_dtype(reference[c]) != pd.api.types.is_numeric_dtype(current[c])):
+            bad.append(c)
     for c in current.columns:
         if c in bad:
             continue

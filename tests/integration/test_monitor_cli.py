@@ -82,3 +82,22 @@ def test_retrain_cleans_a_raw_batch_file_and_skips_raw_versions(tmp_path, settin
 def _retrain_data(tracker, run) -> str:  # noqa: ANN001
     """The training-set version a retrain run wrote (one of its inputs, a data run named 'retrain data …')."""
     return next(r for r in run.inputs if tracker.get_run(r).name.startswith("retrain data"))
+
+
+def test_full_evidently_report_leaves_out_a_column_whose_type_differs(tmp_path, settings, tracker, capsys) -> None:
+    """Dates are datetimes in a saved version but text in any CSV batch: the report is built without that column
+    (a plain Evidently report fails with a validation error nobody can act on)."""
+    from core.tracking.datasets import log_dataset_version
+
+    rng = np.random.default_rng(1)
+    ref = pd.DataFrame({"when": pd.date_range("2024-01-01", periods=300, freq="D"), "a": rng.normal(0, 1, 300),
+                        "c": rng.choice(list("xyz"), 300)})
+    with tracker.stage_run("rep", "data", name="ref") as rid:
+        log_dataset_version(tracker, rid, "rep", ref, "daily")
+    cur = ref.assign(a=rng.normal(0.5, 1, 300), when=ref["when"].dt.strftime("%Y-%m-%d"))
+    cur.to_csv(tmp_path / "batch.csv", index=False)
+    html = tmp_path / "report.html"
+    assert main(["--project", "rep", "monitor", "--reference", "daily", "--current", str(tmp_path / "batch.csv"),
+                 "--html", str(html)]) == 0
+    assert len(html.read_text()) > 50_000 and "drift" in html.read_text().lower()
+    assert "the Evidently report leaves out when" in capsys.readouterr().err
