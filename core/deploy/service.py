@@ -119,7 +119,6 @@ def load_source(tracker: Tracker, project: str, ref: str) -> tuple[ModelVersionI
 
 def load_check(tracker: Tracker, project: str, mv: ModelVersionInfo, spec: FeatureSpec, check: str | None) -> CheckData:
     """Held-out rows: a file, a dataset version, or (default) the test split of the model's data version."""
-    import pandas as pd
 
     from core.tracking.datasets import DatasetVersion, load_dataset, resolve_dataset
 
@@ -129,10 +128,9 @@ def load_check(tracker: Tracker, project: str, mv: ModelVersionInfo, spec: Featu
         path = Path(check)
         if not path.is_file():
             raise ExportError(f"The check file {check!r} does not exist.")
-        try:
-            frame = pd.read_parquet(path) if path.suffix.lower() != ".csv" else pd.read_csv(path)
-        except Exception as err:  # noqa: BLE001
-            raise ExportError(f"Cannot read the check file {check!r}: {str(err).splitlines()[0][:160]}") from err
+        from core.data.files import read_for_models
+
+        frame = read_for_models(path)[0]
         label = f"file {path.name}"
     else:
         ref = check or mv.tags.get("workbench.data_version", "")

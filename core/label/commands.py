@@ -35,14 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_file(path: Path):  # noqa: ANN202 - pandas DataFrame
-    import pandas as pd
+    from core.data.files import read_for_models
 
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except Exception as err:  # noqa: BLE001 - any parse failure is bad input
-        raise LabelError(f"Cannot read {str(path)!r} as a table ({type(err).__name__}); give a CSV or Parquet file.") from err
+    return read_for_models(path)[0]
 
 
 def run_label_sim(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.errors import MonitorError, RecipeError, TrackingError, WorkbenchError
+from core.errors import DataError, MonitorError, RecipeError, TrackingError, WorkbenchError, one_line
 from core.monitor.drift import ColumnDrift, DriftOptions, DriftSummary, detect_drift
 from core.monitor.schema import SchemaReport, check_schema
 
@@ -140,19 +140,17 @@ def load_table(tracker: Tracker | None, project: str, ref: str) -> Table:
     Raises:
         MonitorError: the file cannot be read or the reference does not resolve.
     """
-    import pandas as pd
 
     path = Path(ref).expanduser()
     if path.suffix.lower() in (".csv", ".parquet", ".pq", ".tsv") or path.exists():
         if not path.is_file():
             raise MonitorError(f"There is no file {str(path)!r}; give a CSV / Parquet path or a dataset version.")
+        from core.data.files import read_for_models
+
         try:
-            if path.suffix.lower() in (".parquet", ".pq"):
-                frame = pd.read_parquet(path)
-            else:
-                frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",")
-        except Exception as err:  # noqa: BLE001 - unreadable file is bad input
-            raise MonitorError(f"Cannot read {path.name}: {str(err).splitlines()[0][:200]}") from err
+            frame = read_for_models(path)[0]
+        except DataError as err:
+            raise MonitorError(one_line(err)) from err
         return Table(frame, path.name)
     if tracker is None:
         raise MonitorError(f"{ref!r} is not a file; dataset versions need the MLflow store.")

@@ -75,14 +75,12 @@ def _read_space(text: str | None) -> str | None:
 
 def _dataset_from_file(tracker: Any, project: str, path: Path, target: str) -> Any:
     """Save a file as a dataset version (stage data) so the study's lineage holds."""
-    import pandas as pd
 
     from core.tracking.datasets import log_dataset_version
 
-    try:
-        frame = pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else pd.read_csv(path)
-    except Exception as err:  # noqa: BLE001 - any parser error is bad input
-        raise DataError(f"Cannot read {path} as a table: {str(err).splitlines()[0] if str(err) else err}.") from err
+    from core.data.files import read_for_models
+
+    frame, _notes = read_for_models(path)
     if frame.empty:
         raise DataError(f"The file {path} has no rows.")
     with tracker.stage_run(project, "data", name=f"import {path.name}") as run_id:

@@ -28,8 +28,11 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
 def test_tune_from_a_file_registers_the_best_model(tracker, settings, tmp_path, capsys) -> None:  # noqa: ANN001
     frame = penguins()
     frame.loc[:4, "species"] = None  # rows without a target are left out, with a note
+    frame.loc[5:9, "bill_length_mm"] = None
+    frame["island"] = frame["island"].replace("Biscoe", "Bïscoe")
     path = tmp_path / "birds.csv"
-    frame.to_csv(path, index=False)
+    # a European export: semicolons, Latin-1, "n/a" for missing — read like an upload, not as one column
+    frame.to_csv(path, index=False, sep=";", encoding="latin-1", na_rep="n/a")
     out_json = tmp_path / "result.json"
     code, out, err = _run(capsys, "tune", "--data", str(path), "--target", "species", "--model", "linear",
                           "--trials", "4", "--study", "cli-linear", "--json", str(out_json))
@@ -44,6 +47,11 @@ def test_tune_from_a_file_registers_the_best_model(tracker, settings, tmp_path, 
     parent = tracker.get_run(result["parent_run_id"])
     assert parent.inputs == (result["data_version"],)
     assert tracker.get_run(result["data_version"]).stage == "data"
+    from core.tracking.datasets import load_dataset
+
+    saved = load_dataset(tracker, result["data_version"])
+    assert list(saved.columns) == list(frame.columns) and saved["bill_length_mm"].dtype.kind == "f"
+    assert saved["bill_length_mm"].isna().sum() == 5 and "Bïscoe" in set(saved["island"])
     assert len(trial_children(tracker, PROJECT, result["parent_run_id"])) == 4
     assert [v.version for v in model_versions(tracker, PROJECT)] == [1]
 
