@@ -61,20 +61,29 @@ def run_clean(args: argparse.Namespace) -> int:
 
     recipe = Recipe.from_json(recipe_path.read_bytes())
     loaded = _read(Path(args.file))
-    mode = args.mode if args.mode != "auto" else ("transform" if recipe.steps and recipe.is_fitted else "fit")
+    # auto: a recipe saved after fitting (some step carries learned state) replays; anything else fits
+    fitted = recipe.is_fitted and any(s.fitted is not None for s in recipe.steps)
+    mode = args.mode if args.mode != "auto" else ("transform" if fitted else "fit")
     result = replay(loaded.frame, recipe, mode)
     frame = result.frame
-    if args.split_column and result.split is not None:
+    if args.split_column:
         if args.split_column in frame.columns:
             raise DataError(f"The --split-column name {args.split_column!r} is already a column; choose another.")
-        frame = frame.assign(**{args.split_column: result.split})
+        if result.split is None:
+            why = "transform mode skips the split step" if mode == "transform" else "the recipe has no split step"
+            print(f"note: no split was made ({why}), so there is no {args.split_column!r} column.", file=sys.stderr)
+        else:
+            frame = frame.assign(**{args.split_column: result.split})
     out = Path(args.out)
     try:
         if out.suffix.lower() == ".csv":
             _atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
         else:
             _atomic_write(out, lambda tmp: frame.to_parquet(tmp))
-    except (ValueError, TypeError, OSError) as err:
+    except OSError as err:
+        raise DataError(f"Could not write '{out}': {err.strerror or err}. Check that its folder exists and "
+                        f"is writable.") from None
+    except (ValueError, TypeError) as err:
         raise DataError(f"Could not write '{out}' ({type(err).__name__}: {err}). "
                         "A column with mixed types may need a fix_types (text) step.") from None
     for i, step_result in enumerate(result.results, start=1):

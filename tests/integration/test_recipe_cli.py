@@ -67,6 +67,21 @@ def test_clean_fits_writes_parquet_code_and_fitted_recipe_then_transforms_a_new_
     assert new.loc[0, ["colour_blue", "colour_green", "colour_red"]].tolist() == [0, 0, 0]
 
 
+def test_a_recipe_that_learns_nothing_is_still_fitted_so_its_split_happens(files: Path) -> None:
+    """Auto mode used to call a recipe without learning steps "fitted" and replay it: the split was skipped."""
+    (files / "plain.json").write_text(json.dumps({"steps": [
+        {"kind": "drop_columns", "params": {"columns": ["colour"]}},
+        {"kind": "split", "params": {"test_size": 0.5, "seed": 1}}]}))
+    done = cli("clean", "raw.csv", "--recipe", "plain.json", "--out", "out.csv", "--split-column", "part", cwd=files)
+    assert done.returncode == 0, done.stderr
+    assert sorted(pd.read_csv(files / "out.csv")["part"].value_counts().to_dict().items()) == [("test", 3),
+                                                                                                ("train", 3)]
+    again = cli("clean", "raw.csv", "--recipe", "plain.json", "--out", "out2.csv", "--split-column", "part",
+                "--mode", "transform", cwd=files)
+    assert again.returncode == 0 and "transform mode skips the split step" in again.stderr
+    assert "part" not in pd.read_csv(files / "out2.csv").columns
+
+
 @pytest.mark.parametrize(("recipe", "message"), [
     ("{oops", "error: The recipe is not valid JSON"),
     ('{"steps": [{"kind": "bake"}]}', "error: Step 1 has an unknown kind 'bake'"),
