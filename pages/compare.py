@@ -10,7 +10,7 @@ from core.tracking.datasets import dataset_versions, load_dataset
 from core.tracking.models import model_versions
 from ui import compare as ui
 from ui.feedback import empty_state, user_errors
-from ui.pickers import dataset_picker
+from ui.pickers import dataset_picker, fresh_if_labels_changed
 from ui.resources import tracker
 from ui.state import current_project
 
@@ -76,6 +76,7 @@ with user_errors():
                         "versions here.", "pages/tune.py", "Go to Tune")
         else:
             default = [mv.version for mv in versions if mv.aliases][:2] or [mv.version for mv in versions[:2]]
+            fresh_if_labels_changed("cmp_versions", labels)
             chosen = st.multiselect("Model versions", list(labels), default=default, format_func=labels.get,
                                     key="cmp_versions")
             data = dataset_picker(t, project, key="cmp_data", label="Evaluation data (its test part when split)")
@@ -106,6 +107,7 @@ with user_errors():
             c2.metric("Challenger", f"v{chall.version}" if chall else "none")
             if ui.recall(ui.DECISION, project):
                 ui.render_decision(ui.recall(ui.DECISION, project))
+            fresh_if_labels_changed("cmp_gate_version", labels)
             with st.form("cmp_gate_form"):
                 candidates = [v for v in labels if not champ or v != champ.version]
                 default_pick = (candidates.index(chall.version) if chall and chall.version in candidates
@@ -113,7 +115,7 @@ with user_errors():
                 pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, index=default_pick,
                                     key="cmp_gate_version", placeholder="Register another version to challenge")
                 gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)")
-                task = versions[0].tags.get("workbench.task", "classification")
+                task = (champ or versions[0]).tags.get("workbench.task", "classification")
                 metric = st.selectbox("Gate metric", gate.GATE_METRICS.get(task, gate.GATE_METRICS["classification"]),
                                       key="cmp_gate_metric")
                 margin = st.number_input("Margin (minimum improvement)", min_value=0.0, value=0.01, step=0.005,
@@ -152,6 +154,7 @@ with user_errors():
         else:
             others = [v for v in labels if v != champ.version]
             chall = next((mv.version for mv in versions if gate.CHALLENGER in mv.aliases), None)
+            fresh_if_labels_changed("cmp_shadow_models", labels)
             picks = st.multiselect("Challengers in shadow", others, format_func=labels.get, key="cmp_shadow_models",
                                    default=[chall] if chall else others[:1])
             sdata = dataset_picker(t, project, key="cmp_shadow_data", label="Batch to replay (all rows)")

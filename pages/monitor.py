@@ -11,6 +11,7 @@ from core.monitor.timeline import FREQS, drift_timeline, time_columns
 from core.tracking.datasets import dataset_versions
 from core.tracking.models import model_versions
 from ui import monitor as mu
+from ui import pickers
 from ui.feedback import empty_state, user_errors
 from ui.resources import tracker
 from ui.state import current_project
@@ -97,6 +98,7 @@ with user_errors():
             use_model = m2.checkbox("Score the model (prediction drift, quality)", champion is not None, key="mon_use_model")
             st.form_submit_button("Apply")
         if models:
+            pickers.fresh_if_labels_changed("mon_model", {m.version: m.label for m in models})
             model_choice = st.selectbox("Model", models, key="mon_model", format_func=lambda m: m.label,
                                         index=next((i for i, m in enumerate(models) if m is champion), 0))
     options = mu.drift_options(share, method, threshold, overrides)

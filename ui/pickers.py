@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import streamlit as st
 
 from core.tracking import Tracker
@@ -30,3 +33,16 @@ def model_picker(tracker: Tracker, name: str, key: str, label: str = "Model vers
     if not versions:
         return None
     return (where or st).selectbox(label, versions, format_func=lambda m: m.label, key=key)
+
+
+def fresh_if_labels_changed(key: str, labels: Mapping[Any, str]) -> None:
+    """Reset widget ``key`` when its option labels changed (e.g. "v2" became "v2 (champion)").
+
+    The browser keeps a selection by its *label*; after a promotion the old label is no longer
+    an option and Streamlit raised a TypeError for the whole page. A reset widget shows its default.
+    """
+    signature = repr(sorted((str(k), v) for k, v in labels.items()))
+    marker = f"{key}__labels"
+    if st.session_state.get(marker) not in (None, signature):
+        st.session_state.pop(key, None)
+    st.session_state[marker] = signature

@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "if the challenger beats it on METRIC by at least MARGIN.")
     q.add_argument("--version", required=True, help="challenger version (number, NAME/3 or an alias)")
     q.add_argument("--data", required=True, metavar="VERSION", help="dataset version to evaluate on")
-    q.add_argument("--metric", default="accuracy", help="gate metric (default accuracy; e.g. f1_macro, r2, rmse)")
+    q.add_argument("--metric", default=None,
+                   help="gate metric (default: accuracy for classification, r2 for regression; e.g. f1_macro, rmse)")
     q.add_argument("--margin", type=float, default=0.0, help="minimum improvement over the champion (default 0)")
     q.set_defaults(func=_promote)
 

@@ -118,8 +118,28 @@ def set_challenger(tracker: Tracker, project: str, version: int | str) -> ModelV
     mv = _project_version(tracker, project, version)
     if CHAMPION in mv.aliases:
         raise CompareError(f"{mv.label} is the champion; pick another version as the challenger.")
+    check_same_job(current_champion(tracker, project), mv)
     set_alias(tracker, project, CHALLENGER, mv.version)
     return resolve_model(tracker, project, mv.version)
+
+
+def check_same_job(champion: ModelVersionInfo | None, challenger: ModelVersionInfo) -> None:
+    """Refuse a challenger that predicts another target or task than the champion (one project, one job).
+
+    Raises:
+        CompareError: naming both versions' target and task.
+    """
+    if champion is None:
+        return
+
+    def job(mv: ModelVersionInfo) -> tuple[str, str]:
+        return mv.tags.get("workbench.target", ""), mv.tags.get("workbench.task", "")
+
+    if all(job(champion)) and all(job(challenger)) and job(champion) != job(challenger):
+        (ct, ck), (nt, nk) = job(champion), job(challenger)
+        raise CompareError(f"{challenger.label} predicts {nt!r} ({nk}) but the champion {champion.label} predicts "
+                           f"{ct!r} ({ck}); they cannot replace each other. Tune a model for {ct!r}, or keep "
+                           f"this one in a project of its own.")
 
 
 def _project_version(tracker: Tracker, project: str, version: int | str) -> ModelVersionInfo:
@@ -135,7 +155,7 @@ def promote(
     project: str,
     challenger_version: int | str,
     data_ref: str,
-    metric: str,
+    metric: str | None,
     margin: float,
     *,
     on_progress: Callable[[str], None] | None = None,
@@ -156,10 +176,13 @@ def promote(
     margin = check_margin(margin)
     challenger = _project_version(tracker, project, challenger_version)
     task = challenger.tags.get("workbench.task", "")
+    if not metric:  # the task's first metric: accuracy, or r2 for regression
+        metric = GATE_METRICS.get(task, GATE_METRICS["classification"])[0]
     if task in GATE_METRICS and metric not in GATE_METRICS[task]:
         raise CompareError(f"The gate metric must be one of {', '.join(GATE_METRICS[task])} for a {task} model. "
                            f"Got {metric!r} instead.")
     champion = current_champion(tracker, project)
+    check_same_job(champion, challenger)
     if champion and champion.version == challenger.version:
         raise CompareError(f"Version {challenger.version} of {project!r} is already the champion; "
                            "pick another version to promote.")

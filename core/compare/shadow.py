@@ -30,7 +30,7 @@ class ShadowResult:
     predictions: pd.DataFrame  # the batch + pred_<model> columns + served + disagree
     disagreement: Mapping[str, float]  # challenger -> share of rows differing from the champion
     scores: Mapping[str, float]  # model -> accuracy / MAE when labels exist
-    right_when_disagree: Mapping[str, int]  # model -> rows it got right among disagreeing rows
+    right_when_disagree: Mapping[str, int]  # challenger -> right where it disagrees; champion -> where any does
     score_name: str = ""
     tolerance: float | None = None  # regression: |difference| counted as disagreement
     run_id: str = ""
@@ -84,15 +84,17 @@ def shadow_compare(models: Mapping[str, Any], champion: str, frame: pd.DataFrame
         mask = frame[target].notna().to_numpy()
         y = frame[target].to_numpy()
         for label, p in preds.items():
+            # a challenger: the rows where *it* disagrees with the champion; the champion: where any does
+            rows = flags.get(label, any_flag) & mask
             if regression:
                 err = np.abs(y[mask].astype(float) - p[mask].astype(float))
                 scores[label], score_name = float(err.mean()), "mae"
                 close = np.abs(y.astype(float) - p.astype(float)) <= (tolerance or 0)
-                right[label] = int((close & any_flag & mask).sum())
+                right[label] = int((close & rows).sum())
             else:
                 hit = p.astype(str) == y.astype(str)
                 scores[label], score_name = float(hit[mask].mean()), "accuracy"
-                right[label] = int((hit & any_flag & mask).sum())
+                right[label] = int((hit & rows).sum())
     return ShadowResult(champion, challengers, task, len(frame), out,
                         {c: float(f.mean()) for c, f in flags.items()}, scores, right, score_name,
                         tolerance if regression else None)
