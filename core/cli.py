@@ -14,6 +14,7 @@ Set ``WORKBENCH_DEBUG=1`` to get the traceback of an unexpected error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -72,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("error: interrupted\n")
         return 130
+    except BrokenPipeError:  # `… | head` closed the pipe: not an error of ours, stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - last line of defence: no traceback for the person
         if os.environ.get("WORKBENCH_DEBUG"):
             traceback.print_exc()

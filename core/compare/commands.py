@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--margin", type=float, default=0.0, help="minimum improvement over the champion (default 0)")
     q.set_defaults(func=_promote)
 
+    c = sub.add_parser("challenger", help="give a model version the challenger alias (what shadow / ab compare)",
+                       description="Set the project's challenger alias; the champion moves only through `promote`.")
+    c.add_argument("--version", required=True, help="version (number, NAME/3 or an alias)")
+    c.set_defaults(func=_challenger)
+
     s = sub.add_parser("shadow", help="replay a dataset version through the champion and challengers",
                        description="Only the champion's predictions are served; every model's are logged in a "
                                    "compare run with the disagreement rate (and who was right, when labels exist).")
@@ -102,6 +107,16 @@ def _promote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _challenger(args: argparse.Namespace) -> int:
+    from core.cli import settings_and_tracker
+    from core.compare.gate import set_challenger
+
+    _, tracker, project = settings_and_tracker(args)
+    mv = set_challenger(tracker, project, args.version)
+    print(f"v{mv.version} is the challenger of project {project!r} ({mv.name} v{mv.version})")
+    return 0
+
+
 def _shadow(args: argparse.Namespace) -> int:
     from core.cli import settings_and_tracker
     from core.compare.shadow import run_shadow
@@ -136,6 +151,8 @@ def _ab(args: argparse.Namespace) -> int:
 
     if args.test not in TESTS:
         raise CompareError(f"--test must be one of {', '.join(TESTS)}. Got {args.test!r} instead.")
+    if not 0 < args.fraction < 1:
+        raise CompareError(f"--fraction must be between 0 and 1 (exclusive). Got {args.fraction} instead.")
     if not 0 < args.alpha < 0.5:
         raise CompareError(f"--alpha must be in (0, 0.5). Got {args.alpha} instead.")
     _, tracker, project = settings_and_tracker(args)

@@ -142,6 +142,10 @@ class Tracker:
         from mlflow import MlflowClient
 
         settings.ensure_dirs()
+        import os as _os
+
+        # MLflow draws a tqdm bar on stderr for every artifact download: noise in logs and CLI output
+        _os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         if is_remote(settings.tracking_uri):
             import os
 

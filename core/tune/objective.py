@@ -66,10 +66,15 @@ def check_training_data(y: pd.Series, task: str, folds: int) -> None:
     if task == "classification":
         counts = y.value_counts()
         if len(counts) < 2:
-            raise TuneError(f"The target has a single class ({counts.index[0]!r}); classification needs at least two.")
+            raise TuneError(f"The target has a single class ({str(counts.index[0])!r}); classification needs at least "
+                            f"two.")
+        if counts.min() < 2:
+            raise TuneError(f"Class {str(counts.idxmin())!r} has a single row ({len(counts)} classes in "
+                            f"{len(y)} rows); cross-validation needs at least 2 rows per class. Drop or relabel that "
+                            f"class — or, for a continuous target, choose regression.")
         if counts.min() < folds:
-            raise TuneError(f"Class {counts.idxmin()!r} has only {counts.min()} row(s), fewer than the {folds} folds; "
-                            f"use at most {max(2, int(counts.min()))} folds or add rows of that class.")
+            raise TuneError(f"Class {str(counts.idxmin())!r} has only {counts.min()} row(s), fewer than the {folds} "
+                            f"folds; use at most {int(counts.min())} folds or add rows of that class.")
     elif not pd.api.types.is_numeric_dtype(y):
         raise TuneError(f"Regression needs a numeric target; {y.name!r} is {y.dtype}. Choose classification.")
 

@@ -76,7 +76,8 @@ class StudyConfig:
             raise TuneError(f"The task must be classification or regression. Got {task!r} instead.")
         metric = metric or DEFAULT_METRIC[task]
         parsed = parse_space(space) if space not in (None, "") else default_space(family, task)
-        name = study_name or f"{family}-{target}-{time.strftime('%Y%m%d-%H%M%S')}"
+        safe_target = re.sub(r"[^A-Za-z0-9_.:-]+", "_", str(target)).strip("_")[:60] or "target"
+        name = study_name or f"{family}-{safe_target}-{time.strftime('%Y%m%d-%H%M%S')}"
         config = cls(project=project, data_run_id=data_run_id, target=target, task=task, family=family,
                      metric=metric, direction=get_metric(metric, task).direction, space=space_to_json(parsed),
                      study_name=name, **kwargs)

@@ -71,10 +71,8 @@ def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path
     assert run.metrics["disagreement_v2"] == pytest.approx(shadow["disagreement"]["v2"])
 
     assert main(["promote", "--version", "2", "--data", "iris", "--margin", "0.9"]) == 4  # refused ...
-    from core.compare.gate import set_challenger
-
-    set_challenger(tracker, P, 2)  # ... so v2 is the challenger of an A/B test
-    capsys.readouterr()
+    assert main(["challenger", "--version", "2"]) == 0  # ... so v2 is the challenger of an A/B test
+    assert "v2 is the challenger" in capsys.readouterr().out
     out = tmp_path / "ab.json"
     assert main(["ab", "--data", "iris", "--column", "species", "--fraction", "0.5", "--mde", "0.1",
                  "--json", str(out)]) == 0
@@ -92,6 +90,8 @@ def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path
     ["ab", "--data", "iris", "--column", "species"],  # no champion / challenger
     ["ab", "--data", "iris", "--column", "nope", "--kind", "outcome"],
     ["ab", "--data", "iris", "--column", "species", "--test", "chi2"],
+    ["ab", "--data", "iris", "--column", "species", "--fraction", "1.5", "--arm-column", "site"],
+    ["challenger", "--version", "9"],
     ["ab", "--data", "iris", "--column", "sepal_length", "--kind", "outcome", "--arm-column", "nope"],
     ["promote", "--version", "2", "--data", "iris", "--margin", "-1"],
     ["promote", "--version", "9", "--data", "iris"],
