@@ -32,7 +32,8 @@ def runs_frame(runs: Sequence[RunSummary]) -> pd.DataFrame:
             "run_id": r.run_id,
             "name": r.name,
             "stage": r.stage,
-            "status": r.status,
+            # a pruned trial is an MLflow KILLED run (MLflow has no "pruned"); say what happened
+            "status": "PRUNED" if r.tags.get("optuna.state") == "PRUNED" else r.status,
             "start": pd.to_datetime(r.start_time, unit="ms"),
             "family": r.tags.get("workbench.family") or r.params.get("family", ""),
             "data_version": r.tags.get("workbench.data_version", ""),

@@ -213,6 +213,9 @@ def test_runs_table_helpers() -> None:
     assert list(runs.sort_runs(tune, "log_loss")["run_id"]) == ["a", "b"]  # lower first
     with pytest.raises(CompareError, match="No run logged the metric 'f1'"):
         runs.sort_runs(frame, "f1")
+    pruned = RunSummary("p", "p", "tune", "KILLED", 0, 1, (), {}, {}, {"optuna.state": "PRUNED"})
+    killed = RunSummary("k", "k", "tune", "KILLED", 0, 1, (), {}, {}, {})
+    assert list(runs.runs_frame([pruned, killed])["status"]) == ["PRUNED", "KILLED"]  # a pruned trial is no failure
     assert list(runs.numeric_params(tune).columns) == ["n_estimators"]
 
 
