@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError, one_line
 from core.label import embed
-from core.label.labellog import LabelLog
+from core.label.labellog import LabelLog, last_labelled_version
 from core.label.query import STRATEGY_NAMES, predict_with_confidence
 from core.label.save import save_label_set, session_meta
 from core.label.session import Pool
@@ -25,7 +25,8 @@ st.caption("The model asks for the labels that teach it most; the map lets you l
            "Every label is written to disk the moment you give it.")
 
 t = tracker()
-version = dataset_picker(t, project, key="label_dataset")
+# after a refresh or a restart, reopen the version labels were last given on (not simply the newest)
+version = dataset_picker(t, project, key="label_dataset", default_run_id=last_labelled_version(s.labels_dir, project))
 if version is None:
     empty_state("This project has no dataset version yet: open or upload a table in Data and save a version.",
                 "pages/data.py", "Open Data")
@@ -35,6 +36,10 @@ ok = False
 with user_errors():
     frame = ul.load_frame(version.run_id)
     setup = ul.render_setup(frame, version, project)
+    if setup.label_column not in frame.columns and len(setup.classes) < 2:
+        st.info(f"To label into the new column **{setup.label_column}**, type at least two class names in the "
+                "set-up above (for example `cat, dog`).", icon=":material/edit:")
+        st.stop()
     pool: Pool = ul.load_pool(version.run_id, setup.label_column, setup.features, setup.classes, setup.impute)
     log = LabelLog.for_version(s.labels_dir, project, version.run_id, setup.label_column)
     meta = session_meta(label_column=setup.label_column, classes=pool.classes, features=pool.features,
@@ -86,12 +91,18 @@ def queue_panel() -> None:
                     ul.label_buttons(pool.classes, row, log, "label_btn")
 
 
+@st.fragment(run_every=3)
+def progress_panel() -> None:
+    """Re-read from the label log every few seconds: queue clicks rerun only the queue fragment."""
+    ul.render_progress(pool, ul.rebuild_state(pool, log), log)
+
+
 tab_queue, tab_map, tab_progress, tab_save = st.tabs(["Queue", "Map", "Progress", "Save"])
 with tab_queue:
     queue_panel()
 state = ul.rebuild_state(pool, log)
 with tab_progress:
-    ul.render_progress(pool, state, log)
+    progress_panel()
 with tab_map:
     from ui.label_map import render_map
 

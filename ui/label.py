@@ -22,7 +22,7 @@ from core.label.session import LabelState, Pool, cv_accuracy, image_side, label_
 from core.tracking.datasets import DatasetVersion, load_dataset
 from ui.resources import settings, tracker
 
-NEW_COLUMN = "➕ New column…"
+NEW_COLUMN = "+ New column…"  # plain text: emoji have no glyph in some browsers' fonts
 TAB_ID = "label_tab_id"
 BATCH = "label_batch"          # dict: key, rows, strategy, cold, labels_at_start
 

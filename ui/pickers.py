@@ -18,12 +18,15 @@ def _fmt_version(v: DatasetVersion) -> str:
 
 
 def dataset_picker(tracker: Tracker, project: str, key: str, label: str = "Dataset version",
-                   where: st.delta_generator.DeltaGenerator | None = None) -> DatasetVersion | None:
-    """A selectbox of the project's dataset versions (newest first); None when there are none."""
+                   where: st.delta_generator.DeltaGenerator | None = None,
+                   default_run_id: str | None = None) -> DatasetVersion | None:
+    """A selectbox of the project's dataset versions (newest first, or ``default_run_id`` first shown);
+    None when there are none."""
     versions = dataset_versions(tracker, project)
     if not versions:
         return None
-    return (where or st).selectbox(label, versions, format_func=_fmt_version, key=key)
+    index = next((i for i, v in enumerate(versions) if v.run_id == default_run_id), 0)
+    return (where or st).selectbox(label, versions, index=index, format_func=_fmt_version, key=key)
 
 
 def model_picker(tracker: Tracker, name: str, key: str, label: str = "Model version",

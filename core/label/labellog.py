@@ -206,3 +206,16 @@ def latest_labels(events: Iterable[LabelEvent]) -> tuple[dict[int, str], set[int
         labels[e.row] = e.label
         skipped.discard(e.row)
     return labels, skipped
+
+
+def last_labelled_version(labels_dir: Path, project: str) -> str | None:
+    """Run id of the dataset version this project's labels were last given on (None: no label yet).
+
+    The Label page opens it after a refresh or a restart instead of the newest version.
+    """
+    folder = Path(labels_dir) / _safe(project)
+    logs = [p for p in folder.glob("*__*.jsonl") if not p.name.endswith(".curve.jsonl")]
+    if not logs:
+        return None
+    newest = max(logs, key=lambda p: p.stat().st_mtime)
+    return newest.name.split("__", 1)[0]

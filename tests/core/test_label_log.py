@@ -53,7 +53,7 @@ def _writer(path: str, worker: int, n: int) -> None:
 
 def test_two_processes_appending_lose_no_event(tmp_path: Path) -> None:
     log = _log(tmp_path)
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("fork")  # spawn re-runs __main__, which is a page script after an AppTest in this process
     procs = [ctx.Process(target=_writer, args=(str(log.path), w, 150)) for w in (1, 2)]
     for p in procs:
         p.start()

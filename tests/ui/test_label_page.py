@@ -54,6 +54,19 @@ def test_queue_click_is_durable_and_updates_progress(settings, tracker) -> None:
     labelled = [m for m in again.metric if m.label == "Labelled"][0]
     assert labelled.value == "5"  # 4 from the table + 1 from the log
 
+    # a newer version appears (e.g. a retraining set): a reload still opens the version being labelled
+    _seed(tracker, _blobs(40), name="newer")
+    reopened = _run(app_test("pages/label.py"))
+    assert not reopened.exception
+    assert reopened.selectbox(key="label_dataset").value.run_id == version.run_id
+
+
+def test_a_new_label_column_without_classes_asks_for_them_without_an_error(settings, tracker) -> None:  # noqa: ANN001
+    _seed(tracker, _blobs().drop(columns="kind"))
+    at = _run(app_test("pages/label.py"))
+    assert not at.exception and not at.error
+    assert any("type at least two class names" in i.value for i in at.info)
+
 
 def test_finishing_a_batch_adds_a_learning_curve_point(settings, tracker) -> None:  # noqa: ANN001
     version = _seed(tracker, _blobs())
