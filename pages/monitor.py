@@ -12,6 +12,7 @@ from core.tracking.datasets import dataset_versions
 from core.tracking.models import model_versions
 from ui import monitor as mu
 from ui import pickers
+from core.errors import WorkbenchError
 from ui.feedback import empty_state, user_errors
 from ui.resources import tracker
 from ui.state import current_project
@@ -201,9 +202,7 @@ with user_errors():
         if shown and shown[0] == state["run_id"]:
             st.download_button("Download the report (HTML)", shown[1], file_name="evidently_report.html",
                                mime="text/html", icon=":material/download:")
-            import streamlit.components.v1 as components
-
-            components.html(shown[1], height=900, scrolling=True)
+            mu.show_report(shown[1], height=900)
 
     # -- 3. previous checks -----------------------------------------------------
     with st.expander("Previous checks", icon=":material/history:"):
@@ -220,12 +219,10 @@ with user_errors():
                     st.info("That check has no Evidently report; build one after running a check.")
                 else:
                     st.session_state[mu.REPORT] = (pick.run_id, html)
-                    import streamlit.components.v1 as components
-
-                    components.html(html, height=700, scrolling=True)
+                    mu.show_report(html, height=700)
 
     # -- 4. retraining ----------------------------------------------------------
-    st.subheader("3. Retraining")
+    st.subheader(f"{3 if state else 2}. Retraining")
     policy = load_policy(t, project)
     with st.form("mon_policy"):
         p1, p2, p3 = st.columns(3)
@@ -248,11 +245,16 @@ with user_errors():
         if r1.button("Retrain now", icon=":material/autorenew:", key="mon_retrain"):
             cur_frame = state["current"].frame if state and state["kind"] == "batch" else None
             with st.status("Retraining…", expanded=True) as status:
-                out = retrain(t, project, policy, current=cur_frame,
-                              current_run=state["current"].run_id if state and state["kind"] == "batch" else "",
-                              check_run=state["run_id"] if state and state["kind"] == "batch" else "",
-                              on_progress=status.write)
-                status.update(label=out.summary[:200], state="complete")
+                try:
+                    out = retrain(t, project, policy, current=cur_frame,
+                                  current_run=state["current"].run_id if state and state["kind"] == "batch" else "",
+                                  check_run=state["run_id"] if state and state["kind"] == "batch" else "",
+                                  on_progress=status.write)
+                except WorkbenchError:
+                    status.update(label="Not retrained", state="error", expanded=False)
+                    raise  # one sentence below, from user_errors
+                status.update(label="Retraining finished" if out.triggered else "Retraining skipped",
+                              state="complete", expanded=False)
             st.success(out.summary)
         if state and state["kind"] == "batch" and r2.button("Send the current batch to the Label queue",
                                                             icon=":material/label:", key="mon_queue"):

@@ -143,7 +143,8 @@ def render_extras(result: MonitorResult) -> None:
             st.metric(TESTS[p.test].display_name, f"{p.statistic:.4g}", help=f"threshold {p.threshold:g}")
             st.caption("DRIFT in the model's output" if p.drifted else "The model's output is stable.")
         else:
-            st.caption("Pick a model to compare its predictions on both sides.")
+            skipped = next((n for n in result.notes if n.startswith("Prediction drift was not checked")), "")
+            st.caption(skipped or "Pick a model to compare its predictions on both sides.")
     with cols[2].container(border=True):
         st.markdown("**Model quality**")
         if result.quality:
@@ -189,3 +190,13 @@ def runs_frame(runs: list) -> pd.DataFrame:
         "dataset drift": r.tags.get("dataset_drift", ""), "drift share": r.metrics.get("drift_share"),
         "drifted columns": r.tags.get("drifted_columns", "") or r.tags.get("drifted_periods", ""), "run": r.run_id,
     } for r in runs])
+
+
+def show_report(html: str, height: int = 900) -> None:
+    """Embed an Evidently report. Its widgets clip (not wrap) below ~1,200 px, which the page is
+    at 1280 px with the sidebar open: give its body that width so the frame scrolls sideways instead."""
+    import streamlit.components.v1 as components
+
+    style = "<style>body{min-width:1200px}</style>"
+    components.html(html.replace("<head>", "<head>" + style, 1) if "<head>" in html else style + html,
+                    height=height, scrolling=True)

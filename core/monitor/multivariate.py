@@ -7,10 +7,10 @@
   looks the same (e.g. a correlation flipped). The forest's importances name
   the columns that separate them best.
 * **Cluster check.** KMeans on the (imputed, scaled, one-hot) reference; the
-  share of rows per cluster on reference vs current. The total variation
-  distance of the two occupancy vectors above the threshold (default 0.1)
-  means the current data lives in different regions; a chi-squared p-value is
-  reported alongside.
+  share of rows per cluster on reference vs current. Drift when the total
+  variation distance of the two occupancy vectors reaches the threshold
+  (default 0.1) *and* a chi-squared test says the change is not chance
+  (p < 0.05): a small batch moves occupancies by noise alone.
 
 Both sample at most :data:`MAX_ROWS` rows per side, so they cost about a second.
 """
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_ROWS = 5000
 AUC_THRESHOLD = 0.55
 TVD_THRESHOLD = 0.1
+CLUSTER_ALPHA = 0.05  # and the occupancy change must be significant
 
 
 @dataclass(frozen=True)
@@ -125,4 +126,5 @@ def cluster_check(reference: pd.DataFrame, current: pd.DataFrame, *, columns: Se
     expected = rs * c.sum()
     keep = expected > 0
     p = float(stats.chisquare(c[keep], expected[keep] * c[keep].sum() / expected[keep].sum())[1]) if keep.sum() > 1 else 1.0
-    return ClusterResult(k, tuple(map(float, rs)), tuple(map(float, cs)), tvd, p, threshold, tvd >= threshold)
+    return ClusterResult(k, tuple(map(float, rs)), tuple(map(float, cs)), tvd, p, threshold,
+                         tvd >= threshold and p < CLUSTER_ALPHA)

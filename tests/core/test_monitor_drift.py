@@ -130,6 +130,8 @@ def test_domain_classifier_and_clusters_see_joint_shift() -> None:
     assert not same.drifted
     shifted = cur.assign(x=cur["x"] + 3)
     assert cluster_check(ref, shifted).drifted and not cluster_check(ref, ref.sample(frac=1, random_state=1)).drifted
+    few = cluster_check(ref, ref.sample(12, random_state=2))  # 12 rows: occupancies jump by chance alone
+    assert few.tvd >= few.threshold and few.p_value >= 0.05 and not few.drifted
 
 
 def test_timeline_by_year() -> None:
