@@ -79,7 +79,9 @@ with user_errors():
             fresh_if_labels_changed("cmp_versions", labels)
             chosen = st.multiselect("Model versions", list(labels), default=default, format_func=labels.get,
                                     key="cmp_versions")
-            data = dataset_picker(t, project, key="cmp_data", label="Evaluation data (its test part when split)")
+            first = next((mv for mv in versions if mv.version in chosen), None)
+            data = dataset_picker(t, project, key="cmp_data", label="Evaluation data (its test part when split)",
+                                  default_run_id=first.tags.get("workbench.data_version") if first else None)
             importance = st.toggle("Permutation importance", value=True, key="cmp_importance",
                                    help="A few seconds per model on up to 300 sampled rows.")
             if st.button("Evaluate side by side", type="primary", key="cmp_evaluate", disabled=not chosen or not data):
@@ -114,7 +116,9 @@ with user_errors():
                                 else 0 if candidates else None)
                 pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, index=default_pick,
                                     key="cmp_gate_version", placeholder="Register another version to challenge")
-                gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)")
+                base = champ or next((mv for mv in versions if mv.version == pick), None)
+                gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)",
+                                       default_run_id=base.tags.get("workbench.data_version") if base else None)
                 task = (champ or versions[0]).tags.get("workbench.task", "classification")
                 metric = st.selectbox("Gate metric", gate.GATE_METRICS.get(task, gate.GATE_METRICS["classification"]),
                                       key="cmp_gate_metric")

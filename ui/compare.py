@@ -21,6 +21,8 @@ DECISION = "cmp_decision"
 SHADOW = "cmp_shadow"
 AB = "cmp_ab"
 
+FAIRNESS_GAP_WARN = 0.05  # a fairness gap from here on is shown as a warning, below as information
+
 
 def remember(key: str, project: str, value: Any) -> None:
     """Keep a result for this project only (switching project hides it)."""
@@ -150,8 +152,10 @@ def render_fairness(ev: Evaluation, frame: pd.DataFrame | None) -> None:
         result = fairness(ev, frame[column], metric)
         if result.note:
             st.caption(result.note)
-        st.warning(f"Largest gap: **{result.largest_gap:.3f}** {metric} for **{result.largest_gap_model}** between "
-                   f"groups of `{column}` (worst group: {result.worst_group}).", icon=":material/balance:")
+        text = (f"Largest gap: **{result.largest_gap:.3f}** {metric} for **{result.largest_gap_model}** between "
+                f"groups of `{column}` (worst group: {result.worst_group}).")
+        # a warning only for a gap worth a look (≥ 0.05 of the metric); otherwise a plain statement
+        (st.warning if result.largest_gap >= FAIRNESS_GAP_WARN else st.info)(text, icon=":material/balance:")
         st.plotly_chart(figures.fairness_figure(result), key="cmp_fair_fig")
         st.dataframe(result.table.round(4))
 

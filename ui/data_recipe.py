@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -81,10 +82,13 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, cleaned: pd.DataFrame, on_change:
     tokens = suggest_missing_tokens(before) if kind == "missing_tokens" else {}
     if kind == "missing_tokens" and not tokens:
         st.caption("No missing-value tokens found in this table.")
+    # widget keys carry the table's shape: another table (or a reopened one) starts from its own defaults
+    # instead of the last table's selections (e.g. no suggested tokens after opening a clean file)
+    table = zlib.crc32(repr((list(map(str, before.columns)), sorted(tokens.items()))).encode())
     with st.form(f"data_step_form_{kind}_{editing}", border=True):
         params = step_params_form(spec, [str(c) for c in before.columns], (current.params if current else {}) or
                                   ({"tokens": list(tokens)} if kind == "missing_tokens" else {}),
-                                  f"data_p_{editing}", tokens)
+                                  f"data_p_{editing}_{table:x}", tokens)
         submitted = st.form_submit_button("Preview", icon=":material/visibility:", type="primary")
     if submitted:
         try:
