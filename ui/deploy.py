@@ -63,10 +63,10 @@ def render_parity(o: DeployOutcome) -> None:
     c[2].metric("Mean abs diff", f"{p.mean_abs_diff:.2e}")
     c[3].metric("Rows differing", f"{p.n_differing:,} / {p.rows:,}")
     st.caption(f"Checked on {p.data}.")
-    table = pd.DataFrame([
-        {"check": "labels agree on every row", "result": "—" if p.label_agreement is None else p.label_agreement == 1.0},
-        {"check": f"max difference ≤ {p.tolerance:g}", "result": p.max_rel_diff <= p.tolerance},
-    ])
+    rows = [{"check": f"max difference ≤ {p.tolerance:g}", "result": p.max_rel_diff <= p.tolerance}]
+    if p.label_agreement is not None:  # classification only
+        rows.insert(0, {"check": "labels agree on every row", "result": p.label_agreement == 1.0})
+    table = pd.DataFrame(rows)
     table["result"] = table["result"].map(lambda v: "pass" if v is True else ("fail" if v is False else v))
     st.table(table.set_index("check"))
     if p.causes:

@@ -89,7 +89,11 @@ def _monitor(args: argparse.Namespace) -> int:
         print(f"  {'DRIFT' if c.drifted else 'ok   '} {c.name:<24} {c.test:<14} {c.statistic:.4g} (threshold {c.threshold:g})")
     for f in result.findings:
         print(f"  note: {f}")
-    return EXIT_DRIFT if args.fail_on_drift and d.dataset_drift else 0
+    # a batch that lost a reference column fails the gate too: the model cannot score it
+    lost = [f.column for f in result.schema.findings if f.kind == "missing_column"]
+    if args.fail_on_drift and lost and not d.dataset_drift:
+        sys.stderr.write(f"failing: the batch lacks {', '.join(lost[:5])}\n")
+    return EXIT_DRIFT if args.fail_on_drift and (d.dataset_drift or lost) else 0
 
 
 def _is_file(ref: str) -> bool:

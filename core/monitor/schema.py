@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Severity = Literal["error", "warning", "info"]
 MIN_ROWS = 2  # a drift test on one row means nothing
+FEW_ROWS = 30  # below this, a 'no drift' verdict has little power
 MAX_LISTED = 5
 
 
@@ -82,6 +83,10 @@ def check_schema(reference: pd.DataFrame, current: pd.DataFrame, *, ignore: Sequ
     elif len(current) < MIN_ROWS:
         findings.append(Finding("too_few_rows", "", f"The current batch has {len(current)} row; drift tests need more "
                                 "data (at least a few dozen rows for a meaningful verdict).", "warning"))
+    elif len(current) < FEW_ROWS:
+        findings.append(Finding("few_rows", "", f"The current batch has only {len(current)} rows: the drift tests "
+                                "can miss even a large shift, so read \"no drift\" as \"not enough evidence\".",
+                                "warning"))
     if len(reference) == 0:
         findings.append(Finding("empty", "", "The reference table has no rows; pick another reference.", "error"))
     missing = [c for c in ref_cols if c not in cur_cols]

@@ -42,6 +42,8 @@ CONFIG_ATTR = "workbench.config"
 PARENT_ATTR = "workbench.parent_run_id"
 TRACKING_ATTR = "workbench.tracking_uri"
 MODEL_ATTR = "workbench.model_version"
+FIELD_WORDS = {"data_run_id": "dataset version", "cv_folds": "number of folds", "space": "search space",
+               "family": "model family", "features": "feature list"}  # for messages
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,8 @@ def create_or_load_study(config: StudyConfig, storage: optuna.storages.BaseStora
     if config.study_name in names:
         study, stored = open_study(storage, config.study_name, seed)
         if _budget_fields(stored) != _budget_fields(config):
-            changed = sorted(k for k, v in _budget_fields(config).items() if _budget_fields(stored)[k] != v)
+            changed = sorted(FIELD_WORDS.get(k, k.replace("_", " "))
+                             for k, v in _budget_fields(config).items() if _budget_fields(stored)[k] != v)
             raise TuneError(f"A study named {config.study_name!r} already exists with a different "
                             f"{', '.join(changed)}; resume it as it is or choose a new study name.")
         if (stored.n_trials, stored.timeout_s) != (config.n_trials, config.timeout_s):

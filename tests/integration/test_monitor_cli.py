@@ -101,3 +101,15 @@ def test_full_evidently_report_leaves_out_a_column_whose_type_differs(tmp_path, 
                  "--html", str(html)]) == 0
     assert len(html.read_text()) > 50_000 and "drift" in html.read_text().lower()
     assert "the Evidently report leaves out when" in capsys.readouterr().err
+
+
+def test_a_batch_that_lost_a_column_fails_the_ci_gate_and_a_tiny_batch_is_flagged(tmp_path, settings, capsys) -> None:
+    ref, cur = _files(tmp_path, 0.0)
+    pd.read_parquet(cur).drop(columns="b").to_parquet(tmp_path / "lost.parquet", index=False)
+    code = main(["monitor", "--reference", ref, "--current", str(tmp_path / "lost.parquet"), "--fail-on-drift",
+                 "--no-record"])
+    out = capsys.readouterr()
+    assert code == 3 and "failing: the batch lacks b" in out.err
+    pd.read_parquet(cur).head(12).to_parquet(tmp_path / "tiny.parquet", index=False)
+    assert main(["monitor", "--reference", ref, "--current", str(tmp_path / "tiny.parquet"), "--no-record"]) == 0
+    assert "only 12 rows" in capsys.readouterr().out

@@ -111,7 +111,7 @@ def test_a_study_cannot_change_its_configuration_and_bad_data_is_refused(
     base = dict(project=PROJECT, data_run_id=version.run_id, target="species", task="classification",
                 family="linear", study_name="lin", n_trials=2)
     run_trials(StudyConfig.create(**base), storage, tracker)
-    with pytest.raises(TuneError, match="already exists with a different family"):
+    with pytest.raises(TuneError, match="already exists with a different model family"):
         run_trials(StudyConfig.create(**{**base, "family": "knn"}), storage, tracker)
     # a larger budget resumes the same study
     result = run_trials(StudyConfig.create(**{**base, "n_trials": 3}), storage, tracker)
