@@ -62,7 +62,12 @@ def render_profile(profile: Any, frame: pd.DataFrame) -> None:
     m[4].metric("Memory", _fmt_bytes(profile.memory_bytes))
 
     if profile.alerts:
-        with st.expander(f"Alerts ({len(profile.alerts)})", expanded=True):
+        kinds: dict[str, int] = {}
+        for a in profile.alerts:
+            kinds[a.kind.replace("_", " ")] = kinds.get(a.kind.replace("_", " "), 0) + 1
+        summary = ", ".join(f"{k} × {n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+        # open when there are a few; a wide table's dozens of alerts would push everything else off screen
+        with st.expander(f"Alerts ({len(profile.alerts)}: {summary})"[:200], expanded=len(profile.alerts) <= 8):
             for a in profile.alerts[:60]:
                 icon = _SEVERITY_ICON.get(getattr(a, "severity", "warning"), ":material/warning:")
                 st.markdown(f"{icon} **{a.kind.replace('_', ' ')}** — {a.message}")
