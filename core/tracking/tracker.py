@@ -138,17 +138,15 @@ class Tracker:
         The first connection to a new SQLite store runs migrations (seconds), so
         callers keep one Tracker per process.
         """
+        import os
+
         import mlflow
         from mlflow import MlflowClient
 
         settings.ensure_dirs()
-        import os as _os
-
         # MLflow draws a tqdm bar on stderr for every artifact download: noise in logs and CLI output
-        _os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         if is_remote(settings.tracking_uri):
-            import os
-
             for key, value in HTTP_CLIENT_DEFAULTS.items():
                 os.environ.setdefault(key, value)
         # Registry URI follows the tracking URI; set it explicitly so that

@@ -75,10 +75,8 @@ def _read_space(text: str | None) -> str | None:
 
 def _dataset_from_file(tracker: Any, project: str, path: Path, target: str) -> Any:
     """Save a file as a dataset version (stage data) so the study's lineage holds."""
-
-    from core.tracking.datasets import log_dataset_version
-
     from core.data.files import read_for_models
+    from core.tracking.datasets import log_dataset_version
 
     frame, _notes = read_for_models(path)
     if frame.empty:

@@ -141,15 +141,6 @@ class TrialWriter:
     def submit_parent_rows(self, rows: list[tuple[str, float, int]]) -> None:
         self._write("the study's best value", lambda: self.tracker.log_metric_rows(self.parent, rows))
 
-    def close(self) -> None:
-        """Nothing is pending: every write happened in :meth:`submit` (kept for the context manager)."""
-
-    def __enter__(self) -> TrialWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _write(self, what: str, write: Any) -> None:
         attempts = 1 if self._down else self.retries + 1
         for attempt in range(attempts):

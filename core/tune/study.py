@@ -349,10 +349,9 @@ def run_trials(
         if counted_trials(study) >= config.n_trials or (should_stop is not None and should_stop()):
             study.stop()
 
-    with writer:  # each finished trial's child run is written as the trial ends
-        study.optimize(objective, n_trials=min(n_trials or remaining, remaining),
-                       timeout=timeout_s if timeout_s is not None else config.timeout_s,
-                       catch=(Exception,), callbacks=[record], gc_after_trial=False)
+    study.optimize(objective, n_trials=min(n_trials or remaining, remaining),
+                   timeout=timeout_s if timeout_s is not None else config.timeout_s,
+                   catch=(Exception,), callbacks=[record], gc_after_trial=False)
     if writer.failed:  # one more go; what still fails is written at finalisation or by the next worker
         with contextlib.suppress(WorkbenchError):
             log_missing_children(tracker, config, parent, study)
