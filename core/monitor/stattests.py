@@ -196,6 +196,8 @@ def text_content_drift(ref: np.ndarray, cur: np.ndarray, *, bootstrap: bool, thr
     text = pd.Series(np.concatenate([ref.astype(object), cur.astype(object)]))
     target = pd.Series(np.r_[np.zeros(len(ref), dtype=int), np.ones(len(cur), dtype=int)])
     x_train, x_test, y_train, y_test = train_test_split(text, target, test_size=0.5, random_state=42, shuffle=True)
+    if y_train.nunique() < 2 or y_test.nunique() < 2:  # a handful of rows: one side missing from a half
+        raise ValueError("too few rows on one side to train a text domain classifier")
     pipeline = Pipeline([
         ("vectorization", TfidfVectorizer(sublinear_tf=True, max_df=0.5, stop_words="english")),
         ("classification", SGDClassifier(alpha=0.0001, max_iter=50, penalty="l1", loss="modified_huber",
