@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.errors import WorkbenchError
 from core.monitor.check import Table, attach_report, load_stored_report, prepare_current, record_check, record_timeline, run_check
 from core.monitor.drift import column_kinds
 from core.monitor.retrain import RetrainPolicy, load_policy, retrain, save_policy
@@ -12,7 +13,6 @@ from core.tracking.datasets import dataset_versions
 from core.tracking.models import model_versions
 from ui import monitor as mu
 from ui import pickers
-from core.errors import WorkbenchError
 from ui.feedback import empty_state, user_errors
 from ui.resources import tracker
 from ui.state import current_project

@@ -221,5 +221,3 @@ def render_ab(report: ABReport) -> None:
 
 def version_options(versions: Sequence[Any]) -> dict[int, str]:
     return {mv.version: mv.label for mv in versions}
-
-
