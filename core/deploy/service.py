@@ -185,18 +185,19 @@ def recipe_covers(recipe: Any, raw_head: Any, spec: Any) -> list[str]:
 
 
 def recipe_check(tracker: Tracker, project: str, mv: ModelVersionInfo, recipe: Any, plan: Any, raw_run: str,
-                 check: str | None) -> CheckData:
-    """Raw rows (the raw version, or --check as a raw table): scikit-learn gets the replayed recipe, ONNX the raw rows."""
+                 raw_frame: pd.DataFrame, check: str | None) -> CheckData:
+    """Raw rows (the raw version ``raw_frame``, or --check as a raw table): scikit-learn gets the replayed
+    recipe, ONNX the raw rows."""
     from core.data.recipe import replay
     from core.deploy.recipe import onnx_frame_for
-    from core.tracking.datasets import DatasetVersion, load_dataset
+    from core.tracking.datasets import DatasetVersion
 
     if check:
         raw = load_check(tracker, project, mv, spec_from_tags(mv.tags), check)
         frame, label = raw.frame, raw.label
     else:
         dv = DatasetVersion.from_run(tracker.get_run(raw_run))
-        frame = load_dataset(tracker, raw_run)
+        frame = raw_frame
         label = f"raw {dv.label}"
         if len(frame) > MAX_CHECK_ROWS:
             frame = frame.sample(MAX_CHECK_ROWS, random_state=0)
@@ -230,23 +231,22 @@ def prepare_export(tracker: Tracker, project: str, ref: str, out_dir: str | Path
     found = load_recipe(tracker, mv) if with_recipe else None
     _say(on_progress, f"Converting {mv.label} ({family}) to ONNX …")
     export = export_onnx(model, spec, task, None, family=family)
+    data = None
     if found:
+        from core.deploy.recipe import attach_recipe
         from core.tracking.datasets import load_dataset
 
         recipe, raw_run = found
-        raw_head = load_dataset(tracker, raw_run).head(200)
-        missing = recipe_covers(recipe, raw_head, spec)
+        raw = load_dataset(tracker, raw_run)  # once: its head shapes the graph, its rows are the check
+        missing = recipe_covers(recipe, raw.head(200), spec)
         if missing:  # e.g. a label set that added a feature column: the model takes cleaned rows
             _say(on_progress, f"The cleaning recipe does not produce {', '.join(missing[:5])}; "
                               f"exporting the model alone (it takes cleaned rows).")
-            found = None
-    if found:
-        from core.deploy.recipe import attach_recipe
-
-        _say(on_progress, f"Adding {len(recipe.steps)} recipe steps where ONNX can express them …")
-        export, plan = attach_recipe(export, recipe, raw_head)
-        data = recipe_check(tracker, project, mv, recipe, plan, raw_run, check)
-    else:
+        else:
+            _say(on_progress, f"Adding {len(recipe.steps)} recipe steps where ONNX can express them …")
+            export, plan = attach_recipe(export, recipe, raw.head(200))
+            data = recipe_check(tracker, project, mv, recipe, plan, raw_run, raw, check)
+    if data is None:
         data = load_check(tracker, project, mv, spec, check)
     _say(on_progress, f"Checking parity on {data.label} …")
     parity = check_parity(model, export, data.frame, spec, onnx_frame=data.onnx_frame, tolerance=tolerance,
