@@ -1,4 +1,4 @@
-"""Pickers for things stored in MLflow: dataset versions and model versions."""
+"""Pickers for things stored in MLflow (dataset versions), and the reset of version widgets whose labels moved."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import streamlit as st
 
 from core.tracking import Tracker
 from core.tracking.datasets import DatasetVersion, dataset_versions
-from core.tracking.models import ModelVersionInfo, model_versions
 
 
 def _fmt_version(v: DatasetVersion) -> str:
@@ -27,15 +26,6 @@ def dataset_picker(tracker: Tracker, project: str, key: str, label: str = "Datas
         return None
     index = next((i for i, v in enumerate(versions) if v.run_id == default_run_id), 0)
     return (where or st).selectbox(label, versions, index=index, format_func=_fmt_version, key=key)
-
-
-def model_picker(tracker: Tracker, name: str, key: str, label: str = "Model version",
-                 where: st.delta_generator.DeltaGenerator | None = None) -> ModelVersionInfo | None:
-    """A selectbox of the registered model's versions (aliases shown); None when there are none."""
-    versions = model_versions(tracker, name)
-    if not versions:
-        return None
-    return (where or st).selectbox(label, versions, format_func=lambda m: m.label, key=key)
 
 
 def fresh_if_labels_changed(key: str, labels: Mapping[Any, str]) -> None:
