@@ -12,6 +12,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import TrackingError
@@ -159,6 +160,31 @@ def log_dataset_version(
     tracker.log_metrics(run_id, {"dataset_rows": len(frame), "dataset_columns": frame.shape[1]})
     run = tracker.get_run(run_id)
     return DatasetVersion.from_run(run)
+
+
+def log_dataset_inputs(tracker: Tracker, run_id: str, inputs: Sequence[tuple[str, str]]) -> None:
+    """Log, on run ``run_id``, the dataset entity of each version run with another context.
+
+    ``inputs`` holds ``(dataset_run_id, context)`` pairs, e.g. ``[(ref_id, "reference"), (batch_id,
+    "current")]``. The entity is read back from the version run's own dataset input, so both runs
+    point at one MLflow dataset (same name, digest and source) and the MLflow UI links them. A
+    version saved before dataset inputs existed has none to point at and is skipped.
+    """
+    from mlflow.entities import DatasetInput, InputTag
+
+    entries = []
+    for dataset_run_id, context in inputs:
+        if not dataset_run_id:
+            continue
+        run = tracker._call(f"read dataset run {dataset_run_id}", tracker.client.get_run, dataset_run_id)
+        found = list(run.inputs.dataset_inputs) if run.inputs else []
+        if not found:
+            continue
+        digest = run.data.tags.get("workbench.dataset.digest", "")
+        chosen = next((d for d in found if digest and d.dataset.digest == digest), found[0])
+        entries.append(DatasetInput(chosen.dataset, tags=[InputTag("mlflow.data.context", context)]))
+    if entries:
+        tracker._call("log the dataset inputs", tracker.client.log_inputs, run_id, entries)
 
 
 def resolve_dataset(tracker: Tracker, project: str, ref: str) -> DatasetVersion:
