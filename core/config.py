@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.names import UnsafeNameError, check_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "default"
@@ -67,6 +68,10 @@ class Settings:
         project = (env.get("WORKBENCH_PROJECT") or DEFAULT_PROJECT).strip()
         if not project:
             raise ConfigError("WORKBENCH_PROJECT must not be blank.")
+        try:
+            project = check_project(project)
+        except UnsafeNameError as err:
+            raise ConfigError(f"WORKBENCH_PROJECT: {err}") from None
         data_dir = Path(env.get("WORKBENCH_DATA_DIR") or REPO_ROOT / "data").resolve()
         return cls(home, tracking_uri, artifact_root, storage, project, data_dir)
 

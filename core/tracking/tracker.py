@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.config import Settings
 from core.errors import TrackingError
+from core.names import check_project, project_artifact_location
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlflow import MlflowClient
@@ -204,7 +205,12 @@ class Tracker:
         return sorted(e.name for e in exps)
 
     def ensure_project(self, name: str) -> str:
-        """Return the experiment id of project ``name``, creating it if missing."""
+        """Return the experiment id of project ``name``, creating it if missing.
+
+        Raises:
+            UnsafeNameError: a new project's name is outside :mod:`core.names`' safe set.
+            PathEscapeError: its artifact folder would resolve outside the artifact root.
+        """
         name = name.strip()
         if not name:
             raise TrackingError("A project name must not be blank.")
@@ -212,9 +218,11 @@ class Tracker:
             return self._experiment_ids[name]
         exp = self._call("look up the project", self.client.get_experiment_by_name, name)
         if exp is None:
+            # Checked on creation only: a project made under an older, looser name still opens.
+            name = check_project(name)
             kwargs: dict[str, Any] = {"tags": {PROJECT_TAG: "true"}}
             if self.settings.embedded:
-                kwargs["artifact_location"] = f"{self.settings.artifact_root.rstrip('/')}/{name}"
+                kwargs["artifact_location"] = project_artifact_location(self.settings.artifact_root, name)
             exp_id = self._call("create the project", self.client.create_experiment, name, **kwargs)
         else:
             if exp.lifecycle_stage == "deleted":
