@@ -19,8 +19,14 @@ TRIAL_NUMBER_TAG = "optuna.trial_number"
 STUDY_NAME_TAG = "optuna.study_name"
 STATE_TAG = "optuna.state"
 MESSAGE_TAG = "optuna.message"
-# Optuna state -> MLflow run status (MLflow has no "pruned": KILLED, with the optuna.state tag)
-RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+# Optuna state -> MLflow run status. MLflow has no "pruned": a pruned trial ended as designed, so it is
+# FINISHED (KILLED reads as a failure in the MLflow UI), told apart by the optuna.state tag and its run name.
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+
+
+def trial_run_name(study_name: str, number: int, state: str) -> str:
+    """``<study>-trial-7``, with `` (pruned)`` for a pruned trial."""
+    return f"{study_name}-trial-{number}" + (" (pruned)" if state == "PRUNED" else "")
 
 
 def log_trial_run(
@@ -56,7 +62,7 @@ def log_trial_run(
     if message:
         all_tags[MESSAGE_TAG] = message[:5000]
     run = tracker._call("start a trial run", tracker.client.create_run, exp_id, start_time=start_ms,
-                        tags=all_tags, run_name=f"{study_name}-trial-{number}")
+                        tags=all_tags, run_name=trial_run_name(study_name, number, state))
     run_id = run.info.run_id
     metrics = [Metric(k, float(v), end_ms, int(s)) for k, v, s in metric_rows
                if v is not None and not (isinstance(v, float) and math.isnan(v))]

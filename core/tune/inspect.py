@@ -70,21 +70,37 @@ def study_progress(study: optuna.Study, config: StudyConfig) -> StudyProgress:
     )
 
 
-def trials_frame(study: optuna.Study, states: tuple[str, ...] | None = None, best_k: int | None = None) -> pd.DataFrame:
-    """One row per trial: number, state, value, duration, folds, params, worker, message.
+def value_column(study: optuna.Study) -> str:
+    """The trials table's value column: the study's metric name (``cv_<metric>``), else ``value``."""
+    names = study.metric_names
+    return str(names[0]) if names else "value"
 
-    ``states`` keeps only those states; ``best_k`` keeps the k best complete trials (by the study's direction).
+
+def trials_frame(study: optuna.Study, states: tuple[str, ...] | None = None, best_k: int | None = None) -> pd.DataFrame:
+    """One row per trial: number, state, CV value, duration, folds, params, worker, message, MLflow run.
+
+    The value column is named like the MLflow metric (``cv_<metric>``, see :func:`value_column`); a
+    pruned trial shows the mean over the folds it ran, as its child run does. ``states`` keeps only
+    those states; ``best_k`` keeps the k best complete trials (by the study's direction).
     """
+    import statistics
+
     import pandas as pd
 
+    from core.tune.records import trial_run_ids
+
+    column = value_column(study)
+    run_ids = trial_run_ids(study)
     rows = []
     for t in study.get_trials(deepcopy=False):
         duration = ((t.datetime_complete - t.datetime_start).total_seconds()
                     if t.datetime_complete and t.datetime_start else None)
         folds = json.loads(t.user_attrs.get(FOLDS_ATTR, "[]") or "[]")
-        rows.append({"trial": t.number, "state": t.state.name, "value": t.value, "duration_s": duration,
+        value = t.value if t.value is not None or t.state.name != "PRUNED" or not folds else statistics.fmean(folds)
+        rows.append({"trial": t.number, "state": t.state.name, column: value, "duration_s": duration,
                      "folds_run": len(folds), **{f"param {k}": v for k, v in t.params.items()},
-                     "worker": t.user_attrs.get(WORKER_ATTR, ""), "message": t.user_attrs.get(FAIL_ATTR, "")})
+                     "worker": t.user_attrs.get(WORKER_ATTR, ""), "message": t.user_attrs.get(FAIL_ATTR, ""),
+                     "mlflow_run_id": run_ids.get(t.number, "")})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -92,7 +108,7 @@ def trials_frame(study: optuna.Study, states: tuple[str, ...] | None = None, bes
         frame = frame[frame["state"].isin(states)]
     if best_k:
         frame = frame[frame["state"] == "COMPLETE"]
-        frame = frame.sort_values("value", ascending=study.direction.name == "MINIMIZE").head(best_k)
+        frame = frame.sort_values(column, ascending=study.direction.name == "MINIMIZE").head(best_k)
     return frame.reset_index(drop=True)
 
 

@@ -3,8 +3,10 @@
 Pruning: after each fold the objective reports the *running mean* of the fold
 scores (step = fold index) and asks ``trial.should_prune()``, so the median /
 successive-halving / Hyperband pruners stop a bad configuration after one or two
-folds instead of all of them. Raw per-fold scores are kept in the trial's user
-attribute ``workbench.fold_scores`` (for the MLflow child run).
+folds instead of all of them — but never after the last fold: a trial that ran every
+fold is COMPLETE. Raw per-fold scores are kept in the trial's user attribute
+``workbench.fold_scores`` (for the MLflow child run: ``fold_<metric>`` per fold,
+``cv_<metric>`` their mean).
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ def make_objective(config: StudyConfig, data: TuneData,
                 scores.append(value)
                 running = float(np.mean(scores))
                 trial.report(running, fold)
-                if trial.should_prune():
+                # After the last fold the trial is done: it is COMPLETE with its mean, never PRUNED.
+                if fold < len(splits) - 1 and trial.should_prune():
                     raise optuna.TrialPruned(f"Pruned after fold {fold + 1} of {len(splits)} "
                                              f"(running {config.metric} {running:.4g}).")
         except optuna.TrialPruned:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from core.tune.study import StudyConfig
 
 FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+# Study user attribute "mlflow_run_id.<trial number>" -> the trial's MLflow child run. Not a trial user
+# attribute: both Optuna storages refuse to change a finished trial (UpdateFinishedTrialError), and the
+# child run is written only after the trial has finished (so a kill never leaves a half-written child).
+RUN_ID_ATTR = "mlflow_run_id"
 WRITE_RETRIES = 3
 WRITE_BACKOFF_S = 0.5  # doubled on each retry: 0.5 s, 1 s, 2 s
 
@@ -73,16 +78,42 @@ def _ms(dt: Any) -> int:
 
 
 def trial_metric_rows(trial: optuna.trial.FrozenTrial, metric: str) -> list[tuple[str, float, int]]:
-    folds = json.loads(trial.user_attrs.get(FOLDS_ATTR, "[]") or "[]")
-    rows = [(f"cv_{metric}", float(v), i) for i, v in enumerate(folds)]
-    if trial.state.name == "COMPLETE" and trial.value is not None:
-        rows.append((metric, float(trial.value), 0))
-    elif folds:
-        rows.append((f"{metric}_partial", sum(folds) / len(folds), 0))
+    """The metric rows of a trial's child run: ``(key, value, step)``.
+
+    * ``cv_<metric>`` — the mean over the folds, the value Optuna optimised (step 0, once);
+      for a pruned trial the mean over the folds it ran (``folds_run`` says how many);
+    * ``cv_<metric>_std`` — the folds' spread (population std, as ``cross_val_score(...).std()``);
+    * ``fold_<metric>`` — one value per fold, step = fold index;
+    * a failed trial logs its folds and ``folds_run`` only: it has no value.
+    """
+    import statistics
+
+    folds = [float(v) for v in json.loads(trial.user_attrs.get(FOLDS_ATTR, "[]") or "[]")]
+    rows = [(f"fold_{metric}", v, i) for i, v in enumerate(folds)]
+    state = trial.state.name
+    if state == "COMPLETE" and trial.value is not None:
+        rows.append((f"cv_{metric}", float(trial.value), 0))
+    elif state == "PRUNED" and folds:
+        rows.append((f"cv_{metric}", statistics.fmean(folds), 0))
+    if state in ("COMPLETE", "PRUNED") and len(folds) >= 2:
+        rows.append((f"cv_{metric}_std", statistics.pstdev(folds), 0))
     rows.append(("folds_run", float(len(folds)), 0))
     if trial.datetime_start and trial.datetime_complete:
         rows.append(("duration_s", (trial.datetime_complete - trial.datetime_start).total_seconds(), 0))
     return rows
+
+
+def remember_run_id(study: optuna.Study, number: int, run_id: str) -> None:
+    """Record trial ``number``'s child run id in the study (best effort: MLflow already has the run)."""
+    with contextlib.suppress(Exception):
+        study.set_user_attr(f"{RUN_ID_ATTR}.{number}", run_id)
+
+
+def trial_run_ids(study: optuna.Study) -> dict[int, str]:
+    """Trial number -> MLflow child run id, as recorded in the study's user attributes."""
+    prefix = f"{RUN_ID_ATTR}."
+    return {int(k[len(prefix):]): str(v) for k, v in study.user_attrs.items()
+            if k.startswith(prefix) and k[len(prefix):].isdigit()}
 
 
 def log_trial(tracker: Tracker, config: StudyConfig, parent_run_id: str, trial: optuna.trial.FrozenTrial) -> str:
@@ -135,19 +166,21 @@ class TrialWriter:
         self.failed: list[str] = []
         self._down = False  # the last write failed: MLflow is probably unreachable
 
-    def submit(self, trial: optuna.trial.FrozenTrial) -> None:
-        self._write(f"trial {trial.number}", lambda: log_trial(self.tracker, self.config, self.parent, trial))
+    def submit(self, trial: optuna.trial.FrozenTrial, study: optuna.Study | None = None) -> None:
+        run_id = self._write(f"trial {trial.number}", lambda: log_trial(self.tracker, self.config, self.parent, trial))
+        if run_id and study is not None:
+            remember_run_id(study, trial.number, run_id)
 
     def submit_parent_rows(self, rows: list[tuple[str, float, int]]) -> None:
         self._write("the study's best value", lambda: self.tracker.log_metric_rows(self.parent, rows))
 
-    def _write(self, what: str, write: Any) -> None:
+    def _write(self, what: str, write: Any) -> Any:
         attempts = 1 if self._down else self.retries + 1
         for attempt in range(attempts):
             try:
-                write()
+                done = write()
                 self._down = False
-                return
+                return done
             except Exception as err:  # noqa: BLE001 - a tracking hiccup must not stop the study
                 if attempt == attempts - 1:
                     self._down = True
@@ -156,6 +189,7 @@ class TrialWriter:
                           f"study is finalised or the next worker starts.", file=sys.stderr, flush=True)
                 else:
                     time.sleep(self.backoff_s * 2**attempt)
+        return None
 
 
 def fail_dead_running(study: optuna.Study) -> list[int]:
@@ -194,14 +228,17 @@ def log_missing_children(tracker: Tracker, config: StudyConfig, parent_run_id: s
     me = worker_id()
     trials = study.get_trials(deepcopy=False)
     dead_elsewhere = heartbeat_failed(trials)  # the heartbeat says their worker died, whatever its host
+    known = trial_run_ids(study)
     done = []
     for t in trials:
+        if t.number in children and t.number not in known:
+            remember_run_id(study, t.number, children[t.number][0])  # a store written before run ids were kept
         if t.state.name not in FINISHED or t.number in children:
             continue
         owner = t.user_attrs.get(WORKER_ATTR)
         if (not everything and owner and owner != me and t.number not in dead_elsewhere
                 and owner_alive(t) is not False):
             continue  # its worker is alive or elsewhere: it logs its own trials
-        log_trial(tracker, config, parent_run_id, t)
+        remember_run_id(study, t.number, log_trial(tracker, config, parent_run_id, t))
         done.append(t.number)
     return done

@@ -223,9 +223,26 @@ def create_or_load_study(config: StudyConfig, storage: optuna.storages.BaseStora
         study = optuna.create_study(study_name=config.study_name, storage=storage, direction=config.direction,
                                     sampler=sampler, pruner=make_pruner(config), load_if_exists=True)
         study.set_user_attr(CONFIG_ATTR, config.to_json())
+    name_objective(study, config)
     if tracker is not None:
         ensure_parent_run(tracker, study, config, storage)
     return study
+
+
+def objective_name(config: StudyConfig) -> str:
+    """The name of the study's objective, as in MLflow: ``cv_<metric>`` (the mean over the folds)."""
+    return f"cv_{config.metric}"
+
+
+def name_objective(study: optuna.Study, config: StudyConfig) -> None:
+    """Set the study's metric name (optuna-dashboard's axis label) when it is missing, e.g. in an older study."""
+    import warnings
+
+    if study.metric_names == [objective_name(config)]:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # set_metric_names is "experimental" since Optuna 3.2
+        study.set_metric_names([objective_name(config)])
 
 
 def ensure_parent_run(tracker: Tracker, study: optuna.Study, config: StudyConfig,
@@ -335,15 +352,14 @@ def run_trials(
     writer = TrialWriter(tracker, config, parent)
 
     def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        writer.submit(trial)
+        writer.submit(trial, study)
         retry = trial.user_attrs.get(RETRY_ATTR) and "workbench.retried_from" not in trial.user_attrs
         if trial.state.name == "FAIL" and retry:
             study.enqueue_trial(trial.params, user_attrs={"workbench.retried_from": trial.number})
         result = study_result(study, parent)
         if result.best_value is not None and result.best_value != best_seen[0]:
             best_seen[0] = result.best_value
-            writer.submit_parent_rows([("best_value", result.best_value, trial.number),
-                                       (f"best_{config.metric}", result.best_value, trial.number)])
+            writer.submit_parent_rows([(f"best_{objective_name(config)}", result.best_value, trial.number)])
         if on_trial is not None:
             on_trial(result, trial)
         if counted_trials(study) >= config.n_trials or (should_stop is not None and should_stop()):

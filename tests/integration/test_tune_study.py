@@ -4,11 +4,14 @@ and the best model is registered."""
 from __future__ import annotations
 
 import json
+import statistics
 
+import optuna
 import pytest
 
 from core.errors import TuneError
 from core.tracking.tune import trial_children
+from core.tune.records import trial_run_ids
 from core.tune.inspect import FIGURES, study_figure, trials_frame
 from core.tune.storage import list_studies, make_storage
 from core.tune.study import StudyConfig, finalize_study, open_study, run_trials
@@ -51,7 +54,8 @@ def test_study_prunes_records_one_child_per_trial_and_registers_best(
     # the median pruner really pruned, after fewer folds than the full CV
     pruned = [t for t in trials if t.state.name == "PRUNED"]
     assert pruned, f"nothing was pruned: {states}"
-    assert all(len(t.intermediate_values) < 3 or max(t.intermediate_values) < 2 for t in pruned)
+    assert all(len(t.intermediate_values) < 3 for t in pruned)  # a trial that ran every fold is never PRUNED
+    assert all(t.state.name in ("COMPLETE", "FAIL") for t in trials if len(t.intermediate_values) == 3)
 
     # MLflow: one child per finished trial, matched by trial number, with state, params and fold metrics
     children = trial_children(tracker, PROJECT, result.parent_run_id)
@@ -63,12 +67,26 @@ def test_study_prunes_records_one_child_per_trial_and_registers_best(
         assert run.tags["optuna.study_name"] == "knn-penguins" and run.tags["workbench.stage"] == "tune"
         assert run.tags["mlflow.parentRunId"] == result.parent_run_id
         assert run.params["n_neighbors"] == str(t.params["n_neighbors"])
-        assert run.status == {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}[t.state.name]
+        # a pruned trial ended as designed: FINISHED (not MLflow's red KILLED), its state in a tag and its name
+        assert run.status == {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}[t.state.name]
+        assert run.name == f"knn-penguins-trial-{t.number}" + (" (pruned)" if t.state.name == "PRUNED" else "")
+        assert not {"accuracy", "accuracy_partial", "best_value"} & set(run.metrics)  # no ambiguous keys
+        folds = tracker.client.get_metric_history(run.run_id, "fold_accuracy")
+        assert sorted(m.step for m in folds) == list(range(len(t.intermediate_values)))
+        assert run.metrics["folds_run"] == len(folds)
+        if t.state.name in ("COMPLETE", "PRUNED"):
+            # cv_accuracy is the mean over the folds that ran (what Optuna optimised), logged once
+            (cv,) = tracker.client.get_metric_history(run.run_id, "cv_accuracy")
+            mean = sum(m.value for m in folds) / len(folds)
+            assert cv.step == 0 and cv.value == pytest.approx(mean)
+            if len(folds) >= 2:  # the spread of a single fold is not a number: not logged
+                assert run.metrics["cv_accuracy_std"] == pytest.approx(statistics.pstdev(m.value for m in folds))
+            else:
+                assert "cv_accuracy_std" not in run.metrics
         if t.state.name == "COMPLETE":
-            assert run.metrics["accuracy"] == pytest.approx(t.value)
-            history = tracker.client.get_metric_history(run.run_id, "cv_accuracy")
-            assert sorted(m.step for m in history) == [0, 1, 2]
-            assert sum(m.value for m in history) / 3 == pytest.approx(t.value)
+            assert len(folds) == 3 and run.metrics["cv_accuracy"] == pytest.approx(t.value)
+        if t.state.name == "PRUNED":
+            assert len(folds) < 3 and run.metrics["cv_accuracy"] == pytest.approx(t.intermediate_values[len(folds) - 1])
         if t.state.name == "FAIL":
             assert "n_neighbors" in run.tags["optuna.message"]
         assert float(run.tags["workbench.trial.duration_s"]) >= 0
@@ -77,7 +95,16 @@ def test_study_prunes_records_one_child_per_trial_and_registers_best(
     assert parent.stage == "tune" and parent.inputs == (version.run_id,)
     assert parent.params["sampler"] == "tpe" and parent.params["pruner"] == "median"
     assert json.loads(parent.params["space"])["n_neighbors"]["high"] == 300
-    assert parent.metrics["best_value"] == pytest.approx(result.best_value)
+    assert parent.metrics["best_cv_accuracy"] == pytest.approx(result.best_value)
+    assert "best_value" not in parent.metrics and "best_accuracy" not in parent.metrics
+
+    # Optuna-native: a plain load_study on the same storage sees the metric's name and each trial's MLflow run
+    plain = optuna.load_study(study_name="knn-penguins", storage=storage)
+    assert plain.metric_names == ["cv_accuracy"]
+    assert trial_run_ids(plain) == {n: ids[0] for n, ids in children.items()}
+    assert plain.user_attrs["mlflow_run_id.0"] == children[0][0]
+    assert list(trials_frame(plain)["mlflow_run_id"]) == [children[t.number][0] for t in trials]
+    assert "cv_accuracy" in trials_frame(plain).columns
 
     # the best configuration is refitted on the training split, registered with tags, loadable, and predicts
     mv = finalize_study(config, storage, tracker)
