@@ -19,6 +19,9 @@ from core.models import FAMILIES
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
 PRUNERS = ("median", "sh", "hyperband", "none")
 METRICS = ("accuracy", "f1_macro", "roc_auc", "log_loss", "rmse", "mae", "r2")
+# A stopped `tune` registers its best model only when at least this share of the budget finished
+# (or with --register-partial): the best of 3 of 20 trials is not what the person asked for.
+MIN_SHARE_TO_REGISTER = 0.5
 
 
 def register(sub: Any) -> None:
@@ -42,6 +45,9 @@ def register(sub: Any) -> None:
     p.add_argument("--timeout", type=float, default=None, metavar="S", help="time budget in seconds")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, metavar="OUT", help="write the result as JSON to this file")
+    p.add_argument("--register-partial", action="store_true",
+                   help=f"when stopped (SIGTERM / Ctrl-C) before {MIN_SHARE_TO_REGISTER:.0%} of the budget finished, "
+                        "still register the best model so far")
     p.set_defaults(func=run_tune)
 
     w = sub.add_parser("tune-worker", help="join a running study as one more worker process",
@@ -120,7 +126,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from core.models import infer_task
     from core.tracking.datasets import load_dataset, resolve_dataset
     from core.tune.storage import make_storage
-    from core.tune.study import StudyConfig, finalize_study, run_trials
+    from core.tune.study import StudyConfig, counted_trials, finalize_study, open_study, run_trials
 
     if args.trials < 1:
         raise TuneError(f"--trials must be at least 1. Got {args.trials} instead.")
@@ -151,15 +157,26 @@ def run_tune(args: argparse.Namespace) -> int:
           f"{config.sampler} / {config.pruner}, {config.n_trials} trials", flush=True)
     with _interrupt_flag() as flag:
         result = run_trials(config, storage, tracker, on_trial=_print_trial, should_stop=flag.is_set)
-    mv = finalize_study(config, storage, tracker)
-    print(f"best {config.metric} {result.best_value:.5g} (trial {result.best_trial}, {result.n_complete} complete, "
-          f"{result.n_pruned} pruned, {result.n_failed} failed) → registered {mv.name} v{mv.version}", flush=True)
+    finished = counted_trials(open_study(storage, config.study_name)[0])
+    partial = flag.is_set() and finished < config.n_trials
+    mv = None
+    if partial and not args.register_partial and finished < MIN_SHARE_TO_REGISTER * config.n_trials:
+        print(f"stopped after {finished} of {config.n_trials} trials (under {MIN_SHARE_TO_REGISTER:.0%} of the "
+              f"budget), so no model was registered; finish with `python -m core tune-worker --study "
+              f"{config.study_name} --finalize` (or re-run this command), or pass --register-partial.", flush=True)
+    else:
+        mv = finalize_study(config, storage, tracker)
+        source = f" from {finished} of {config.n_trials} trials" if partial else ""
+        print(f"best {config.metric} {result.best_value:.5g} (trial {result.best_trial}, {result.n_complete} complete, "
+              f"{result.n_pruned} pruned, {result.n_failed} failed) → registered {mv.name} v{mv.version}{source}",
+              flush=True)
     if args.json:
         out = {"study_name": result.study_name, "n_complete": result.n_complete, "n_pruned": result.n_pruned,
                "n_failed": result.n_failed, "best_value": result.best_value, "best_params": result.best_params,
                "best_trial": result.best_trial, "parent_run_id": result.parent_run_id,
-               "model": {"name": mv.name, "version": mv.version, "uri": mv.uri}, "data_version": version.run_id,
-               "metric": config.metric, "direction": config.direction}
+               "trials_finished": finished, "n_trials": config.n_trials, "stopped": flag.is_set(),
+               "model": {"name": mv.name, "version": mv.version, "uri": mv.uri} if mv else None,
+               "data_version": version.run_id, "metric": config.metric, "direction": config.direction}
         Path(args.json).write_text(json.dumps(out, indent=2, default=str))
     return 0
 

@@ -117,3 +117,78 @@ def test_real_process_exit_code_and_unknown_study(settings) -> None:  # noqa: AN
     assert proc.stderr.strip().splitlines() == [
         "error: No study named 'nope' in this Optuna storage; "
         "start it with `python -m core tune` or from the Tune page."]
+
+
+RF_SPACE = '{"n_estimators": {"kind": "int", "low": 60, "high": 120}, "max_depth": {"kind": "int", "low": 2, "high": 8}}'
+
+
+def _tune_process(settings, study: str, *extra: str) -> subprocess.Popen:  # noqa: ANN001
+    env = {**os.environ, "WORKBENCH_HOME": str(settings.home), "MLFLOW_TRACKING_URI": settings.tracking_uri}
+    return subprocess.Popen([sys.executable, "-m", "core", "--project", PROJECT, "tune", "--data", "penguins",
+                             "--target", "species", "--model", "rf", "--trials", "20", "--pruner", "none",
+                             "--space", RF_SPACE, "--study", study, "--storage", settings.optuna_storage, *extra],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _stop_after_first_trial(settings, proc: subprocess.Popen, study_name: str) -> int:  # noqa: ANN001
+    """SIGTERM ``proc`` once a trial has finished; return the finished trials seen while it was frozen.
+
+    The process is frozen (SIGSTOP) while the count is read, so the count holds whatever the
+    machine's load: at most one more trial can finish after it (the one running when stopped).
+    """
+    import signal
+    import time
+
+    from core.errors import TuneError
+    from core.tune.storage import make_storage
+    from core.tune.study import counted_trials, open_study
+
+    storage = make_storage(settings.optuna_storage)
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        try:
+            study, _ = open_study(storage, study_name)
+        except TuneError:  # not created yet
+            time.sleep(0.1)
+            continue
+        if counted_trials(study) >= 1:
+            proc.send_signal(signal.SIGSTOP)
+            seen = counted_trials(open_study(storage, study_name)[0])
+            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(signal.SIGCONT)
+            return seen
+        time.sleep(0.1)
+    raise AssertionError("no trial finished in time")
+
+
+def test_a_stopped_tune_registers_only_a_fair_share_of_its_budget_or_when_asked(tracker, settings) -> None:  # noqa: ANN001
+    save_version(tracker, PROJECT, penguins())
+    proc = _tune_process(settings, "stopped-early")
+    try:
+        seen = _stop_after_first_trial(settings, proc, "stopped-early")
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert seen < 9, "the stop must come well before half of the 20 trials"
+    assert proc.returncode == 0, out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith(f"stopped after {seen}") or last.startswith(f"stopped after {seen + 1}"), out
+    assert "of 20 trials (under 50% of the budget), so no model was registered" in last
+    assert "tune-worker --study stopped-early --finalize" in last and "--register-partial" in last
+    assert model_versions(tracker, PROJECT) == []
+
+    # asked for it: the best model so far is registered, and the line says from how many trials it came
+    proc = _tune_process(settings, "stopped-partial", "--register-partial")
+    try:
+        seen = _stop_after_first_trial(settings, proc, "stopped-partial")
+        out, _ = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    last = out.strip().splitlines()[-1]
+    assert "→ registered tune-cli v1 from " in last and last.endswith(" of 20 trials"), out
+    assert int(last.split(" from ")[1].split()[0]) in (seen, seen + 1)
+    assert [v.tags["workbench.study"] for v in model_versions(tracker, PROJECT)] == ["stopped-partial"]
