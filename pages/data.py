@@ -11,6 +11,7 @@ from core.tracking.datasets import dataset_versions, load_dataset
 from ui import data as ud
 from ui.data_profile import render_profile
 from ui.feedback import user_errors
+from ui.identity import identity
 from ui.resources import settings, tracker
 from ui.state import current_project
 
@@ -25,8 +26,8 @@ def _persist() -> None:
     src = ud.source()
     if src is None:
         return
-    save_draft(s.home, project, Draft(src["name"], src["kind"], src["ref"], ud.recipe_json(),
-                                      st.session_state.get(ud.TARGET, "")))
+    save_draft(s.home, project, identity().key, Draft(src["name"], src["kind"], src["ref"], ud.recipe_json(),
+                                                      st.session_state.get(ud.TARGET, "")))
 
 
 def _open(kind: str, ref: str, name: str, recipe: dict | None = None) -> None:
@@ -45,10 +46,11 @@ def _open(kind: str, ref: str, name: str, recipe: dict | None = None) -> None:
     ud.set_recipe_json(recipe or {"version": 1, "steps": []})
 
 
-# -- restore the draft of this project once per session -------------------------------------
-if ud.source() is None and not st.session_state.get("data_draft_checked"):
-    st.session_state["data_draft_checked"] = True
-    draft = load_draft(s.home, project)
+# -- restore this person's draft of this project once per session (keyed by browser/user, not by project) ----
+me = identity()  # on a browser's first session this also writes its id cookie
+if ud.source() is None and st.session_state.get("data_draft_checked") != (project, me.key):
+    st.session_state["data_draft_checked"] = (project, me.key)
+    draft = load_draft(s.home, project, me.key)
     if draft is not None:
         try:
             _open(draft.source_kind, draft.source_ref, draft.name, draft.recipe)

@@ -1,9 +1,21 @@
 """Work in progress on the Data page that must survive a refresh, a restart or a kill.
 
 The draft (which table is open, its recipe, the chosen target) is one small JSON
-file per project, written atomically (temp file, fsync, rename), so a killed
+file per (project, person), written atomically (temp file, fsync, rename), so a killed
 process leaves either the old or the new draft — never a torn one. Uploaded
 files are kept content-addressed in the workspace so the draft can reopen them.
+
+"Person" is an opaque identity string from the UI (a signed-in user, or a random id
+the browser keeps in a cookie; see ``ui/identity.py``). It is hashed into the file
+name, so an e-mail address never appears on disk and no identity can reach outside
+``drafts/<project>/``::
+
+    <home>/drafts/<project>/<sha256(identity)[:24]>.json
+
+Drafts written before drafts were per person (``<home>/drafts/<project>.json``) are
+offered once, to the first person who opens the project without a draft of their
+own: :func:`load_draft` moves the old file into that person's place with one atomic
+rename, so exactly one person ever gets it and nobody else sees it afterwards.
 """
 
 from __future__ import annotations
@@ -17,6 +29,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from core.errors import DataError
 
 SourceKind = Literal["bundled", "upload", "version"]
 
@@ -37,8 +51,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "project"
 
 
-def _draft_path(home: Path, project: str) -> Path:
+def _legacy_path(home: Path, project: str) -> Path:
     return home / "drafts" / f"{_slug(project)}.json"
+
+
+def _draft_path(home: Path, project: str, identity: str) -> Path:
+    if not identity:
+        raise DataError("A draft needs the identity of the person it belongs to; got an empty identity.")
+    person = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+    return home / "drafts" / _slug(project) / f"{person}.json"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -56,16 +77,29 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def save_draft(home: Path, project: str, draft: Draft) -> Path:
-    path = _draft_path(home, project)
+def save_draft(home: Path, project: str, identity: str, draft: Draft) -> Path:
+    """Replace this person's draft of ``project`` atomically; return its path."""
+    path = _draft_path(home, project, identity)
     payload = {**asdict(draft), "updated": time.time()}
     atomic_write_text(path, json.dumps(payload, indent=1, default=str))
     return path
 
 
-def load_draft(home: Path, project: str) -> Draft | None:
-    """The saved draft, or None (also when the file is unreadable: a draft is never worth a crash)."""
-    path = _draft_path(home, project)
+def load_draft(home: Path, project: str, identity: str) -> Draft | None:
+    """This person's saved draft, or None (also when the file is unreadable: a draft is never worth a crash).
+
+    Without a draft of their own, the person claims the project's pre-per-person draft, if any
+    (an atomic rename: one claimant wins, later visitors never see it).
+    """
+    path = _draft_path(home, project, identity)
+    if not path.exists():
+        legacy = _legacy_path(home, project)
+        if legacy.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(legacy, path)  # racing claimants: the loser's source is gone (OSError)
+            except OSError:
+                return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Draft(**{k: data[k] for k in Draft.__dataclass_fields__ if k in data})
@@ -73,8 +107,8 @@ def load_draft(home: Path, project: str) -> Draft | None:
         return None
 
 
-def clear_draft(home: Path, project: str) -> None:
-    _draft_path(home, project).unlink(missing_ok=True)
+def clear_draft(home: Path, project: str, identity: str) -> None:
+    _draft_path(home, project, identity).unlink(missing_ok=True)
 
 
 def store_upload(home: Path, data: bytes, filename: str) -> Path:

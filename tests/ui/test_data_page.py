@@ -5,6 +5,9 @@ from __future__ import annotations
 from core.data.drafts import load_draft
 from core.tracking.datasets import dataset_versions, load_dataset
 from tests.ui.conftest import app_test
+from ui.identity import KEY as BROWSER_KEY
+
+MINE = "a" * 32
 
 
 def _button(at, label: str):  # noqa: ANN001, ANN202
@@ -28,8 +31,14 @@ def test_empty_page_says_what_to_do(settings) -> None:  # noqa: ANN001
     assert any("Pick a bundled data set" in i.value for i in at.info)
 
 
+def _as_browser(at, browser: str):  # noqa: ANN001, ANN202
+    """The session of a browser whose id cookie is ``browser`` (AppTest cannot send cookies)."""
+    at.session_state[BROWSER_KEY] = browser
+    return at
+
+
 def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
-    at = app_test("pages/data.py").run()
+    at = _as_browser(app_test("pages/data.py"), MINE).run()
     at.selectbox(key="data_bundled").set_value(next(o for o in at.selectbox(key="data_bundled").options
                                                     if "enguin" in o))
     at.button(key="data_open_bundled").click().run()
@@ -45,11 +54,15 @@ def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
     assert [s["kind"] for s in recipe["steps"]] == ["missing_tokens", "impute"]
 
     # The draft is on disk: a new session (refresh / restart) reopens it with the recipe.
-    draft = load_draft(settings.home, "default")
+    draft = load_draft(settings.home, "default", f"browser:{MINE}")
     assert draft is not None and [s["kind"] for s in draft.recipe["steps"]] == ["missing_tokens", "impute"]
-    again = app_test("pages/data.py").run()
+    again = _as_browser(app_test("pages/data.py"), MINE).run()
     assert not again.exception
     assert [s["kind"] for s in again.session_state["data_recipe"]["steps"]] == ["missing_tokens", "impute"]
+    # Another browser on the same project does not get this person's table.
+    other = _as_browser(app_test("pages/data.py"), "b" * 32).run()
+    assert not other.exception and not other.subheader
+    assert any("Pick a bundled data set" in i.value for i in other.info)
 
     _button(at, "Save version").click().run()
     assert not at.exception, at.exception
