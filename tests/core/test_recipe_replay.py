@@ -62,14 +62,58 @@ def fitted(raw: Path):
 
 def test_fit_replay_cleans_and_records_state(fitted) -> None:
     out = fitted.frame
-    assert out.index.tolist() == [0, 1, 2, 3, 4, 6, 7, 9]  # duplicate row 5 and the size-300 outlier are gone
+    # the split is decided on the 10 raw rows first (3 test rows at seed 3); the duplicate row 5 and
+    # the rows outside the training rows' IQR bounds of size (300 and 11) are gone
+    assert out.index.tolist() == [0, 1, 2, 3, 4, 6, 7]
+    assert fitted.split.to_dict() == {0: "test", 1: "train", 2: "train", 3: "train", 4: "train", 6: "test", 7: "train"}
     assert list(out.columns) == ["id", "size", "price", "colour_blue", "colour_green", "colour_red", "city", "when"]
-    assert out["size"].tolist() == [12.0, 14.0, 14.0, 15.0, 13.0, 14.0, 16.0, 11.0]  # median of 7 sizes (with 300) = 14
-    assert out["city"].tolist() == [2.0, 2.0, 0.0, 0.0, 1.0, 1.0, 2.0, 2.0]  # lyon, nice, paris
-    assert out["price"].min() == 0.0 and out["price"].max() == 1.0
-    assert fitted.split.value_counts().to_dict() == {"train": 6, "test": 2}
+    assert fitted.recipe.steps[5].fitted == {"values": {"size": 15.0}}  # median of the training rows' sizes
+    assert out["size"].tolist() == [12.0, 15.0, 14.0, 15.0, 13.0, 15.0, 16.0]
+    assert out["city"].tolist() == [2.0, 2.0, 0.0, 0.0, 1.0, 1.0, 2.0]  # lyon, nice, paris
+    train = out[fitted.split == "train"]
+    assert train["price"].min() == 0.0 and train["price"].max() == 1.0  # min-max of the training rows
     assert fitted.recipe.is_fitted and len(fitted.results) == len(RECIPE.steps)
     assert fitted.results[0].summary.startswith("Replaced 4 cells in 3 columns with missing; 1 column became numeric")
+    assert "Fitted on the 6 training rows only; applied to all 9." in fitted.results[5].summary
+    assert fitted.results[-1].summary.startswith("Held out 3 of the 10 raw rows as the test part")
+
+
+def test_every_learning_step_is_fitted_on_the_training_part_alone(fitted, raw: Path) -> None:
+    """Wherever the split step sits, a step's fitted state is what it learns from the training rows only."""
+    from core.data.recipe.engine import apply_step
+    from core.data.recipe.model import normalize_params
+    from core.data.recipe.registry import STEPS
+    from core.data.recipe.splitting import decide_split
+
+    frame = read_raw(raw)
+    decided = decide_split(frame, normalize_params(STEPS["split"], RECIPE.steps[-1].params), RECIPE)
+    train = decided.train_index  # the raw rows' training part, decided before any step
+    assert decided.n_test == 3 and fitted.split.reindex(train.intersection(fitted.split.index)).eq("train").all()
+    for k, step in enumerate(RECIPE.steps):
+        if not STEPS[step.kind].learns:
+            continue
+        before = replay(frame, RECIPE, "fit", upto=k).frame
+        alone = apply_step(before.loc[before.index.intersection(train)], step).step.fitted
+        assert fitted.recipe.steps[k].fitted == alone, step.kind
+    moved = Recipe((RECIPE.steps[-1], *RECIPE.steps[:-1]))  # the split first instead of last: the same numbers
+    pd.testing.assert_frame_equal(replay(frame, moved, "fit").frame, fitted.frame)
+
+
+def test_the_target_is_never_scaled_imputed_or_encoded_unless_named() -> None:
+    frame = pd.DataFrame({"x": [1.0, 2.0, None, 4.0, 5.0, 6.0, 7.0, 8.0], "kind": ["a", "b", None, "a", "b", "a", "b", "a"],
+                          "y": [0.0, 1.0, None, 1.0, 0.0, 1.0, 0.0, 1.0]})
+    recipe = Recipe((Step("split", {"method": "random", "test_size": 0.25, "target": "y"}), Step("impute"),
+                     Step("encode"), Step("scale")))
+    result = replay(frame, recipe, "fit")
+    assert result.frame["y"].isna().sum() == 1 and set(result.frame["y"].dropna()) == {0.0, 1.0}  # untouched
+    assert "y" not in result.recipe.steps[3].fitted["stats"] and "x" in result.recipe.steps[3].fitted["stats"]
+    assert "left the target 'y' alone" in result.results[3].summary
+    named = replay(frame, Recipe((*recipe.steps[:3], Step("scale", {"columns": ["x", "y"]}))), "fit")
+    assert "y" in named.recipe.steps[3].fitted["stats"]
+    assert "the target 'y' included, as asked" in named.results[3].summary
+    # a target given by the version (no split step) is protected the same way
+    plain = replay(frame, Recipe((Step("scale"),)), "fit", target="y")
+    assert "y" not in plain.recipe.steps[0].fitted["stats"]
 
 
 def test_transform_replay_of_saved_recipe_on_the_same_file_is_identical(fitted, raw: Path) -> None:
@@ -89,7 +133,7 @@ def test_transform_on_a_new_batch_reuses_the_reference_state(fitted) -> None:
     })
     out = replay(batch, fitted.recipe, "transform").frame
     assert out.index.tolist() == [0, 2]  # size 500 is outside the reference's IQR bounds → removed
-    assert out["size"].tolist() == [14.0, 12.0]  # the reference median, not the batch's
+    assert out["size"].tolist() == [15.0, 12.0]  # the reference's training median, not the batch's
     assert out.loc[0, ["colour_blue", "colour_green", "colour_red"]].tolist() == [0, 0, 0]  # unseen category
     assert fitted.recipe.steps[6].fitted == {"values": {"colour": "blue"}}  # blue and red tie at 3: first in order
     assert out.loc[2, ["colour_blue", "colour_green", "colour_red"]].tolist() == [1, 0, 0]  # '-' → reference mode

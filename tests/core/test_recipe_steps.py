@@ -108,10 +108,21 @@ def test_impute_knn_uses_nearest_rows() -> None:
     assert out["y"][4] == pytest.approx(15.0)  # neighbours x=1 and x=2
 
 
-def test_impute_mean_on_text_column_is_a_sentence() -> None:
-    with pytest.raises(RecipeError,
-                       match=r"impute with strategy 'mean' needs numeric columns; 's' is object\. Convert"):
-        run(pd.DataFrame({"s": ["a", None]}), "impute", strategy="mean", columns=["s"])
+def test_impute_median_covers_text_columns_with_their_most_frequent_value_and_says_so() -> None:
+    frame = pd.DataFrame({"x": [1.0, None, 3.0, 5.0], "s": ["a", None, "a", "b"], "full": ["u", "v", "w", "u"]})
+    result = run(frame, "impute", strategy="median")
+    assert result.frame["x"].tolist() == [1.0, 3.0, 3.0, 5.0]
+    assert result.frame["s"].tolist() == ["a", "a", "a", "b"]  # the text column is not skipped silently
+    assert result.step.fitted["most_frequent"] == ["s"]
+    assert "1 cell of the non-numeric column(s) 's' got their most frequent value" in result.summary
+    explicit = run(pd.DataFrame({"s": ["a", None, "a"]}), "impute", strategy="mean", columns=["s"])
+    assert explicit.frame["s"].tolist() == ["a", "a", "a"]
+
+
+def test_impute_names_a_column_it_cannot_fill() -> None:
+    result = run(pd.DataFrame({"x": [1.0, None], "empty": [None, None]}).astype({"empty": float}), "impute")
+    assert result.frame["x"].tolist() == [1.0, 1.0]
+    assert "skipped 'empty' (no value to learn from)" in result.summary
 
 
 def test_outliers_iqr_flag_clip_remove() -> None:

@@ -31,6 +31,23 @@ def numeric_columns(frame: pd.DataFrame, exclude: Iterable[str | None] = ()) -> 
     return [c for c in frame.columns if is_number(frame[c]) and c not in skip]
 
 
+def target_of(params: dict) -> str | None:
+    """The target a fit must leave alone: the step's own ``target`` param, else the recipe's (engine-injected)."""
+    return params.get("target") or params.get("_target") or None
+
+
+def target_note(params: dict, used: Iterable[str], frame: pd.DataFrame | None = None) -> str:
+    """'; left the target 'y' alone' (default column set) or '; the target 'y' included, as asked'."""
+    target = target_of(params)
+    if not target:
+        return ""
+    if target in set(used):
+        return f"; the target {target!r} included, as asked"
+    if params.get("columns") is None and (frame is None or target in frame.columns):
+        return f"; left the target {target!r} alone"
+    return ""
+
+
 def _listing(names: Sequence[str], limit: int = 8) -> str:
     shown = ", ".join(map(repr, names[:limit]))
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -7,6 +7,12 @@
 * ``replay(frame, recipe, mode)`` runs a whole recipe: ``'fit'`` refits every step, ``'transform'``
   reuses the fitted state (Monitor replays a reference's recipe on a new batch) and skips ``split``.
 
+Evaluation integrity, by construction: in ``'fit'`` mode the recipe's split is decided on the raw
+rows *before* any step runs (:mod:`core.data.recipe.splitting`), wherever the split step sits, and
+every learning step is fitted on the training rows only, then applied to all rows. The target (the
+split step's ``target``, or the one passed to :func:`replay`) is left out of every step's default
+column set — imputed, scaled, encoded or clipped only when a person names it explicitly.
+
 The input frame is never modified.
 """
 
@@ -46,6 +52,14 @@ class StepResult:
     changed_columns: tuple[str, ...] = ()
     changed_index: pd.Index | None = None  # labels of kept rows that changed (for previews)
     changes: dict | None = None  # changed cells per column (columns with changes only)
+
+
+@dataclass(frozen=True)
+class FitContext:
+    """What a fit may learn from: the training rows (labels of the frame's index; None = all) and the target."""
+
+    train: pd.Index | None = None
+    target: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,17 +112,31 @@ def _check_fitted_columns(frame: pd.DataFrame, kind: str, fitted: dict) -> None:
                                   f"table. A new batch needs the reference's columns; check its header.")
 
 
-def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResult:
+def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: FitContext | None = None,
+               split: pd.Series | None = None) -> StepResult:
     """Apply one step; with ``fit=True`` learn its state first (returned in ``result.step.fitted``).
+
+    Args:
+        context: the training rows a fit may see and the target to leave out of default column sets.
+        split: for a ``split`` step inside a replay, the split already decided on the raw rows.
 
     Raises:
         RecipeError: unknown kind, bad parameter, missing column, or data the step cannot use.
     """
     spec = _spec(step)
     params = normalize_params(spec, step.params)
+    context = context or FitContext()
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)  # changes and splits are tracked by row label
     _check_param_columns(frame, spec, params)
+    # the fit sees the target through a private key, so default column sets can leave it out
+    fit_params = {**params, "_target": context.target} if context.target else params
+    learn_from = frame
+    if fit and spec.learns and context.train is not None:
+        learn_from = frame.loc[frame.index.intersection(context.train)]
+        if learn_from.empty:
+            raise RecipeError(f"{step.kind} has no training row left to learn from: the steps before it removed "
+                              "every row of the training part. Check the row filters.")
     if spec.learns and not fit:
         if step.fitted is None:
             raise RecipeError(f"The {step.kind} step has not been fitted yet; replay the recipe in 'fit' mode first.")
@@ -116,21 +144,27 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True) -> StepResu
         _check_fitted_columns(frame, step.kind, fitted)
     else:
         try:
-            learned = spec.fit(frame, params) if spec.fit else {}
+            learned = spec.fit(learn_from, fit_params) if spec.fit else {}
         except _DATA_ERRORS as err:
             raise RecipeError(f"{step.kind} could not learn from this table ({type(err).__name__}: {err}). "
                               "Check the chosen columns and the steps before it.") from None
         fitted = json.loads(json.dumps(to_native(learned)))  # exactly what a saved recipe will hold
     try:
         out = spec.transform(frame, params, fitted)
-        split = spec.splitter(out, params) if spec.splitter and fit else None
+        if spec.splitter and fit:
+            split = split.reindex(out.index) if split is not None else spec.splitter(out, params)
+        else:
+            split = None
     except _DATA_ERRORS as err:
         raise RecipeError(f"{step.kind} could not be applied to this table ({type(err).__name__}: {err}).") from None
     new_step = Step(step.kind, params, fitted if spec.learns else None)
     result = _result(frame, out, new_step, split)
-    summary = spec.summarize(frame, out, params, fitted, result.changes) if spec.summarize else f"Applied {step.kind}."
+    summary = (spec.summarize(frame, out, fit_params, fitted, result.changes) if spec.summarize
+               else f"Applied {step.kind}.")
     if spec.splitter and not fit:
         summary = "Skipped the split: a new batch keeps its rows together (transform mode)."
+    elif fit and spec.learns and learn_from is not frame:
+        summary += f" Fitted on the {len(learn_from):,} training rows only; applied to all {len(out):,}."
     return replace(result, summary=summary)
 
 
@@ -194,15 +228,17 @@ def _result(frame: pd.DataFrame, out: pd.DataFrame, step: Step, split) -> StepRe
     )
 
 
-def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = True) -> StepPreview:
+def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = True,
+                 context: FitContext | None = None) -> StepPreview:
     """Apply ``step`` to ``frame`` and return up to ``n`` changed or removed rows, before and after.
 
     Only the affected columns are shown (changed, added, removed); all columns when the step
-    changes none (e.g. it only removes rows).
+    changes none (e.g. it only removes rows). ``context`` as in :func:`apply_step` (the page passes
+    the training rows of the recipe's split, so the preview fits what the saved version will).
     """
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)
-    result = apply_step(frame, step, fit=fit)
+    result = apply_step(frame, step, fit=fit, context=context)
     kept = frame.index.isin(result.frame.index)
     touched = ~kept | frame.index.isin(result.changed_index)
     labels = list(frame.index[touched][:n])
@@ -216,34 +252,72 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
 
 
 def replay(frame: pd.DataFrame, recipe: Recipe, mode: Literal["fit", "transform"] = "transform",
-           on_progress: Callable[[int, int, str], None] | None = None) -> ReplayResult:
+           on_progress: Callable[[int, int, str], None] | None = None, *, target: str | None = None,
+           upto: int | None = None) -> ReplayResult:
     """Run every step of ``recipe`` on ``frame``.
 
     Args:
-        mode: ``'fit'`` refits every step; ``'transform'`` reuses each step's fitted state (steps
-            that remove rows still remove them; ``split`` is skipped).
+        mode: ``'fit'`` decides the split on the raw rows first, then refits every step on the
+            training rows; ``'transform'`` reuses each step's fitted state (steps that remove rows
+            still remove them; ``split`` is skipped).
         on_progress: called as ``on_progress(done, total, summary)`` after each step.
+        target: the version's target (default: the split step's ``target``), left out of default column sets.
+        upto: run only the first ``upto`` steps (the split is still the whole recipe's), e.g. the table
+            just before a step being edited.
 
     Raises:
         RecipeError: naming the step (``Step 3 (impute): …``) that cannot apply.
     """
+    from core.data.recipe.splitting import decide_split, recipe_target, split_step_of
+
     if mode not in ("fit", "transform"):
         raise RecipeError(f"The 'mode' parameter of replay must be 'fit' or 'transform'. Got {mode!r} instead.")
     results: list[StepResult] = []
     split = None
+    if not frame.index.is_unique:
+        frame = frame.reset_index(drop=True)
     current = frame
-    for i, step in enumerate(recipe.steps, start=1):
+    decided = None
+    split_step = split_step_of(recipe)
+    if mode == "fit" and split_step is not None:
         try:
-            result = apply_step(current, step, fit=mode == "fit")
+            params = normalize_params(STEPS["split"], split_step.params)
+            decided = decide_split(frame, params, recipe)
+        except RecipeError as err:
+            where = recipe.steps.index(split_step) + 1
+            raise RecipeError(f"Step {where} (split): {err}") from None
+    context = FitContext(decided.train_index if decided is not None else None, recipe_target(recipe, target))
+    steps = recipe.steps if upto is None else recipe.steps[:upto]
+    for i, step in enumerate(steps, start=1):
+        try:
+            result = apply_step(current, step, fit=mode == "fit", context=context,
+                                split=decided.labels if decided is not None and step.kind == "split" else None)
         except RecipeError as err:
             raise RecipeError(f"Step {i} ({getattr(step, 'kind', '?')}): {err}") from None
+        if decided is not None and step.kind == "split":
+            result = replace(result, summary=_split_summary(decided, result, current))
         results.append(result)
         current = result.frame
         if result.split is not None:
             split = result.split
         if on_progress:
             on_progress(i, len(recipe.steps), result.summary)
-    if split is not None:
+    if decided is not None:
+        split = decided.labels.reindex(current.index)
+    elif split is not None:
         split = split.reindex(current.index)
-    fitted = replace(recipe, steps=tuple(r.step for r in results))
+    fitted = replace(recipe, steps=tuple(r.step for r in results) + tuple(recipe.steps[len(results):]))
     return ReplayResult(current, split, tuple(results), fitted)
+
+
+def _split_summary(decided, result: StepResult, current: pd.DataFrame) -> str:  # noqa: ANN001
+    raw_test = decided.n_test
+    now = decided.labels.reindex(current.index)
+    test = int((now == "test").sum())
+    kept = f"; {test:,} of them remain after the row filters" if test != raw_test else ""
+    how = result.step.params
+    by = {"stratified": f"stratified on {how.get('target')!r}", "time": f"latest by {how.get('time_column')!r}",
+          "random": "at random"}.get(decided.method, decided.method)
+    return (f"Held out {raw_test:,} of the {len(decided.labels):,} raw rows as the test part ({by}, test_size="
+            f"{how['test_size']:g}{decided.note}), decided before any step learned anything{kept}. "
+            "Every learning step is fitted on the training rows only.")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.recipe._common import names, numeric_columns, plural, require_complete, require_numeric, text_columns
+from core.data.recipe._common import (names, numeric_columns, plural, require_complete, require_numeric, target_note,
+                                      target_of, text_columns)
 from core.data.recipe.model import ParamSpec, StepSpec
 from core.errors import RecipeError
 
@@ -21,7 +22,7 @@ def scale(frame, params, fitted):
 
 
 def _fit_scale(frame: pd.DataFrame, params: dict) -> dict:
-    cols = params["columns"] or numeric_columns(frame)
+    cols = params["columns"] or numeric_columns(frame, exclude=[target_of(params)])
     if not cols:
         raise RecipeError("scale found no numeric columns; convert columns with fix_types first or choose some.")
     require_numeric(frame, "scale", cols, f"({params['method']})")
@@ -43,7 +44,8 @@ def _fit_scale(frame: pd.DataFrame, params: dict) -> dict:
 
 def _summarize_scale(before, after, params, fitted, changes) -> str:
     cols = [c for c, s in fitted["stats"].items() if s is not None]
-    return f"Scaled {plural(len(cols), 'column')} ({names(cols)}) with {params['method']}."
+    return (f"Scaled {plural(len(cols), 'column')} ({names(cols)}) with {params['method']}"
+            f"{target_note(params, fitted['stats'], before)}.")
 
 
 # --- encode --------------------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def encode(frame, params, fitted):
 
 
 def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
-    cols = params["columns"] or text_columns(frame)
+    cols = params["columns"] or [c for c in text_columns(frame) if c != target_of(params)]
     if not cols:
         raise RecipeError("encode found no text or category columns; choose the columns to encode.")
     categories = {}
@@ -96,10 +98,11 @@ def _fit_encode(frame: pd.DataFrame, params: dict) -> dict:
 
 def _summarize_encode(before, after, params, fitted, changes) -> str:
     cols = list(fitted["categories"])
+    note = target_note(params, cols, before)
     if params["method"] == "ordinal":
-        return f"Encoded {plural(len(cols), 'column')} ({names(cols)}) as ordinal codes."
+        return f"Encoded {plural(len(cols), 'column')} ({names(cols)}) as ordinal codes{note}."
     added = sum(len(c) for c in fitted["categories"].values())
-    return f"One-hot encoded {plural(len(cols), 'column')} ({names(cols)}) into {plural(added, 'column')}."
+    return f"One-hot encoded {plural(len(cols), 'column')} ({names(cols)}) into {plural(added, 'column')}{note}."
 
 
 # --- pca -----------------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ def pca(frame, params, fitted):
 
 
 def _fit_pca(frame: pd.DataFrame, params: dict) -> dict:
-    cols = params["columns"] or numeric_columns(frame, exclude=[params["target"]])
+    cols = params["columns"] or numeric_columns(frame, exclude=[target_of(params)])
     if len(cols) < 2:
         raise RecipeError(f"pca needs at least 2 numeric columns; got {len(cols)} ({names(cols)}). "
                           "Choose more columns.")

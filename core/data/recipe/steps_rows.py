@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.recipe._common import is_number, names, numeric_columns, plural, require_numeric
+from core.data.recipe._common import (is_number, names, numeric_columns, plural, require_numeric, target_note,
+                                      target_of)
 from core.data.recipe.model import ParamSpec, StepSpec
 from core.errors import RecipeError
 
@@ -63,8 +64,7 @@ def impute(frame, params, fitted):
         values = imputer.transform(frame[cols].to_numpy(dtype=float))
         for i, col in enumerate(cols):
             frame[col] = values[:, i]
-        return frame
-    for col, value in fitted["values"].items():
+    for col, value in (fitted.get("values") or {}).items():
         s = frame[col]
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             value = pd.Timestamp(value)
@@ -73,24 +73,43 @@ def impute(frame, params, fitted):
 
 
 def _fit_impute(frame: pd.DataFrame, params: dict) -> dict:
+    """Numbers get the strategy; a text, category or boolean column gets its most frequent value under the
+    numeric strategies (mean / median / knn), so every column with missing cells is covered — or named as
+    skipped, with the reason, in ``fitted['skipped']``."""
     strategy = params["strategy"]
     numeric_only = strategy in ("mean", "median", "knn")
-    cols = params["columns"] or (numeric_columns(frame) if numeric_only else list(frame.columns))
+    target = target_of(params)
+    default = params["columns"] is None
+    cols = params["columns"] or [c for c in frame.columns if c != target and (
+        not numeric_only or is_number(frame[c]) or frame[c].isna().any())]
     if not cols:
         raise RecipeError(f"impute ({strategy}) found no columns to fill; choose columns (numeric for {strategy}).")
+    skipped: dict[str, str] = {}
+    numeric_cols, other_cols = cols, []
     if numeric_only:
-        require_numeric(frame, "impute", cols, f"with strategy {strategy!r}")
-        for col in cols:
+        numeric_cols = [c for c in cols if is_number(frame[c])]
+        other_cols = [c for c in cols if c not in numeric_cols]
+        for col in list(numeric_cols):
             if frame[col].isna().all():
-                raise RecipeError(f"impute ({strategy}) cannot learn from column {col!r}: all its values are missing. "
-                                  "Drop the column or use strategy 'constant'.")
-    if strategy == "knn":
-        sample = frame[cols]
+                if not default:
+                    raise RecipeError(f"impute ({strategy}) cannot learn from column {col!r}: all its values are "
+                                      "missing. Drop the column or use strategy 'constant'.")
+                numeric_cols.remove(col)
+                skipped[col] = "no value to learn from"
+    out: dict = {}
+    if strategy == "knn" and numeric_cols:
+        sample = frame[numeric_cols]
         if len(sample) > KNN_REFERENCE_ROWS:
             sample = sample.sample(KNN_REFERENCE_ROWS, random_state=0).sort_index()
-        return {"columns": cols, "reference": sample.to_numpy(dtype=float)}
+        out = {"columns": numeric_cols, "reference": sample.to_numpy(dtype=float)}
     values = {}
-    for col in cols:
+    for col in other_cols:  # text / category / boolean under a numeric strategy: most frequent value
+        mode = frame[col].mode(dropna=True)
+        if mode.empty:
+            skipped[col] = "no value to learn from"
+        else:
+            values[col] = mode.iloc[0]
+    for col in ([] if strategy == "knn" else numeric_cols):
         s = frame[col].replace([np.inf, -np.inf], np.nan) if numeric_only else frame[col]
         if strategy == "mean":
             values[col] = float(s.mean())
@@ -104,7 +123,14 @@ def _fit_impute(frame: pd.DataFrame, params: dict) -> dict:
             values[col] = mode.iloc[0]
         else:
             values[col] = _constant_for(s, col, params["fill_value"])
-    return {"values": values}
+    if strategy == "knn" and not numeric_cols and not values:
+        raise RecipeError("impute (knn) found no numeric column to fill; choose numeric columns.")
+    out["values"] = values
+    if other_cols:
+        out["most_frequent"] = [c for c in other_cols if c in values]
+    if skipped:
+        out["skipped"] = skipped
+    return out
 
 
 def _constant_for(s: pd.Series, col: str, fill_value: str | None):
@@ -122,11 +148,23 @@ def _constant_for(s: pd.Series, col: str, fill_value: str | None):
 
 
 def _summarize_impute(before, after, params, fitted, changes) -> str:
+    used = [*(fitted.get("columns") or []), *(fitted.get("values") or {})]
+    note = target_note(params, used, before)
+    frequent = [c for c in fitted.get("most_frequent") or [] if changes.get(c)]
+    skipped = fitted.get("skipped") or {}
     if not changes:
-        return (f"Nothing to fill: the chosen columns have no missing cells "
-                f"({params['strategy']} values are kept for new data).")
-    return (f"Filled {plural(sum(changes.values()), 'missing cell')} in {plural(len(changes), 'column')} "
-            f"({params['strategy']}).")
+        text = (f"Nothing to fill: the chosen columns have no missing cells "
+                f"({params['strategy']} values are kept for new data){note}")
+    else:
+        text = (f"Filled {plural(sum(changes.values()), 'missing cell')} in {plural(len(changes), 'column')} "
+                f"({params['strategy']}{note})")
+    if frequent:
+        cells = sum(changes[c] for c in frequent)
+        text += (f"; {plural(cells, 'cell')} of the non-numeric column(s) {names(frequent)} got their most "
+                 f"frequent value")
+    if skipped:
+        text += "; skipped " + ", ".join(f"{c!r} ({why})" for c, why in list(skipped.items())[:4])
+    return text + "."
 
 
 # --- outliers ------------------------------------------------------------------------------------
@@ -149,7 +187,7 @@ def outliers(frame, params, fitted):
 
 
 def _fit_outliers(frame: pd.DataFrame, params: dict) -> dict:
-    cols = params["columns"] or numeric_columns(frame)
+    cols = params["columns"] or numeric_columns(frame, exclude=[target_of(params)])
     if not cols:
         raise RecipeError("outliers found no numeric columns; convert columns with fix_types first or choose some.")
     require_numeric(frame, "outliers", cols, f"({params['method']})")
@@ -169,7 +207,7 @@ def _fit_outliers(frame: pd.DataFrame, params: dict) -> dict:
 
 
 def _summarize_outliers(before, after, params, fitted, changes) -> str:
-    how = f"{params['method']}, k={fitted['k']:g}"
+    how = f"{params['method']}, k={fitted['k']:g}{target_note(params, fitted['bounds'], before)}"
     if params["action"] == "remove":
         return f"Removed {plural(len(before) - len(after), 'row')} with outliers ({how}); {len(after):,} remain."
     cols = [c for c, b in fitted["bounds"].items() if b is not None]

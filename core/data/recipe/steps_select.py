@@ -32,7 +32,7 @@ def select_l1(frame, params, fitted):
 
 
 def _candidates(frame: pd.DataFrame, kind: str, params: dict) -> list[str]:
-    target = params.get("target")
+    target = params.get("target") or params.get("_target")
     cols = [c for c in (params["columns"] or numeric_columns(frame, exclude=[target])) if c != target]
     require_numeric(frame, kind, cols, "")
     return cols
