@@ -23,6 +23,9 @@ import os
 # which made a tune-worker's log_batch fail with KeyError '_MLFLOW_TELEMETRY_SESSION_ID' (seen here,
 # no internet). Off unless the person sets it; every mlflow import in the workbench comes after this.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# No model deserialisation through MLflow (pickle, and skops with the model's own trust list): the
+# workbench loads models through core.tracking.safe_load, with a fixed allow-list (issue 15).
+os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
 
 from core.tracking.tracker import (  # noqa: E402
     INPUTS_TAG,

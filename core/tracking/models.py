@@ -193,12 +193,15 @@ def delete_alias(tracker: Tracker, name: str, alias: str) -> None:
 
 
 def load_sklearn_model(tracker: Tracker, mv: ModelVersionInfo) -> Any:
-    """Load a registered scikit-learn model version."""
-    import mlflow.sklearn
+    """Load a registered scikit-learn model version, trusting only the workbench's own types.
+
+    Raises:
+        TrackingError: an ONNX export, a pickle model, or a type outside ``safe_load.ALLOWED_TYPES``.
+    """
+    from core.tracking.safe_load import load_registered
 
     if mv.is_onnx:
         source = mv.tags.get("workbench.source_version", "?")
         raise TrackingError(f"{mv.label} is an ONNX export (of v{source}), not a scikit-learn model; "
                             "pick the scikit-learn version it came from.")
-
-    return tracker._call(f"load {mv.label}", mlflow.sklearn.load_model, mv.uri)
+    return load_registered(tracker, mv.uri, mv.label)
