@@ -12,6 +12,12 @@ interleave or overwrite each other, and a label is on disk when the call returns
 A process killed mid-write leaves at most one partial last line: readers ignore
 any line that is not complete JSON, and the next writer starts on a fresh line.
 The state is "latest event per row wins" (file order = lock order).
+
+A queue click goes through :meth:`LabelLog.append_checked`: under the same lock it
+looks at the row's latest label and refuses to replace one given by *another*
+session unless the person has seen it and confirmed (the caller passes back the
+:class:`Conflict` it was shown). So no acknowledged label is ever replaced silently;
+the file format is unchanged.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +55,27 @@ class LabelEvent:
         label = d.get("label")
         return cls(int(d["row"]), None if label is None else str(label), float(d.get("ts", 0.0)),
                    str(d.get("session", "")), str(d.get("source", "queue")))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A row that another session labelled: ``label`` is what the log holds now."""
+
+    row: int
+    label: str
+    session: str
+    ts: float
+
+
+def _conflict(events: Iterable[LabelEvent], event: LabelEvent) -> Conflict | None:
+    """The row's latest label when it came from another session and differs from ``event``'s."""
+    last = None
+    for e in events:
+        if e.row == event.row and e.label is not None and e.source != "skip":
+            last = e
+    if last is None or last.session == event.session or last.label == event.label:
+        return None
+    return Conflict(last.row, last.label, last.session, last.ts)
 
 
 @dataclass(frozen=True)
@@ -89,6 +116,30 @@ class LabelLog:
             if e.source not in SOURCES:
                 raise LabelError(f"A label event source must be one of {', '.join(SOURCES)}. Got {e.source!r} instead.")
         return _append_lines(self.path, [e.to_json() for e in events])
+
+    def append_checked(self, event: LabelEvent, accept: Conflict | None = None) -> Conflict | None:
+        """Append one label unless another session labelled the row differently; then return that label.
+
+        A skip never conflicts (it cannot erase a label). ``accept`` is the conflict the person was
+        shown and chose to overwrite: the event is written only if the row still holds exactly that
+        label, otherwise the newer conflict is returned and nothing is written.
+
+        Returns:
+            None when the event was written, else the :class:`Conflict` that stopped it.
+        """
+        if event.source not in SOURCES:
+            raise LabelError(f"A label event source must be one of {', '.join(SOURCES)}. Got {event.source!r} instead.")
+
+        found: list[Conflict | None] = [None]
+
+        def guard() -> bool:  # runs under the log's lock: no other writer between this check and the write
+            if event.label is None or event.source == "skip":
+                return True
+            found[0] = _conflict(self.events(), event)
+            return found[0] is None or found[0] == accept
+
+        written = _append_lines(self.path, [event.to_json()], guard=guard)
+        return None if written else found[0]
 
     def append_curve(self, point: CurvePoint, **extra: Any) -> None:
         _append_lines(self.curve_path, [json.dumps({"labels": point.labels, "accuracy": point.accuracy,
@@ -144,7 +195,8 @@ def known_label_columns(labels_dir: Path, project: str, dataset_run_id: str) -> 
     return [c for _, c in sorted(metas, reverse=True)]
 
 
-def _append_lines(path: Path, lines: list[str]) -> int:
+def _append_lines(path: Path, lines: list[str], guard: Callable[[], bool] | None = None) -> int:
+    """Append whole lines under an exclusive lock; ``guard`` (run under the lock) may veto the write."""
     if not lines:
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,6 +204,8 @@ def _append_lines(path: Path, lines: list[str]) -> int:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
+            if guard is not None and not guard():
+                return 0
             size = os.fstat(fd).st_size
             prefix = b""
             if size:
