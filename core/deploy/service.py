@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.deploy.bundle import CardFacts, build_bundle, model_card
-from core.deploy.export import ExportResult, export_onnx, run_onnx
+from core.deploy.export import ExportResult, export_onnx
 from core.deploy.latency import LatencyReport, measure_latency
 from core.deploy.parity import DEFAULT_TOLERANCE, ParityReport, check_parity
 from core.deploy.quantize import QuantizeReport, quantize_export
@@ -291,7 +291,7 @@ def record_export(tracker: Tracker, project: str, outcome: DeployOutcome, *, reg
 
     A non-equivalent export is logged but only registered when ``acknowledged``.
     """
-    from core.tracking.deploy import log_onnx_model, register_onnx
+    from core.tracking.deploy import log_onnx_model, pyfunc_example, register_onnx
 
     s = outcome.summary()
     mv = outcome.source
@@ -309,9 +309,9 @@ def record_export(tracker: Tracker, project: str, outcome: DeployOutcome, *, reg
         metrics["quantized"] = 1.0 if s["quantized"] else 0.0
         tracker.log_metrics(run_id, metrics)
         shipped = outcome.deployed
-        frame = outcome.example[shipped.input_names]
-        out = run_onnx(shipped, frame)
-        log_onnx_model(tracker, run_id, shipped.onnx_bytes, frame, out[shipped.outputs[0]])
+        logged = log_onnx_model(tracker, run_id, shipped.onnx_bytes, pyfunc_example(outcome.example, shipped.inputs),
+                                classes=shipped.classes, params={"source_model": mv.label, "family": s["family"],
+                                                                 "task": s["task"], "quantized": s["quantized"]})
         tracker.log_file(run_id, outcome.bundle, "bundle")
         tracker.log_json(run_id, outcome.parity.to_dict(), "parity.json")
         tracker.log_json(run_id, s, "deploy_summary.json")
@@ -322,7 +322,7 @@ def record_export(tracker: Tracker, project: str, outcome: DeployOutcome, *, reg
             tags = {k: v for k, v in mv.tags.items() if k.startswith("workbench.") and k != "workbench.format"}
             tags["workbench.parity"] = "equivalent" if s["equivalent"] else "acknowledged-not-equivalent"
             tags["workbench.deploy_run"] = run_id
-            registered = register_onnx(tracker, mv.name, run_id, mv, tags)
+            registered = register_onnx(tracker, run_id, logged, mv, tags)
             message = f"Registered as {registered.label}."
         else:
             message = "Logged but NOT registered: the export is not equivalent and nobody acknowledged it."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -33,16 +34,18 @@ def test_export_champion_records_and_registers(tracker, tmp_path) -> None:
     assert s["label_agreement"] == 1.0 and s["max_abs_diff"] <= 1e-4 and s["equivalent"] is True
     assert s["onnx_bytes"] == (tmp_path / "out" / "model.onnx").stat().st_size
     assert s["quantize"]["helps"] is False  # trees: nothing to quantize
-    onnx_v = next(v for v in model_versions(tracker, PROJECT) if v.version == s["registered_version"])
+    onnx_v = next(v for v in model_versions(tracker, f"{PROJECT}.onnx") if v.version == s["registered_version"])
     assert onnx_v.tags["workbench.format"] == "onnx"
     assert onnx_v.tags["workbench.source_version"] == str(src.version)
     run = tracker.get_run(s["deploy_run"])
     assert run.stage == "deploy" and src.run_id in run.inputs and src.tags["workbench.data_version"] in run.inputs
     assert run.metrics["parity_equivalent"] == 1.0 and run.metrics["onnx_bytes"] == s["onnx_bytes"]
     assert "onnx_p50_ms" in run.metrics
-    arts = tracker.list_artifacts(run.run_id, "onnx_model")
-    assert any(a.endswith("MLmodel") for a in arts) and any(a.endswith("model.onnx") for a in arts)
-    mlmodel = tracker.download(run.run_id, "onnx_model/MLmodel").read_text()
+    import mlflow.artifacts  # an MLflow 3 logged model: its files live with the model, not the run
+
+    local = Path(mlflow.artifacts.download_artifacts(onnx_v.source, dst_path=str(tmp_path / "logged")))
+    assert (local / "model.onnx").is_file()
+    mlmodel = (local / "MLmodel").read_text()
     assert "onnx" in mlmodel and "signature" in mlmodel
     bundle = tracker.download(run.run_id, "bundle/bundle.zip")
     with zipfile.ZipFile(bundle) as zf:

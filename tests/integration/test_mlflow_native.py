@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
+import pytest
 
 from core.tracking.datasets import log_dataset_inputs, log_dataset_version
 
@@ -21,3 +29,82 @@ def test_log_dataset_inputs_points_at_the_data_runs_entity(tracker) -> None:
     run = tracker.client.get_run(run_id)
     seen = {i.tags[0].value: (i.dataset.name, i.dataset.digest) for i in run.inputs.dataset_inputs}
     assert seen == {"reference": ("toy:v1", ref.digest), "current": ("toy-batch:v1", cur.digest)}
+
+
+def _export(tracker, tmp_path, family: str, task: str, recipe: bool = False):
+    from core.cli import main
+    from tests.integration.deploy_fixtures import PROJECT, seed_model, seed_recipe_model
+
+    src = (seed_recipe_model if recipe else seed_model)(tracker, family, task)
+    out = tmp_path / "s.json"
+    assert main(["--project", PROJECT, "export", "--model", f"{PROJECT}@champion", "--out", str(tmp_path / "out"),
+                 "--json", str(out), "--calls", "10", "--batch-rows", "200"]) == 0
+    return src, json.loads(out.read_text())
+
+
+@pytest.mark.parametrize(("family", "task", "recipe"), [("rf", "classification", False),
+                                                        ("linear", "regression", True)])
+def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tracker, tmp_path, family, task,
+                                                                             recipe) -> None:
+    import mlflow.artifacts
+    import mlflow.pyfunc
+
+    from core.deploy.export import run_onnx
+    from core.tracking.deploy import onnx_versions
+    from core.tracking.models import model_versions
+    from tests.integration.deploy_fixtures import PROJECT, small_frame
+
+    src, s = _export(tracker, tmp_path, family, task, recipe)
+    name = f"{PROJECT}.onnx"
+    mv = tracker.client.get_model_version(name, str(s["registered_version"]))
+    assert mv.tags["workbench.format"] == "onnx" and mv.tags["workbench.source_version"] == str(src.version)
+    assert mv.tags["workbench.source_model"] == PROJECT
+    # MLflow 3.17's SQL registry store does not fill ModelVersion.model_id; the source URI names the logged model
+    assert mv.source.startswith("models:/m-")
+    logged = tracker.client.get_logged_model(mv.source.removeprefix("models:/"))
+    assert logged.source_run_id == s["deploy_run"]
+    assert all(not v.is_onnx for v in model_versions(tracker, PROJECT))  # the scikit-learn list stays clean
+    assert [v.version for v in onnx_versions(tracker, PROJECT)] == [mv.version]
+
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{mv.version}", dst_path=str(tmp_path / "m")))
+    mlmodel = (local / "MLmodel").read_text()
+    assert "CPUExecutionProvider" in mlmodel and "CUDA" not in mlmodel
+
+    # a plain DataFrame of the raw feature columns, as the data arrived (missing cells and all)
+    frame = small_frame(task, n=40, seed=7)
+    if recipe:
+        from tests.integration.deploy_fixtures import recipe_case
+
+        frame = recipe_case(task, n=40)[0]
+    raw = frame.dropna(subset=["island"]).reset_index(drop=True)  # pyfunc feeds text as it is: no None
+    export = tracker.download(s["deploy_run"], "bundle/bundle.zip")
+    import zipfile
+
+    from core.deploy.export import ExportResult, InputField
+
+    with zipfile.ZipFile(export) as zf:
+        onnx_bytes = zf.read("model.onnx")
+        schema = json.loads(zf.read("schema.json"))
+    fields = tuple(InputField(i["name"], i["tensor"]) for i in schema["inputs"])
+    raw = raw[[f.name for f in fields]]
+    expected = run_onnx(ExportResult(onnx_bytes, fields, tuple(schema["outputs"]), task, family, ""), raw)
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{mv.version}")
+    got = model.predict(raw)
+    if task == "classification":
+        assert list(got["label"]) == list(expected["label"].ravel())
+        probs = got[[c for c in got.columns if c.startswith("probability.")]].to_numpy()
+        np.testing.assert_allclose(probs, expected["probabilities"], rtol=1e-6)
+    else:
+        np.testing.assert_allclose(got["variable"].to_numpy(), expected["variable"].ravel(), rtol=1e-6)
+
+    # the version's own serving example, through the CLI scorer (no conda / virtualenv)
+    example = local / "serving_input_example.json"
+    assert example.is_file()
+    out = tmp_path / "pred.json"
+    proc = subprocess.run([str(Path(sys.executable).parent / "mlflow"), "models", "predict", "--env-manager", "local",
+                           "-m", f"models:/{name}/{mv.version}", "-i", str(example), "-t", "json", "-o", str(out)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ,
+                                                                            "MLFLOW_TRACKING_URI": tracker.settings.tracking_uri})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    preds = json.loads(out.read_text())["predictions"]
+    assert len(preds) == len(json.loads(example.read_text())["dataframe_split"]["data"])
