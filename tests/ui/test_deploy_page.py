@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.tracking.models import model_versions
+from core.tracking.deploy import onnx_versions
 from tests.integration.deploy_fixtures import PROJECT, seed_model
 from tests.ui.conftest import app_test
 
@@ -40,7 +40,7 @@ def test_export_shows_parity_latency_and_registers(tracker) -> None:
     record.click().run()
     assert not at.exception
     assert any("Registered as" in s.value for s in at.success)
-    assert any(v.tags.get("workbench.format") == "onnx" for v in model_versions(tracker, PROJECT))
+    assert any(v.tags.get("workbench.format") == "onnx" for v in onnx_versions(tracker, PROJECT))
 
 
 def test_non_equivalent_export_needs_acknowledgement(tracker) -> None:
@@ -61,5 +61,5 @@ def test_non_equivalent_export_needs_acknowledgement(tracker) -> None:
     at.checkbox(key="wb_deploy_ack").check().run()
     assert not at.button(key="wb_deploy_record").disabled
     at.button(key="wb_deploy_record").click().run()
-    onnx_versions = [v for v in model_versions(tracker, PROJECT) if v.tags.get("workbench.format") == "onnx"]
-    assert onnx_versions and onnx_versions[0].tags["workbench.parity"] == "acknowledged-not-equivalent"
+    exports = onnx_versions(tracker, PROJECT)
+    assert exports and exports[0].tags["workbench.parity"] == "acknowledged-not-equivalent"
