@@ -60,6 +60,7 @@ session_key = (version.run_id, *setup.key, setup.learner, setup.strategy, setup.
 def queue_panel() -> None:
     """Reruns alone on each click; a finished batch reruns the whole page (progress, map)."""
     with user_errors():
+        ul.render_conflicts(pool, frame, log, setup.as_image)  # clicks on rows another session labelled meanwhile
         state = ul.rebuild_state(pool, log)
         batch = ul.current_batch(pool, state, setup, log, session_key)
         if not batch["open"]:
@@ -74,6 +75,9 @@ def queue_panel() -> None:
         how = "random rows to start (the model needs two classes first)" if batch["cold"] \
             else STRATEGY_NAMES.get(batch["strategy"], batch["strategy"])
         st.markdown(f"**Batch:** {done} of {len(batch['rows'])} done · {how}")
+        if batch.get("shared"):
+            st.caption("Every row left is in another session's batch too; a row labelled there first will ask "
+                       "before you overwrite it.")
         model = ul.fitted_model(pool, state, setup.learner)
         rows = batch["open"]
         if model is not None:
@@ -94,6 +98,7 @@ def queue_panel() -> None:
 @st.fragment(run_every=3)
 def progress_panel() -> None:
     """Re-read from the label log every few seconds: queue clicks rerun only the queue fragment."""
+    ul.keep_batch(log)  # a live tab keeps its batch's rows held (a closed one lets them go)
     ul.render_progress(pool, ul.rebuild_state(pool, log), log)
 
 

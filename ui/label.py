@@ -2,12 +2,23 @@
 
 State that matters lives in the label log (core), never only in the session: every
 panel re-reads the log, so a refresh, a second tab or a restart shows the same labels.
-Session keys (all prefixed ``label_``) only hold the current batch and this tab's id.
+Session keys (all prefixed ``label_``) only hold the current batch, this tab's id and the
+clicks that wait for a confirmation.
+
+Concurrent sessions on one version: a batch is drawn through :mod:`core.label.reservations`
+(rows in another live session's batch are not offered), the query seed mixes this tab's
+id into the label count (two tabs never draw the same random batch), and a queue click
+goes through :meth:`LabelLog.append_checked`, so a row someone else labelled since the
+batch was drawn asks before its label is overwritten.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,15 +27,19 @@ import pandas as pd
 import streamlit as st
 
 from core.label import query as q
-from core.label.labellog import CurvePoint, LabelEvent, LabelLog, known_label_columns
+from core.label.labellog import Conflict, CurvePoint, LabelEvent, LabelLog, known_label_columns
+from core.label.reservations import Reservation, Reservations
 from core.label.session import LabelState, Pool, cv_accuracy, image_side, label_state, numeric_columns, \
     parse_classes, prepare_pool
 from core.tracking.datasets import DatasetVersion, load_dataset
+from ui.identity import identity
 from ui.resources import settings, tracker
 
 NEW_COLUMN = "+ New column…"  # plain text: emoji have no glyph in some browsers' fonts
 TAB_ID = "label_tab_id"
-BATCH = "label_batch"          # dict: key, rows, strategy, cold, labels_at_start
+BATCH = "label_batch"          # dict: key, rows, strategy, cold, shared
+CONFLICTS = "label_conflicts"  # row -> (the click's LabelEvent, the Conflict it ran into)
+SERVER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -133,25 +148,70 @@ def fitted_model(pool: Pool, state: LabelState, learner: str) -> Any | None:
     return cache[digest]
 
 
+def reservations(log: LabelLog) -> Reservations:
+    return Reservations.for_log(log.path)
+
+
+def _session_gone(r: Reservation) -> bool:
+    """True when the reservation's session ran on this server and is no longer connected (a closed tab)."""
+    if r.server != SERVER or not r.client:
+        return False
+    from streamlit.runtime import Runtime
+
+    return Runtime.exists() and not Runtime.instance().is_active_session(r.client)
+
+
+def _client_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def query_seed(n_labels: int) -> int:
+    """The query's random seed: this tab's id and the label count (the count alone gave two tabs one batch)."""
+    return zlib.crc32(f"{tab_id()}:{n_labels}".encode())
+
+
+def keep_batch(log: LabelLog) -> None:
+    """Renew this tab's hold on its batch while it is open (cheap: writes only when half the hold is gone)."""
+    reservations(log).renew(tab_id())
+
+
 def current_batch(pool: Pool, state: LabelState, setup: Setup, log: LabelLog, session_key: tuple) -> dict:
-    """The open batch; when it is finished, record a learning-curve point and query the next one."""
+    """The open batch; when it is finished, record a learning-curve point and query the next one.
+
+    The next batch leaves out rows held by other live sessions; only when every remaining row is
+    held elsewhere are those offered (``shared``), and the overwrite check guards them.
+    """
     batch = st.session_state.get(BATCH)
     if batch and batch["key"] == session_key:
         open_rows = [r for r in batch["rows"] if r not in state.labels and r not in state.skipped]
         if open_rows:
+            keep_batch(log)
             return {**batch, "open": open_rows}
         record_curve_point(pool, state, setup, log)
     candidates = state.unlabelled(pool)
     if len(candidates) == 0:
+        reservations(log).release(tab_id())
         st.session_state[BATCH] = {"key": session_key, "rows": [], "strategy": setup.strategy, "cold": False}
         return {**st.session_state[BATCH], "open": []}
     keys, X, y = state.xy(pool)
     model = fitted_model(pool, state, setup.learner) if setup.strategy != "committee" else None
-    qb = q.query_batch(pool.X[candidates], X, y, strategy=setup.strategy, n=min(setup.batch_size, len(candidates)),
-                       learner=setup.learner, committee_measure=setup.committee_measure, seed=len(keys),
-                       model=model)
-    rows = [int(r) for r in candidates[qb.indices]]
-    st.session_state[BATCH] = {"key": session_key, "rows": rows, "strategy": qb.strategy, "cold": qb.cold_start}
+    drawn: dict[str, Any] = {}
+
+    def choose(held: set[int]) -> list[int]:  # runs under the reservation lock
+        free = candidates[~np.isin(candidates, np.fromiter(held, dtype=int, count=len(held)))]
+        rows = free if len(free) else candidates
+        qb = q.query_batch(pool.X[rows], X, y, strategy=setup.strategy, n=min(setup.batch_size, len(rows)),
+                           learner=setup.learner, committee_measure=setup.committee_measure,
+                           seed=query_seed(len(keys)), model=model)
+        drawn.update(strategy=qb.strategy, cold=qb.cold_start, shared=not len(free))
+        return [int(r) for r in rows[qb.indices]]
+
+    rows = reservations(log).draw(tab_id(), choose, owner=identity().key, client=_client_id(), server=SERVER,
+                                  is_dead=_session_gone)
+    st.session_state[BATCH] = {"key": session_key, "rows": rows, **drawn}
     return {**st.session_state[BATCH], "open": rows}
 
 
@@ -217,10 +277,33 @@ def label_buttons(classes: tuple[str, ...], row: int, log: LabelLog, prefix: str
                            args=(log, LabelEvent(row, name, 0.0, tab_id(), "queue")), width="stretch")
 
 
-def _append(log: LabelLog, event: LabelEvent) -> None:
-    import time
+def _append(log: LabelLog, event: LabelEvent, accept: Conflict | None = None) -> None:
+    """Write the click, unless another session labelled the row differently: then ask (see render_conflicts)."""
+    stamped = LabelEvent(event.row, event.label, time.time(), event.session, event.source)
+    conflict = log.append_checked(stamped, accept=accept)
+    pending = st.session_state.setdefault(CONFLICTS, {})
+    if conflict is None:
+        pending.pop(event.row, None)
+    else:
+        pending[event.row] = (stamped, conflict)
 
-    log.append([LabelEvent(event.row, event.label, time.time(), event.session, event.source)])
+
+def _keep(row: int) -> None:
+    st.session_state.setdefault(CONFLICTS, {}).pop(row, None)
+
+
+def render_conflicts(pool: Pool, frame: pd.DataFrame, log: LabelLog, as_image: bool) -> None:
+    """Clicks on rows that another session labelled meanwhile: overwrite only on an explicit confirmation."""
+    for row, (event, conflict) in list(st.session_state.get(CONFLICTS, {}).items()):
+        with st.container(border=True, key=f"label_conflict_{row}"):
+            st.warning(f"Row {row} is already labelled as **{conflict.label}** by another session. "
+                       f"Replace it with your **{event.label}**?", icon=":material/group:")
+            show_row(pool, frame, row, as_image)
+            c1, c2 = st.columns(2)
+            c1.button(f"Overwrite with {event.label}", key=f"label_overwrite_{row}", type="primary",
+                      on_click=_append, args=(log, event, conflict), width="stretch")
+            c2.button(f"Keep {conflict.label}", key=f"label_keep_{row}", on_click=_keep, args=(row,),
+                      width="stretch")
 
 
 def render_progress(pool: Pool, state: LabelState, log: LabelLog) -> None:

@@ -121,3 +121,39 @@ def test_a_wide_row_is_shown_whole_as_a_feature_value_table() -> None:
     assert list(table.index) == [*cols, "city"] and table.index.name == "row 1"  # every feature, last ones too
     assert table.loc["f2", "value"] == "2" and table.loc["f39", "value"] == "—" and table.loc["city", "value"] == "—"
     assert row_table(frame, 0, ("f1",)).loc["f1", "value"] == "0.333333"
+
+
+def _queued(at) -> list[int]:  # noqa: ANN001
+    return sorted({int(b.key.split("_")[2]) for b in at.button if b.key and b.key.startswith("label_btn_")})
+
+
+def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriting(settings, tracker) -> None:  # noqa: ANN001
+    from core.label.labellog import LabelEvent, latest_labels
+
+    version = _seed(tracker, _blobs())
+    first, second = _run(app_test("pages/label.py")), _run(app_test("pages/label.py"))
+    assert not first.exception and not second.exception
+    mine, theirs = _queued(first), _queued(second)
+    assert len(mine) == len(theirs) == 10 and not set(mine) & set(theirs)  # held rows are not offered twice
+
+    # Someone else labels one of my queued rows while my page still shows it; then I click it.
+    log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
+    row = mine[0]
+    log.append([LabelEvent(row, "right", 1.0, "someone-else")])
+    first.button(key=f"label_btn_{row}_left").click().run()
+    assert not first.exception
+    assert any(f"Row {row} is already labelled as **right** by another session" in w.value for w in first.warning)
+    assert latest_labels(log.events())[0] == {row: "right"}  # nothing replaced yet
+    first.button(key=f"label_overwrite_{row}").click().run()
+    assert not first.exception
+    assert latest_labels(log.events())[0] == {row: "left"}
+    assert [e.label for e in log.events()] == ["right", "left"]  # both answers are in the log
+    assert not any("already labelled" in w.value for w in first.warning)
+
+    # "Keep" leaves the other session's label alone.
+    row = mine[1]
+    log.append([LabelEvent(row, "right", 2.0, "someone-else")])
+    first.button(key=f"label_btn_{row}_left").click().run()
+    first.button(key=f"label_keep_{row}").click().run()
+    assert not first.exception and not any("already labelled" in w.value for w in first.warning)
+    assert latest_labels(log.events())[0][row] == "right"
