@@ -156,10 +156,16 @@ def log_onnx_model(tracker: Tracker, run_id: str, onnx_bytes: bytes, input_examp
         raise TrackingError(f"The ONNX model cannot be described for MLflow: {str(err).splitlines()[0][:200]}") from err
     requirements = [f"onnxruntime=={version('onnxruntime')}", f"onnx=={version('onnx')}",
                     f"numpy=={version('numpy')}", f"pandas=={version('pandas')}"]
+    # Created here, in the run's experiment: log_model(run_id=…) alone puts the logged model in the
+    # process's current experiment, which is MLflow's 'Default' (0) when no run is active.
+    experiment_id = tracker._call("read the run", tracker.client.get_run, run_id).info.experiment_id
+    created = tracker._call("create the logged model", tracker.client.create_logged_model, experiment_id,
+                            name=name, source_run_id=run_id, model_type="onnx",
+                            params={k: str(v) for k, v in (params or {}).items()} or None)
     info = tracker._call("log the ONNX model", mlflow.onnx.log_model, model, name=name, run_id=run_id,
-                         signature=signature, input_example=example, pip_requirements=requirements,
-                         onnx_execution_providers=CPU_ONLY, save_as_external_data=False,
-                         params={k: str(v) for k, v in (params or {}).items()} or None)
+                         model_id=created.model_id, signature=signature, input_example=example,
+                         pip_requirements=requirements, onnx_execution_providers=CPU_ONLY,
+                         save_as_external_data=False)
     return LoggedOnnx(info.model_id, f"models:/{info.model_id}")
 
 

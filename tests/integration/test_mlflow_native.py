@@ -62,7 +62,9 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
     # MLflow 3.17's SQL registry store does not fill ModelVersion.model_id; the source URI names the logged model
     assert mv.source.startswith("models:/m-")
     logged = tracker.client.get_logged_model(mv.source.removeprefix("models:/"))
-    assert logged.source_run_id == s["deploy_run"]
+    assert logged.source_run_id == s["deploy_run"] and str(logged.status).endswith("READY")
+    assert logged.experiment_id == tracker.ensure_project(PROJECT)  # not MLflow's 'Default' experiment
+    assert tracker.client.search_logged_models(experiment_ids=["0"]) == []
     assert all(not v.is_onnx for v in model_versions(tracker, PROJECT))  # the scikit-learn list stays clean
     assert [v.version for v in onnx_versions(tracker, PROJECT)] == [mv.version]
 
