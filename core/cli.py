@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "core.deploy.commands",
     "core.monitor.commands",
     "core.scaleout.commands",
+    "core.plan.commands",
 )
 
 

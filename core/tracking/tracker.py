@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import tempfile
 import time
@@ -21,8 +22,63 @@ if TYPE_CHECKING:  # pragma: no cover
 STAGE_TAG = "workbench.stage"
 INPUTS_TAG = "workbench.inputs"
 PROJECT_TAG = "workbench.project"
-STAGES = ("data", "label", "tune", "compare", "deploy", "monitor", "retrain")
+STAGES = ("plan", "data", "label", "tune", "compare", "deploy", "monitor", "retrain")
 _MAX_PARAM = 6000  # MLflow's param value limit is 6000 characters
+# Who and what made a run, as the MLflow UI shows it (User and Source columns). The app sets the page
+# and a command sets itself through :func:`run_source` once; every run started meanwhile carries it.
+USER_TAG = "mlflow.user"
+SOURCE_NAME_TAG = "mlflow.source.name"
+SOURCE_TYPE_TAG = "mlflow.source.type"
+_RUN_SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("workbench_run_source", default="")
+
+
+def set_run_source(name: str) -> contextvars.Token:
+    """Name what starts runs from here on in this thread / task, e.g. ``pages/monitor.py`` or
+    ``python -m core monitor``; returns the token :func:`contextvars.ContextVar.reset` takes."""
+    return _RUN_SOURCE.set(name)
+
+
+@contextlib.contextmanager
+def run_source(name: str) -> Iterator[None]:
+    """Within the block, runs are marked as made by ``name``."""
+    token = set_run_source(name)
+    try:
+        yield
+    finally:
+        _RUN_SOURCE.reset(token)
+
+
+def current_run_source() -> str:
+    """The source set by :func:`run_source`, else ``$WORKBENCH_RUN_SOURCE``, else read from ``sys.argv``
+    (``python -m core <command>`` for the CLI, the script name otherwise)."""
+    import os
+    import sys
+
+    if name := _RUN_SOURCE.get() or os.environ.get("WORKBENCH_RUN_SOURCE", ""):
+        return name
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).as_posix().endswith("core/__main__.py"):
+        rest = iter(argv[1:])
+        for token in rest:
+            if token == "--project":
+                next(rest, None)
+            elif not token.startswith("-"):
+                return f"python -m core {token}"
+        return "python -m core"
+    return Path(argv[0]).name if argv and argv[0] else "python"
+
+
+def run_user(tracking_uri: str) -> str:
+    """The person a run belongs to: the tracking server's login when one is set, else the OS user."""
+    import getpass
+    import os
+
+    if is_remote(tracking_uri) and os.environ.get("MLFLOW_TRACKING_USERNAME"):
+        return os.environ["MLFLOW_TRACKING_USERNAME"]
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name in some containers
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -248,7 +304,9 @@ class Tracker:
         if stage not in STAGES:
             raise TrackingError(f"The stage must be one of {', '.join(STAGES)}. Got {stage!r} instead.")
         exp_id = self.ensure_project(project)
-        all_tags = {STAGE_TAG: stage, INPUTS_TAG: ",".join(i for i in inputs if i), PROJECT_TAG: project}
+        all_tags = {STAGE_TAG: stage, INPUTS_TAG: ",".join(i for i in inputs if i), PROJECT_TAG: project,
+                    USER_TAG: run_user(self.settings.tracking_uri), SOURCE_NAME_TAG: current_run_source(),
+                    SOURCE_TYPE_TAG: "LOCAL"}
         if parent_run_id:
             all_tags["mlflow.parentRunId"] = parent_run_id
         all_tags.update(tags or {})
