@@ -110,3 +110,17 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
     assert proc.returncode == 0, proc.stderr[-2000:]
     preds = json.loads(out.read_text())["predictions"]
     assert len(preds) == len(json.loads(example.read_text())["dataframe_split"]["data"])
+
+
+def test_every_run_names_its_user_and_source(tracker, monkeypatch) -> None:
+    import getpass
+
+    from core.tracking.tracker import run_source
+
+    with run_source("pages/monitor.py"):
+        inside = tracker.start_run("p", "monitor")
+    monkeypatch.setattr(sys, "argv", ["/x/core/__main__.py", "--project", "p", "tune", "--data", "f.csv"])
+    outside = tracker.start_run("p", "tune")
+    tags = [tracker.client.get_run(r).data.tags for r in (inside, outside)]
+    assert [t["mlflow.source.name"] for t in tags] == ["pages/monitor.py", "python -m core tune"]
+    assert all(t["mlflow.user"] == getpass.getuser() and t["mlflow.source.type"] == "LOCAL" for t in tags)
