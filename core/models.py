@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import DataError
@@ -37,10 +37,11 @@ FAMILY_NAMES = {
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Which raw columns a model reads, split by kind."""
+    """Which raw columns a model reads, split by kind (``excluded``: columns left out by default, with why)."""
 
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
+    excluded: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def columns(self) -> list[str]:
@@ -60,14 +61,27 @@ def infer_task(y: pd.Series) -> Task:
 
 
 def feature_spec(frame: pd.DataFrame, target: str | None = None, columns: Sequence[str] | None = None) -> FeatureSpec:
-    """Split the feature columns (all but target by default) into numeric and categorical.
+    """Split the feature columns into numeric and categorical.
+
+    By default (``columns`` None) every column but the target, less the ones that leak
+    (:func:`core.data.leakage.suggest_features`: identifier-like columns and columns that predict
+    the target perfectly on these rows — pass the training rows), listed in ``excluded``. Named
+    ``columns`` are used as given.
 
     Raises:
         DataError: no usable feature column, or a named column does not exist.
     """
     import pandas as pd
 
-    cols = list(columns) if columns else [c for c in frame.columns if c != target]
+    excluded: dict[str, str] = {}
+    if columns:
+        cols = list(columns)
+    else:
+        from core.data.leakage import suggest_features
+
+        advice = suggest_features(frame, target)
+        cols = [c for c in advice.features if c != target]
+        excluded = {c: why for c, why in advice.excluded.items() if c != target}
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise DataError(f"These feature columns are not in the table: {', '.join(map(str, missing[:10]))}.")
@@ -83,8 +97,10 @@ def feature_spec(frame: pd.DataFrame, target: str | None = None, columns: Sequen
         elif s.nunique(dropna=True) <= max(50, int(0.05 * len(s))):
             categorical.append(c)
     if not numeric and not categorical:
-        raise DataError("No usable feature column: features must be numeric or categorical (≤ 50 distinct values).")
-    return FeatureSpec(tuple(numeric), tuple(categorical))
+        raise DataError("No usable feature column: features must be numeric or categorical (≤ 50 distinct values)."
+                        + (f" Left out as leaks: {', '.join(map(repr, list(excluded)[:6]))}; name the features to "
+                           "use them." if excluded else ""))
+    return FeatureSpec(tuple(numeric), tuple(categorical), excluded)
 
 
 def default_params(family: str, task: Task) -> dict[str, Any]:

@@ -115,7 +115,8 @@ recipe_text = ud.recipe_text()
 replayed = None
 replay_error = ""
 try:
-    replayed = ud.replay(src["digest"], recipe_text, raw)
+    target = st.session_state.get(ud.TARGET) or ""
+    replayed = ud.replay(src["digest"], recipe_text, raw, target if target in raw.columns else "")
 except WorkbenchError as err:
     replay_error = one_line(err)
 cleaned = replayed.frame if replayed is not None else raw

@@ -43,11 +43,12 @@ def profile(digest: str, _frame: pd.DataFrame):  # noqa: ANN201
 
 
 @st.cache_data(show_spinner="Replaying the recipe…", max_entries=16)
-def replay(digest: str, recipe_json: str, _frame: pd.DataFrame):  # noqa: ANN201
+def replay(digest: str, recipe_json: str, _frame: pd.DataFrame, target: str = ""):  # noqa: ANN201
+    """Fit the recipe on the raw table (split first, learning steps on the training rows, ``target`` protected)."""
     from core.data.recipe import Recipe
     from core.data.recipe import replay as replay_recipe
 
-    return replay_recipe(_frame, Recipe.from_json(recipe_json), mode="fit")
+    return replay_recipe(_frame, Recipe.from_json(recipe_json), mode="fit", target=target or None)
 
 
 def recipe_text() -> str:

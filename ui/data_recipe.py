@@ -10,16 +10,20 @@ import pandas as pd
 import streamlit as st
 
 from core.data.recipe import STEPS, Recipe, Step, preview_step, replay, suggest_missing_tokens
+from core.data.recipe.engine import FitContext
+from core.data.recipe.splitting import recipe_target
+from core.data.recipe.steps_text import suggest_decimal_comma
 from core.errors import WorkbenchError, one_line
 from ui import data as ud
 from ui.recipe_form import step_params_form
 
 
-def _frame_before(raw: pd.DataFrame, recipe: Recipe, position: int) -> pd.DataFrame:
-    """The table as it is just before step ``position`` (0-based)."""
-    if position == 0:
-        return raw
-    return replay(raw, Recipe(recipe.steps[:position]), mode="fit").frame
+def _before(raw: pd.DataFrame, recipe: Recipe, position: int) -> tuple[pd.DataFrame, FitContext]:
+    """The table just before step ``position`` (0-based), and what a step there may learn from: the training
+    rows of the *whole* recipe's split (decided on the raw rows first) and its target."""
+    done = replay(raw, recipe, mode="fit", upto=position)
+    train = done.split.index[done.split == "train"] if done.split is not None else None
+    return done.frame, FitContext(train, recipe_target(recipe, st.session_state.get(ud.TARGET) or None))
 
 
 def _commit(recipe: Recipe, raw: pd.DataFrame, on_change: Callable[[], None]) -> None:
@@ -62,7 +66,7 @@ def _safe(action: Callable[[], None]) -> None:
     st.rerun()
 
 
-def _editor(raw: pd.DataFrame, recipe: Recipe, cleaned: pd.DataFrame, on_change: Callable[[], None]) -> None:
+def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callable[[], None]) -> None:
     editing = st.session_state.get(ud.EDIT)
     if editing is not None and editing >= len(recipe):
         editing = None
@@ -75,24 +79,38 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, cleaned: pd.DataFrame, on_change:
                         key=f"data_kind_{editing}", disabled=current is not None)
     spec = STEPS[kind]
     try:
-        before = cleaned if editing is None else _frame_before(raw, recipe, position)
+        if editing is None and replayed is not None:  # a new step: the page's (cached) replay is the table before it
+            split = replayed.split
+            before = replayed.frame
+            context = FitContext(split.index[split == "train"] if split is not None else None,
+                                 recipe_target(recipe, st.session_state.get(ud.TARGET) or None))
+        else:
+            before, context = _before(raw, recipe, position)
     except WorkbenchError as err:
         st.error(one_line(err))
         return
     tokens = suggest_missing_tokens(before) if kind == "missing_tokens" else {}
     if kind == "missing_tokens" and not tokens:
         st.caption("No missing-value tokens found in this table.")
-    # widget keys carry the table's shape: another table (or a reopened one) starts from its own defaults
-    # instead of the last table's selections (e.g. no suggested tokens after opening a clean file)
-    table = zlib.crc32(repr((list(map(str, before.columns)), sorted(tokens.items()))).encode())
-    with st.form(f"data_step_form_{kind}_{editing}", border=True):
+    proposal: dict[str, Any] = {}
+    if kind == "missing_tokens":
+        proposal = {"tokens": list(tokens)}
+    elif kind == "fix_types" and (commas := suggest_decimal_comma(before)):
+        proposal = {"columns": commas, "to": "numeric", "decimal": ","}
+        st.caption(f"Proposed: {', '.join(map(repr, commas[:6]))} hold numbers with a decimal comma (e.g. 3,14).")
+    if context.target and spec.learns:
+        st.caption(f"The target {context.target!r} is left out of this step's default columns.")
+    # Widget keys carry the step's position, kind and the table's shape: each new step starts from its own
+    # defaults instead of the previous step's choices (a 'to datetime' step must not inherit 'income'), and
+    # another table (or a reopened one) starts from its own proposals.
+    table = zlib.crc32(repr((list(map(str, before.columns)), sorted(tokens.items()), proposal)).encode())
+    with st.form(f"data_step_form_{kind}_{position}_{editing}", border=True):
         params = step_params_form(spec, [str(c) for c in before.columns], (current.params if current else {}) or
-                                  ({"tokens": list(tokens)} if kind == "missing_tokens" else {}),
-                                  f"data_p_{editing}_{table:x}", tokens)
+                                  proposal, f"data_p_{position}_{editing}_{table:x}", tokens)
         submitted = st.form_submit_button("Preview", icon=":material/visibility:", type="primary")
     if submitted:
         try:
-            preview = preview_step(before, Step(kind, params), n=20)
+            preview = preview_step(before, Step(kind, params), n=20, context=context)
         except WorkbenchError as err:
             st.session_state.pop(ud.PREVIEW, None)
             st.error(one_line(err))
@@ -144,7 +162,7 @@ def render_recipe_editor(raw: pd.DataFrame, src: dict[str, Any], replayed: Any, 
     with left:
         st.markdown("#### Recipe")
         _step_list(recipe, raw, replayed, on_change)
-        _editor(raw, recipe, cleaned, on_change)
+        _editor(raw, recipe, replayed, on_change)
     with right:
         st.markdown("#### Result")
         st.caption(f"{cleaned.shape[0]:,} rows × {cleaned.shape[1]:,} columns"

@@ -17,16 +17,39 @@ from ui import data as ud
 
 
 def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any) -> None:
+    from core.data.prepare import SPLIT_METHODS, prepare_version
+    from core.data.recipe.splitting import split_step_of
+
     cleaned = replayed.frame if replayed is not None else raw
     recipe = replayed.recipe if replayed is not None else Recipe()
+    own_split = split_step_of(recipe)
     with st.form("data_save_form"):
         st.markdown("#### Save a version")
         c1, c2 = st.columns(2)
         name = c1.text_input("Dataset name", value=src["name"], max_chars=80)
         cols = ["—", *map(str, cleaned.columns)]
-        remembered = st.session_state.get(ud.TARGET) or "—"
-        target = c2.selectbox("Target column (optional)", cols, index=cols.index(remembered) if remembered in cols else 0,
-                              help="Later stages (Label, Tune) default to it.")
+        remembered = (own_split.params.get("target") if own_split else None) or st.session_state.get(ud.TARGET) or "—"
+        target = c2.selectbox("Target column", cols, index=cols.index(remembered) if remembered in cols else 0,
+                              help="What models of this version predict. It is never scaled, encoded or imputed "
+                                   "unless a step names it, and never a feature. Later stages default to it.")
+        if own_split is not None:
+            p = own_split.params
+            st.caption(f"Held-out part: the recipe's split step ({p.get('method', 'random')}, test share "
+                       f"{p.get('test_size', 0.2):g}), decided on the raw rows before anything is learned.")
+            method, share, time_col = "auto", 0.2, None
+        else:
+            s1, s2, s3 = st.columns(3)
+            method = s1.selectbox("Held-out part", SPLIT_METHODS, key="data_save_split",
+                                  format_func={"auto": "automatic (stratified for classes, random otherwise)",
+                                               "stratified": "stratified on the target", "random": "random",
+                                               "time": "latest rows by time"}.get,
+                                  help="Every version keeps a test part that no model trains on; it is decided on "
+                                       "the raw rows before any step learns anything.")
+            share = s2.number_input("Test share", min_value=0.05, max_value=0.5, value=0.2, step=0.05,
+                                    key="data_save_test_size")
+            time_col = s3.selectbox("Time column (for a time split)", ["—", *map(str, raw.columns)],
+                                    key="data_save_time")
+            time_col = None if time_col == "—" else time_col
         note = st.text_input("Note (optional)", max_chars=500)
         go = st.form_submit_button("Save version", type="primary", icon=":material/save:")
     if not go:
@@ -37,19 +60,29 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
         try:
             from ui.data import profile
 
-            prof = profile(ud.cleaned_key(src), cleaned)
-            saved = save_version(t, project, name=name, raw=raw, cleaned=cleaned, recipe_json=recipe.to_dict(),
-                                 recipe_code=ud.recipe_code(recipe, src) if len(recipe) else None,
-                                 profile_json=prof.to_json(), split=replayed.split if replayed is not None else None,
-                                 target=target, source=f"{src['kind']}:{src['ref']}", description=note)
+            prepared = prepare_version(raw, Recipe.from_dict(recipe.to_dict()), target=target, method=method,
+                                       test_size=float(share), time_column=time_col)
+            prof = profile(f"{src['digest']}:{prepared.recipe.to_json()}", prepared.frame)
+            saved = save_version(t, project, name=name, raw=raw, cleaned=prepared.frame,
+                                 recipe_json=prepared.recipe.to_dict(),
+                                 recipe_code=ud.recipe_code(prepared.recipe, src),
+                                 profile_json=prof.to_json(), split=prepared.split, target=target,
+                                 source=f"{src['kind']}:{src['ref']}", description=note,
+                                 feature_advice={"features": list(prepared.advice.features),
+                                                 "excluded": dict(prepared.advice.excluded)})
         except WorkbenchError as err:
             status.update(label="Not saved", state="error")
             st.error(one_line(err))
             return
         status.update(label=f"Saved {saved.cleaned.label}", state="complete")
-    st.success(f"Saved **{saved.cleaned.label}** ({saved.cleaned.rows:,} rows) — raw table "
-               f"{'reused' if saved.raw_reused else 'saved'} as {saved.raw.label}. Run id `{saved.cleaned.run_id}`.",
-               icon=":material/check_circle:")
+    if own_split is None:
+        ud.set_recipe_json(prepared.recipe.to_dict())  # the recipe now carries the split it was saved with
+    counts = prepared.split.value_counts().to_dict()
+    st.success(f"Saved **{saved.cleaned.label}** ({saved.cleaned.rows:,} rows: {counts.get('train', 0):,} train, "
+               f"{counts.get('test', 0):,} held out) — raw table {'reused' if saved.raw_reused else 'saved'} as "
+               f"{saved.raw.label}. Run id `{saved.cleaned.run_id}`.", icon=":material/check_circle:")
+    for line in prepared.notes:
+        st.info(line, icon=":material/info:")
 
 
 def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any,

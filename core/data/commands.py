@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from core.data.clean_cmd import register_clean
 from core.data.profile_cmd import register_profile
+from core.data.save_cmd import register_save
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     register_clean(sub)
     register_profile(sub)
+    register_save(sub)

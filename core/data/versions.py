@@ -27,6 +27,7 @@ KIND_TAG = "workbench.dataset.kind"
 RECIPE_ARTIFACT = "recipe/recipe.json"
 RECIPE_CODE_ARTIFACT = "recipe/recipe.py"
 PROFILE_ARTIFACT = "profile/profile.json"
+ADVICE_ARTIFACT = "features/advice.json"
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,26 @@ def save_version(
     target: str = "",
     source: str = "",
     description: str = "",
+    feature_advice: dict[str, Any] | None = None,
 ) -> SavedVersion:
     """Save the raw table (once) and the cleaned table as linked versions.
 
+    Every version has a held-out part. Pass the ``split`` that
+    :func:`core.data.prepare.prepare_version` decided; without one, a version whose recipe learned
+    nothing gets a default split of its rows now (nothing was fitted, so nothing can leak), and one
+    whose recipe learned from all rows is refused.
+
     Raises:
-        DataError: the cleaned table is empty or the target is not one of its columns.
+        DataError: the cleaned table is empty, the target is not one of its columns, or no split can be made.
     """
     if cleaned.shape[0] == 0 or cleaned.shape[1] == 0:
         raise DataError("The cleaned table is empty; undo the step that removed everything before saving.")
     if target and target not in cleaned.columns:
         raise DataError(f"The target {target!r} is not a column of the cleaned table.")
     from core.tracking.datasets import clean_name
+
+    if split is None:
+        split = _default_split(cleaned, recipe_json, target)
 
     name = clean_name(name)
     raw_name = f"{name}-raw"
@@ -122,6 +132,8 @@ def save_version(
             tracker.log_text(rid, recipe_code, RECIPE_CODE_ARTIFACT)
         if profile_json is not None:
             tracker.log_json(rid, profile_json, PROFILE_ARTIFACT)
+        if feature_advice is not None:
+            tracker.log_json(rid, feature_advice, ADVICE_ARTIFACT)
         missing = float(cleaned.isna().to_numpy().mean()) if cleaned.size else 0.0
         tracker.log_metrics(rid, {"missing_share": missing, "raw_rows": len(raw)})
         if split is not None:
@@ -129,6 +141,24 @@ def save_version(
             tracker.log_metrics(rid, {f"split_{k}_rows": int(v) for k, v in counts.items()})
         version = log_dataset_version(tracker, rid, project, cleaned, name, split=split, target=target, source=source)
     return SavedVersion(raw_version, version, existing is not None)
+
+
+def _default_split(cleaned: pd.DataFrame, recipe_json: dict[str, Any] | None, target: str) -> pd.Series:
+    """A held-out part for a table whose recipe learned nothing (refused otherwise: it would be a leak)."""
+    from core.data.prepare import with_split
+    from core.data.recipe import STEPS, Recipe
+    from core.data.recipe.model import normalize_params
+    from core.data.recipe.splitting import decide_split
+
+    steps = (recipe_json or {}).get("steps", [])
+    learned = [s.get("kind") for s in steps if STEPS.get(s.get("kind", "")) and STEPS[s["kind"]].learns]
+    if learned:
+        raise DataError(f"This version has no held-out part, and its recipe learned from every row "
+                        f"({', '.join(learned[:3])}); save it through prepare_version (the Data page or "
+                        "`python -m core save`) so the split is decided first.")
+    recipe, _ = with_split(Recipe(), cleaned, target=target if target in cleaned.columns else "")
+    step = recipe.steps[0]
+    return decide_split(cleaned, normalize_params(STEPS["split"], step.params), recipe).labels
 
 
 def load_recipe_json(tracker: Tracker, run_id: str) -> dict[str, Any] | None:

@@ -34,6 +34,30 @@ def suggest_missing_tokens(frame: pd.DataFrame, tokens=DEFAULT_MISSING_TOKENS) -
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+_DECIMAL_COMMA = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+
+
+def suggest_decimal_comma(frame: pd.DataFrame, tokens=DEFAULT_MISSING_TOKENS) -> list[str]:
+    """Text columns holding numbers written with a decimal comma ('3,14', '1.234,5'): the Fix types step's proposal.
+
+    A column qualifies when every non-missing cell (missing tokens aside) reads as such a number and
+    at least one cell has a comma — so '1,234' alone (a thousands separator) is not taken for a decimal.
+    """
+    found = []
+    wanted = set(tokens)
+    for col in frame.columns:
+        s = frame[col]
+        if not is_text(s):
+            continue
+        values = pd.Series(s.dropna().unique(), dtype=object).astype(str).str.strip()
+        values = values[~values.isin(wanted)]
+        if values.empty or not values.str.contains(",", regex=False).any():
+            continue
+        if values.str.fullmatch(_DECIMAL_COMMA).all() and not values.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+").all():
+            found.append(col)
+    return found
+
+
 # --- missing_tokens ------------------------------------------------------------------------------
 def token_cells(s, tokens):
     """Boolean mask of the cells whose stripped text is one of ``tokens`` (each distinct value stripped once)."""
@@ -211,4 +235,4 @@ TEXT_STEPS = {
         trim_case, _fit_trim_case, _summarize_changed("Trimmed or re-cased"),
     ),
 }
-__all__ = ["TEXT_STEPS", "suggest_missing_tokens", "DEFAULT_MISSING_TOKENS", "text_columns"]
+__all__ = ["TEXT_STEPS", "suggest_missing_tokens", "suggest_decimal_comma", "DEFAULT_MISSING_TOKENS", "text_columns"]
