@@ -16,7 +16,8 @@ from tests.tune_data import penguins, save_version
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "tune-resume"
-# ~0.5–1.5 s trials, so that the worker is caught with a RUNNING trial
+# ~0.5–1.5 s trials; the worker is frozen (SIGSTOP) in an early fold before it is signalled, so the
+# outcome does not depend on how busy the machine is
 SPACE = {"n_estimators": {"kind": "int", "low": 60, "high": 120}, "max_depth": {"kind": "int", "low": 2, "high": 8}}
 
 
@@ -27,19 +28,32 @@ def _worker(settings, name: str) -> subprocess.Popen:  # noqa: ANN001
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _wait_running_with_params(storage, proc: subprocess.Popen, finished: int) -> None:  # noqa: ANN001
-    deadline = time.time() + 150
+def _freeze_in_a_fit(settings, storage, proc: subprocess.Popen, finished: int) -> None:  # noqa: ANN001
+    """Return with ``proc`` frozen (SIGSTOP) inside the first or second fold of a RUNNING trial.
+
+    The state is read while the worker is frozen, so it holds whatever the machine's load: at
+    most one fold of the trial has reported (so a stop request is still seen before the last
+    fold), at least ``finished`` trials are done, and the worker does not hold the journal's lock.
+    The caller sends its signal and then SIGCONT (or SIGKILL).
+    """
+    lock = Path(settings.optuna_storage + ".lock")
+    deadline = time.time() + 240
     while time.time() < deadline:
-        study, _ = open_study(storage, "rf-resume")
-        trials = study.get_trials()
-        done = [t for t in trials if t.state.is_finished()]
-        running = [t for t in trials if t.state.name == "RUNNING"]
-        if len(done) >= finished and running and len(running[0].params) == 2:
-            time.sleep(0.2)  # inside the fit of a fold, not inside a journal write
-            return
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-        time.sleep(0.05)
+        if _in_early_fold(storage, finished):
+            proc.send_signal(signal.SIGSTOP)
+            if _in_early_fold(storage, finished) and not lock.exists():
+                return
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.02)
     raise AssertionError("the worker did not reach a running trial in time")
+
+
+def _in_early_fold(storage, finished: int) -> bool:  # noqa: ANN001
+    trials = open_study(storage, "rf-resume")[0].get_trials()
+    running = [t for t in trials if t.state.name == "RUNNING"]
+    return (sum(t.state.is_finished() for t in trials) >= finished and len(running) == 1
+            and len(running[0].params) == 2 and len(running[0].intermediate_values) <= 1)
 
 
 def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes(
@@ -53,8 +67,9 @@ def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes
     # 1. Stop: SIGTERM makes the worker fail its running trial as "stopped", re-queue it, and exit 0.
     proc = _worker(settings, "rf-resume")
     try:
-        _wait_running_with_params(storage, proc, finished=1)
+        _freeze_in_a_fit(settings, storage, proc, finished=1)
         proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)
         out, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -70,7 +85,7 @@ def test_stopped_and_killed_workers_keep_finished_trials_and_the_study_completes
     # 2. Crash: kill -9 another worker in the middle of a trial.
     proc = _worker(settings, "rf-resume")
     try:
-        _wait_running_with_params(storage, proc, finished=3)
+        _freeze_in_a_fit(settings, storage, proc, finished=3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
