@@ -29,6 +29,10 @@ _MAX_PARAM = 6000  # MLflow's param value limit is 6000 characters
 USER_TAG = "mlflow.user"
 SOURCE_NAME_TAG = "mlflow.source.name"
 SOURCE_TYPE_TAG = "mlflow.source.type"
+# MLflow 3's UI reads this experiment tag to choose the classic-ML layout over the GenAI one (its values:
+# custom_model_development, genai_development; unset, the UI guesses from the runs' contents).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSIC_ML = "custom_model_development"
 _RUN_SOURCE: contextvars.ContextVar[str] = contextvars.ContextVar("workbench_run_source", default="")
 
 
@@ -66,6 +70,28 @@ def current_run_source() -> str:
                 return f"python -m core {token}"
         return "python -m core"
     return Path(argv[0]).name if argv and argv[0] else "python"
+
+
+def _home_default_experiment(tracker: Tracker) -> None:
+    """Point MLflow's 'Default' experiment (id 0) at ``<artifact root>/0`` while it holds nothing.
+
+    A new SQLite store creates it with ``./mlruns/0`` of whatever folder the process started in; the
+    workbench never writes there, but MLflow's fluent calls fall back to it, and the UI shows the path.
+    """
+    want = f"{tracker.settings.artifact_root.rstrip('/')}/0"
+    exp = tracker.client.get_experiment("0")
+    if exp is None or exp.artifact_location == want:
+        return
+    if tracker.client.search_runs(["0"], max_results=1, run_view_type=3):  # ViewType.ALL
+        return
+    if tracker.client.search_logged_models(experiment_ids=["0"], max_results=1):
+        return
+    from mlflow.store.tracking.dbmodels.models import SqlExperiment
+
+    store = tracker.client._tracking_client.store
+    with store.ManagedSessionMaker() as session:
+        session.query(SqlExperiment).filter(SqlExperiment.experiment_id == 0).update(
+            {SqlExperiment.artifact_location: want})
 
 
 def run_user(tracking_uri: str) -> str:
@@ -290,6 +316,19 @@ class Tracker:
         return exp_id
 
     # -- runs ---------------------------------------------------------------
+    def _prepare_experiment(self, exp_id: str) -> None:
+        """Once per project and process: mark the experiment as classic ML for the MLflow UI and, on the
+        embedded store, keep MLflow's 'Default' experiment inside the workspace."""
+        done: set[str] = self.__dict__.setdefault("_prepared", set())
+        if exp_id in done:
+            return
+        done.add(exp_id)
+        self._call("tag the project", self.client.set_experiment_tag, exp_id, EXPERIMENT_KIND_TAG, CLASSIC_ML)
+        if self.settings.embedded and "0" not in done:
+            done.add("0")
+            with contextlib.suppress(Exception):  # cosmetic: never block a run for it
+                _home_default_experiment(self)
+
     def start_run(
         self,
         project: str,
@@ -304,6 +343,7 @@ class Tracker:
         if stage not in STAGES:
             raise TrackingError(f"The stage must be one of {', '.join(STAGES)}. Got {stage!r} instead.")
         exp_id = self.ensure_project(project)
+        self._prepare_experiment(exp_id)
         all_tags = {STAGE_TAG: stage, INPUTS_TAG: ",".join(i for i in inputs if i), PROJECT_TAG: project,
                     USER_TAG: run_user(self.settings.tracking_uri), SOURCE_NAME_TAG: current_run_source(),
                     SOURCE_TYPE_TAG: "LOCAL"}

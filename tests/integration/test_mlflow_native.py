@@ -124,3 +124,12 @@ def test_every_run_names_its_user_and_source(tracker, monkeypatch) -> None:
     tags = [tracker.client.get_run(r).data.tags for r in (inside, outside)]
     assert [t["mlflow.source.name"] for t in tags] == ["pages/monitor.py", "python -m core tune"]
     assert all(t["mlflow.user"] == getpass.getuser() and t["mlflow.source.type"] == "LOCAL" for t in tags)
+
+
+def test_projects_are_marked_classic_ml_and_default_stays_in_the_workspace(tracker) -> None:
+    tracker.start_run("p", "data")
+    exp = tracker.client.get_experiment(tracker.ensure_project("p"))
+    assert exp.tags["mlflow.experimentKind"] == "custom_model_development"
+    default = tracker.client.get_experiment("0")
+    assert default.artifact_location == f"{tracker.settings.artifact_root}/0"
+    assert default.artifact_location.startswith(tracker.settings.home.as_uri())
