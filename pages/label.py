@@ -12,6 +12,7 @@ from core.label.save import save_label_set, session_meta
 from core.label.session import Pool
 from ui import label as ul
 from ui.feedback import empty_state, user_errors
+from ui.identity import identity
 from ui.pickers import dataset_picker
 from ui.resources import settings, tracker
 from ui.state import current_project
@@ -25,8 +26,9 @@ st.caption("The model asks for the labels that teach it most; the map lets you l
            "Every label is written to disk the moment you give it.")
 
 t = tracker()
-# after a refresh or a restart, reopen the version labels were last given on (not simply the newest)
-version = dataset_picker(t, project, key="label_dataset", default_run_id=last_labelled_version(s.labels_dir, project))
+# after a refresh or a restart, reopen the version *this person* last labelled (not simply the newest)
+version = dataset_picker(t, project, key="label_dataset",
+                         default_run_id=last_labelled_version(s.labels_dir, project, identity().key))
 if version is None:
     empty_state("This project has no dataset version yet: open or upload a table in Data and save a version.",
                 "pages/data.py", "Open Data")

@@ -27,7 +27,8 @@ import pandas as pd
 import streamlit as st
 
 from core.label import query as q
-from core.label.labellog import Conflict, CurvePoint, LabelEvent, LabelLog, known_label_columns
+from core.label.labellog import Conflict, CurvePoint, LabelEvent, LabelLog, known_label_columns, \
+    remember_version
 from core.label.reservations import Reservation, Reservations
 from core.label.session import LabelState, Pool, cv_accuracy, image_side, label_state, numeric_columns, \
     parse_classes, prepare_pool
@@ -284,8 +285,18 @@ def _append(log: LabelLog, event: LabelEvent, accept: Conflict | None = None) ->
     pending = st.session_state.setdefault(CONFLICTS, {})
     if conflict is None:
         pending.pop(event.row, None)
+        _remember(log)
     else:
         pending[event.row] = (stamped, conflict)
+
+
+def _remember(log: LabelLog) -> None:
+    """Note, for this person, the version they label (a refresh reopens it); once per version and session."""
+    run_id = log.path.name.split("__", 1)[0]
+    if st.session_state.get("label_remembered") != (log.path, run_id):
+        project = log.path.parent.name
+        remember_version(settings().labels_dir, project, identity().key, run_id)
+        st.session_state["label_remembered"] = (log.path, run_id)
 
 
 def _keep(row: int) -> None:

@@ -55,6 +55,8 @@ class Evaluation:
     index: Any = None
     y_true: Any = None
     predictions: Mapping[str, Any] = field(default_factory=dict)
+    probabilities: Mapping[str, Any] = field(default_factory=dict)  # model -> class probabilities (classifiers)
+    classes: Mapping[str, Any] = field(default_factory=dict)  # model -> its classes_ (the probability columns)
 
     def score(self, model: str, metric: str) -> float:
         """One model's value of ``metric``; CompareError naming the available metrics otherwise."""
@@ -154,6 +156,8 @@ def evaluate_fitted(
     metric_cols: dict[str, dict[str, float]] = {}
     resource_cols: dict[str, dict[str, float]] = {}
     predictions: dict[str, np.ndarray] = {}
+    probabilities: dict[str, np.ndarray] = {}
+    class_lists: dict[str, list] = {}
     per_class, confusion = {}, {}
     rocs, prs, calibs, resids, imps = [], [], [], [], []
     X = data.drop(columns=[target])
@@ -168,6 +172,8 @@ def evaluate_fitted(
         if clf:
             proba = model.predict_proba(X) if hasattr(model, "predict_proba") else None
             classes = list(getattr(model, "classes_", []))
+            if proba is not None:
+                probabilities[label], class_lists[label] = proba, classes
             m, extra = measures.classification_metrics(y, pred, proba, classes)
             notes.extend(f"{label}: {n}" for n in extra)
             metric_cols[label] = m
@@ -214,7 +220,7 @@ def evaluate_fitted(
         task=task, target=target, models=tuple(labels), rows=len(data), metrics=metrics_table,
         resources=resource_table, best=best, per_class=per_class, confusion=confusion, roc=cat(rocs), pr=cat(prs),
         calibration=cat(calibs), residuals=cat(resids), importances=cat(imps), notes=tuple(notes),
-        index=data.index, y_true=y, predictions=predictions,
+        index=data.index, y_true=y, predictions=predictions, probabilities=probabilities, classes=class_lists,
     )
 
 

@@ -17,9 +17,14 @@ def evaluation_metrics(evaluation: Evaluation) -> dict[str, float]:
             for metric, value in values.items() if value is not None}
 
 
-def log_evaluation(tracker: Tracker, run_id: str, evaluation: Evaluation, *, figures: bool = True) -> None:
-    """Log an evaluation's tables (``evaluation/``) and figures (``figures/*.html``) into ``run_id``."""
-    tracker.log_metrics(run_id, evaluation_metrics(evaluation))
+def log_evaluation(tracker: Tracker, run_id: str, evaluation: Evaluation, *, figures: bool = True,
+                   metrics: bool = True) -> None:
+    """Log an evaluation's tables (``evaluation/``) and figures (``figures/*.html``) into ``run_id``.
+
+    ``metrics=False``: tables and figures only (a gate run logs its own ``champion.`` / ``challenger.`` keys).
+    """
+    if metrics:
+        tracker.log_metrics(run_id, evaluation_metrics(evaluation))
     with tempfile.TemporaryDirectory(prefix="wb-compare-") as tmp:
         out = Path(tmp) / "evaluation"
         out.mkdir()
@@ -47,25 +52,38 @@ def log_evaluation(tracker: Tracker, run_id: str, evaluation: Evaluation, *, fig
 
 
 def run_comparison(tracker: Tracker, project: str, refs: list[str | int], data_ref: str, *, importance: bool = True,
-                   resources: bool = True, log: bool = True, on_progress=None):  # noqa: ANN001, ANN201
+                   resources: bool = True, log: bool = True, on_progress=None,  # noqa: ANN001
+                   model_name: str | None = None):  # noqa: ANN201
     """Resolve model refs and a dataset version, evaluate side by side, and log a ``compare`` run.
 
     Returns:
         (evaluation, dataset version, part, run id or "").
     """
-    from core.compare.evaluate import evaluate_models
-    from core.compare.loading import evaluation_data, resolve_models
+    from dataclasses import replace
 
-    versions = resolve_models(tracker, project, refs)
-    data, frame, part = evaluation_data(tracker, project, data_ref)
+    from core.compare.evaluate import common_target, evaluate_models
+    from core.compare.heldout import cautions
+    from core.compare.loading import held_out_evaluation, resolve_models
+
+    versions = resolve_models(tracker, project, refs, model_name=model_name)
+    data, held = held_out_evaluation(tracker, project, data_ref, versions, common_target(versions)[0])
+    part, frame = held.part, held.frame
     evaluation = evaluate_models(tracker, versions, frame, importance=importance, resources=resources,
                                  on_progress=on_progress)
+    notes = [n for n in (held.note,) if n]
+    for metric in evaluation.metrics.index[:1]:  # the headline metric (accuracy / r2)
+        notes += cautions({m: evaluation.score(m, str(metric)) for m in evaluation.models}, evaluation.rows,
+                          str(metric))
+    evaluation = replace(evaluation, notes=(*evaluation.notes, *notes))
     run_id = ""
     if log:
         params = {"models": ",".join(f"{mv.name}/{mv.version}" for mv in versions), "data_version": data.ref,
-                  "data_part": part, "rows": evaluation.rows}
+                  "data_part": part, "rows": evaluation.rows, "rows_removed_as_training": held.removed}
         with tracker.stage_run(project, "compare", name=f"compare {' vs '.join(evaluation.models)}", params=params,
                                inputs=[*(mv.run_id for mv in versions), data.run_id],
                                tags={"workbench.compare.kind": "evaluate"}) as run_id:
+            from core.tracking.datasets import log_dataset_inputs
+
+            log_dataset_inputs(tracker, run_id, [(data.run_id, "evaluation")])
             log_evaluation(tracker, run_id, evaluation)
     return evaluation, data, part, run_id

@@ -262,11 +262,34 @@ def latest_labels(events: Iterable[LabelEvent]) -> tuple[dict[int, str], set[int
     return labels, skipped
 
 
-def last_labelled_version(labels_dir: Path, project: str) -> str | None:
-    """Run id of the dataset version this project's labels were last given on (None: no label yet).
+def _person_path(labels_dir: Path, project: str, person: str) -> Path:
+    import hashlib
 
-    The Label page opens it after a refresh or a restart instead of the newest version.
+    return Path(labels_dir) / _safe(project) / "people" / f"{hashlib.sha256(person.encode()).hexdigest()[:24]}.json"
+
+
+def remember_version(labels_dir: Path, project: str, person: str, dataset_run_id: str) -> None:
+    """Note the dataset version ``person`` (an identity string) last gave a label on (atomic replace)."""
+    path = _person_path(labels_dir, project, person)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"dataset_run_id": dataset_run_id, "ts": time.time()}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def last_labelled_version(labels_dir: Path, project: str, person: str = "") -> str | None:
+    """Run id of the dataset version labels were last given on (None: no label yet).
+
+    The Label page opens it after a refresh or a restart instead of the newest version:
+    *this person's* last version when ``person`` has labelled in this project, else the
+    version of the project's newest label log.
     """
+    if person:
+        try:
+            return str(json.loads(_person_path(labels_dir, project, person).read_text(encoding="utf-8"))
+                       ["dataset_run_id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     folder = Path(labels_dir) / _safe(project)
     logs = [p for p in folder.glob("*__*.jsonl") if not p.name.endswith(".curve.jsonl")]
     if not logs:

@@ -157,3 +157,30 @@ def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriti
     first.button(key=f"label_keep_{row}").click().run()
     assert not first.exception and not any("already labelled" in w.value for w in first.warning)
     assert latest_labels(log.events())[0][row] == "right"
+
+
+def test_a_reload_reopens_the_version_this_person_labelled_not_someone_elses(settings, tracker) -> None:  # noqa: ANN001
+    from ui.identity import KEY
+
+    def browser(who: str, run_id: str | None = None):  # noqa: ANN202
+        at = app_test("pages/label.py")
+        at.session_state[KEY] = who * 32
+        if run_id:
+            at.session_state["label_dataset"] = next(v for v in at_versions if v.run_id == run_id)
+        return _run(at)
+
+    from core.tracking.datasets import dataset_versions
+
+    mine = _seed(tracker, _blobs(), name="mine")
+    theirs = _seed(tracker, _blobs(40), name="theirs")
+    at_versions = dataset_versions(tracker, "default")
+    a = browser("a", mine.run_id)
+    assert a.selectbox(key="label_dataset").value.run_id == mine.run_id
+    next(b for b in a.button if b.key and b.key.startswith("label_btn_") and b.label == "left").click().run()
+    b = browser("b", theirs.run_id)
+    next(b for b in b.button if b.key and b.key.startswith("label_btn_") and b.label == "left").click().run()
+    assert not a.exception and not b.exception
+    # theirs now has the newest label log; each person's reload still opens their own version
+    assert browser("a").selectbox(key="label_dataset").value.run_id == mine.run_id
+    assert browser("b").selectbox(key="label_dataset").value.run_id == theirs.run_id
+    assert browser("c").selectbox(key="label_dataset").value.run_id == theirs.run_id  # newcomer: the newest log
