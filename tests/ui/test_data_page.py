@@ -72,3 +72,18 @@ def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
     cleaned = load_dataset(tracker, next(v for v in versions if v.name == "penguins").run_id)
     numeric = cleaned.select_dtypes("number")
     assert numeric.shape[1] >= 4 and not numeric.isna().any().any()
+
+
+def test_a_signed_in_user_gets_their_draft_in_any_browser(settings) -> None:  # noqa: ANN001
+    def signed_in(browser: str):  # noqa: ANN202
+        at = _as_browser(app_test("pages/data.py"), browser)
+        at.user = {"is_logged_in": True, "email": "ann@example.com"}
+        return at
+
+    at = signed_in("c" * 32).run()
+    at.button(key="data_open_bundled").click().run()  # the first bundled set (penguins)
+    assert not at.exception and at.subheader[0].value == "penguins"
+    assert load_draft(settings.home, "default", "user:ann@example.com").name == "penguins"
+    assert load_draft(settings.home, "default", f"browser:{'c' * 32}") is None
+    elsewhere = signed_in("d" * 32).run()  # another browser, same person
+    assert not elsewhere.exception and elsewhere.subheader[0].value == "penguins"
