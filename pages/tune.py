@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
 from core.errors import WorkbenchError, one_line
 from core.models import FAMILIES, FAMILY_NAMES, infer_task
-from core.tune.inspect import FIGURES, study_figure, study_progress, trials_frame
+from core.tune.inspect import FIGURES, study_figure, study_progress, trials_frame, value_column
 from core.tune.metrics import METRICS, metrics_for
 from core.tune.space import default_space, grid_size
 from core.tune.storage import is_journal, list_studies, mask_url
@@ -77,7 +75,8 @@ def new_study_form() -> None:
         st.session_state["tune_space_reset"] = st.session_state.get("tune_space_reset", 0) + 1
         st.rerun()
 
-    with st.form("tune_new_study", border=True):
+    # No st.form: Enter in a number box must never start a study; only the button below does.
+    with st.container(border=True):
         a, b, c = st.columns(3)
         metric = a.selectbox("Metric", metrics_for(task), format_func=lambda m: METRICS[m].label,
                              help="Direction follows the metric (maximise accuracy, minimise RMSE …).",
@@ -90,10 +89,8 @@ def new_study_form() -> None:
                              help="Trials report their running CV score after each fold; bad ones stop early.",
                              key="tune_pruner")
         timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, 0, step=30, key="tune_timeout")
-        name = st.text_input("Study name", value=f"{family}-{target}-{datetime.now():%Y%m%d-%H%M%S}",
-                             max_chars=120, help="Letters, digits, . _ : -. An existing name resumes that study.",
-                             key="tune_study_name")
-        submitted = st.form_submit_button("Start study", type="primary", icon=":material/play_arrow:")
+        name = ut.study_name_input(family, target)
+        submitted = st.button("Start study", type="primary", icon=":material/play_arrow:", key="tune_start")
     if sampler == "grid" and space and not space_error:
         with user_errors():
             st.caption(f"Grid sampler: a grid of {grid_size(space)} point(s) is derived (categories as they are, "
@@ -114,6 +111,7 @@ def new_study_form() -> None:
         create_or_load_study(config, storage, t)
         worker = start_worker(s, config.study_name, s.optuna_storage, seed=config.seed, project=project)
         ut.select_study(config.study_name)
+        ut.study_started()
         st.toast(f"Study {config.study_name} started in worker process {worker.pid}.", icon=":material/rocket_launch:")
         st.rerun()
 
@@ -179,8 +177,9 @@ def live_panel() -> None:
     m[1].metric("Pruned", p.n_pruned)
     m[2].metric("Failed", p.n_failed)
     m[3].metric("Running", p.n_running)
-    m[4].metric(f"Best {config.metric}", f"{p.best_value:.4f}" if p.best_value is not None else "—",
-                help=f"Trial {p.best_trial}: {p.best_params}" if p.best_trial is not None else None)
+    m[4].metric(f"Best cv_{config.metric}", f"{p.best_value:.4f}" if p.best_value is not None else "—",
+                help=f"Mean over the {config.cv_folds} folds (what Optuna optimises)."
+                + (f" Trial {p.best_trial}: {p.best_params}" if p.best_trial is not None else ""))
     st.progress(p.fraction, text=f"{p.counted} of {config.n_trials} trials"
                 + (f" · {len(alive)} worker(s) running" if alive else " · no worker running"))
     if p.best_trial is not None:
@@ -248,7 +247,7 @@ if table.empty:
     st.caption("No trial matches these filters yet.")
 else:
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"value": st.column_config.NumberColumn(format="%.4f"),
+                 column_config={value_column(study): st.column_config.NumberColumn(format="%.4f"),
                                 "duration_s": st.column_config.NumberColumn("duration (s)", format="%.2f")})
 if not live and any(w.alive for w in list_workers(s, name)):
     st.rerun()

@@ -12,6 +12,9 @@ from core.tune.space import ParamSpec, parse_space
 
 SELECTED = "tune_selected_study"  # the study shown in the live panel
 KINDS = ["float", "int", "categorical", "fixed"]
+STUDY_NAME = "tune_study_name"  # the study-name box
+_AUTO_NAME = "tune_study_name_auto"  # the name last proposed (the box still holding it = not typed by the person)
+_STAMP = "tune_study_stamp"  # the time stamp of the proposed names, fixed until a study starts
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,6 +43,31 @@ def selected_study() -> str | None:
 
 def select_study(name: str) -> None:
     st.session_state[SELECTED] = name
+
+
+def study_name_input(family: str, target: str) -> str:
+    """The study-name box: it follows the current family and target on every rerun until the person types a name.
+
+    A name the person typed is kept; an emptied box gets the proposal again.
+    """
+    from datetime import datetime
+
+    from core.tune.study import default_study_name
+
+    stamp = st.session_state.setdefault(_STAMP, f"{datetime.now():%Y%m%d-%H%M%S}")
+    proposed = default_study_name(family, target, stamp)
+    current = st.session_state.get(STUDY_NAME)
+    if current is None or not str(current).strip() or current == st.session_state.get(_AUTO_NAME):
+        st.session_state[STUDY_NAME] = proposed
+    st.session_state[_AUTO_NAME] = proposed
+    return st.text_input("Study name", max_chars=120, key=STUDY_NAME,
+                         help="Letters, digits, . _ : -. Proposed from the family and target; "
+                              "an existing name resumes that study.")
+
+
+def study_started() -> None:
+    """A study was started: the next proposed name gets a fresh time stamp."""
+    st.session_state.pop(_STAMP, None)
 
 
 # -- search-space editor ------------------------------------------------------

@@ -78,8 +78,7 @@ class StudyConfig:
             raise TuneError(f"The task must be classification or regression. Got {task!r} instead.")
         metric = metric or DEFAULT_METRIC[task]
         parsed = parse_space(space) if space not in (None, "") else default_space(family, task)
-        safe_target = re.sub(r"[^A-Za-z0-9_.:-]+", "_", str(target)).strip("_")[:60] or "target"
-        name = study_name or f"{family}-{safe_target}-{time.strftime('%Y%m%d-%H%M%S')}"
+        name = study_name or default_study_name(family, target)
         config = cls(project=project, data_run_id=data_run_id, target=target, task=task, family=family,
                      metric=metric, direction=get_metric(metric, task).direction, space=space_to_json(parsed),
                      study_name=name, **kwargs)
@@ -135,6 +134,12 @@ class StudyResult:
     best_trial: int | None
     parent_run_id: str
     model_version: ModelVersionInfo | None = None
+
+
+def default_study_name(family: str, target: Any, stamp: str | None = None) -> str:
+    """``<family>-<target>-<stamp>`` with the target reduced to a study name's characters (stamp: now)."""
+    safe_target = re.sub(r"[^A-Za-z0-9_.:-]+", "_", str(target)).strip("_")[:60] or "target"
+    return f"{family}-{safe_target}-{stamp or time.strftime('%Y%m%d-%H%M%S')}"
 
 
 # -- samplers and pruners ----------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from core.tracking.models import model_versions
-from core.tune.storage import make_storage
+from core.tune.storage import list_studies, make_storage
 from core.tune.study import open_study
 from core.tune.worker import list_workers, stop_workers
 from tests.tune_data import penguins, save_version
@@ -29,7 +29,7 @@ def test_start_a_study_from_the_form_and_watch_it_finish(settings, tracker) -> N
     assert not at.exception, at.exception
     at.number_input(key="tune_trials").set_value(4)
     at.text_input(key="tune_study_name").set_value("page-knn")
-    at.button(key="FormSubmitter:tune_new_study-Start study").click().run()
+    at.button(key="tune_start").click().run()
     assert not at.exception, at.exception
     try:
         workers = list_workers(settings, "page-knn")
@@ -50,6 +50,40 @@ def test_start_a_study_from_the_form_and_watch_it_finish(settings, tracker) -> N
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Complete"]) + int(metrics["Pruned"]) + int(metrics["Failed"]) == 4
     # the worker ran with --finalize: the best model is registered and the page says so
-    assert [v.tags["workbench.study"] for v in model_versions(tracker, "default")] == ["page-knn"]
+    registered = study.user_attrs["workbench.model_version"].split("#")[0]  # "<registered model>/<version>"
+    name, _, number = registered.rpartition("/")
+    assert name in ("default", "default-species")  # per project before issue 13 item 5, per target after
+    assert [(str(v.version), v.tags["workbench.study"]) for v in model_versions(tracker, name)] == [(number, "page-knn")]
     assert any("Best model registered as" in s.value for s in at.success)
     assert len(at.dataframe) >= 1
+
+
+def test_the_proposed_study_name_follows_target_and_family_and_number_boxes_start_nothing(
+        settings, tracker) -> None:  # noqa: ANN001
+    save_version(tracker, "default", penguins(60))
+    at = app_test("pages/tune.py").run()
+    assert not at.exception, at.exception
+    name = at.text_input(key="tune_study_name")
+    assert name.value.startswith("linear-species-")
+    stamp = name.value.removeprefix("linear-species-")
+
+    at.selectbox(key="tune_family").set_value("knn").run()
+    assert at.text_input(key="tune_study_name").value == f"knn-species-{stamp}"
+    (target,) = [s for s in at.selectbox if s.label == "Target"]
+    target.set_value("island").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="tune_study_name").value == f"knn-island-{stamp}"
+
+    # a number box changed and committed (Enter) reruns the page, but only the button starts a study
+    at.number_input(key="tune_trials").set_value(7).run()
+    at.number_input(key="tune_folds").set_value(4).run()
+    assert not at.exception, at.exception
+    assert list_studies(make_storage(settings.optuna_storage)) == []
+    assert list_workers(settings, f"knn-island-{stamp}") == []
+
+    # a name the person typed is theirs: it no longer follows the family
+    at.text_input(key="tune_study_name").set_value("my-study").run()
+    at.selectbox(key="tune_family").set_value("linear").run()
+    assert at.text_input(key="tune_study_name").value == "my-study"
+    at.text_input(key="tune_study_name").set_value("").run()  # emptied: the proposal comes back
+    assert at.text_input(key="tune_study_name").value == f"linear-island-{stamp}"
