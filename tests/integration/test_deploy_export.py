@@ -162,7 +162,7 @@ def test_bundle_serves_matching_predictions_without_pickle(task: str, tmp_path) 
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
-    assert third_party == {"numpy", "onnxruntime"}
+    assert third_party == {"numpy", "onnxruntime", "starlette", "uvicorn", "prometheus_client"}
     assert not imported & {"pickle", "joblib", "cloudpickle", "dill", "sklearn", "skops"}
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "serve.py", "--port", str(port)], cwd=tmp_path / "bundle",
@@ -176,7 +176,7 @@ def test_bundle_serves_matching_predictions_without_pickle(task: str, tmp_path) 
             except OSError:
                 time.sleep(0.1)
         rows = [{k: (None if (isinstance(v, float) and np.isnan(v)) else v) for k, v in r.items()}
-                for r in onnx_in.head(12).to_dict("records")]
+                for r in onnx_in[export.input_names].head(12).to_dict("records")]  # the contract: its columns only
         status, answer = _post(f"{url}/predict", {"rows": rows})
         assert status == 200, answer
         X = sklearn_input(ref.head(12), spec)
