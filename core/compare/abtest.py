@@ -257,7 +257,7 @@ class ABReport:
 
 def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fraction: float = 0.5, *,
            kind: str = "label", test: str = "auto", alpha: float = 0.05, mde: float | None = None, seed: int = 0,
-           data_run_id: str = "", arm_column: str | None = None) -> ABReport:
+           data_run_id: str = "", arm_column: str | None = None, model_name: str | None = None) -> ABReport:
     """Split ``frame`` between champion (A) and challenger (B), test the outcome, log a ``compare`` run.
 
     Args:
@@ -265,6 +265,8 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
             the outcome is correctness (classification) or absolute error (regression, lower is
             better). With ``kind='outcome'`` a measured outcome per row (conversion 0/1, revenue…).
         arm_column: use an existing assignment (values A/B) instead of a random split.
+        model_name: the registered model whose champion and challenger are compared (default: the project's
+            only one). With ``kind='label'`` rows either model was trained on are left out (and counted).
     """
     import numpy as np
 
@@ -277,6 +279,20 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
         raise CompareError(f"The arm column {arm_column!r} is not in the batch; its columns are "
                            f"{', '.join(map(str, list(frame.columns)[:15]))}.")
     data = frame[frame[column].notna()].reset_index(drop=True)
+    try:
+        champ = resolve_model(tracker, project, CHAMPION, model_name=model_name)
+        chall = resolve_model(tracker, project, CHALLENGER, model_name=model_name or champ.name)
+    except CompareError as err:
+        if kind == "label":
+            raise CompareError(f"An A/B test on labels needs a champion and a challenger: {err} "
+                               "Promote a champion and set a challenger first.") from err
+        champ = chall = None
+    removed = 0
+    if kind == "label" and champ is not None:
+        from core.compare.heldout import held_out_rows
+
+        held = held_out_rows(tracker, [champ, chall], data, column, part="all", what="the A/B batch")
+        data, removed = held.frame.reset_index(drop=True), held.removed
     if arm_column:
         values = data[arm_column].astype(str).str.upper().map({"A": False, "B": True, "CHAMPION": False,
                                                               "CHALLENGER": True})
@@ -285,13 +301,6 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
         in_b = values.to_numpy(dtype=bool)
     else:
         in_b = split_ab(len(data), fraction, seed)
-    try:
-        champ, chall = resolve_model(tracker, project, CHAMPION), resolve_model(tracker, project, CHALLENGER)
-    except CompareError as err:
-        if kind == "label":
-            raise CompareError(f"An A/B test on labels needs a champion and a challenger: {err} "
-                               "Promote a champion and set a challenger first.") from err
-        champ = chall = None
     rows = data.assign(arm=np.where(in_b, "B", "A"))
     higher = True
     if kind == "label":
@@ -320,13 +329,17 @@ def run_ab(tracker: Tracker, project: str, frame: pd.DataFrame, column: str, fra
         raise CompareError(f"The A/B kind must be 'label' or 'outcome'. Got {kind!r} instead.")
     result = compare_arms(values[~in_b], values[in_b], test=test, outcome=outcome_name, higher_is_better=higher,
                           alpha=alpha, mde=mde, seed=seed)
+    if removed:
+        note = f"{removed:,} batch rows repeat rows a model was trained on and were left out."
+        result = replace(result, warning=f"{result.warning} {note}".strip())
     served_b, served_a = (f"v{chall.version}" if chall else "B"), (f"v{champ.version}" if champ else "A")
     rows = rows.assign(outcome=values, served_by=np.where(in_b, served_b, served_a))
     inputs = [mv.run_id for mv in (champ, chall) if mv] + ([data_run_id] if data_run_id else [])
     params = {"kind": kind, "column": column, "fraction": fraction if not arm_column else "from column",
               "test": result.test, "alpha": alpha, "mde": mde if mde else "none", "seed": seed,
               "champion_version": champ.version if champ else "none",
-              "challenger_version": chall.version if chall else "none"}
+              "challenger_version": chall.version if chall else "none", "rows_removed_as_training": removed,
+              "model": champ.name if champ else "none"}
     with tracker.stage_run(project, "compare", name=f"A/B {outcome_name}", inputs=inputs, params=params,
                            tags={"workbench.compare.kind": "ab"}) as run_id:
         tracker.log_metrics(run_id, {"n_a": result.n_a, "n_b": result.n_b, "mean_a": result.mean_a,

@@ -27,8 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--version", required=True, help="challenger version (number, NAME/3 or an alias)")
     q.add_argument("--data", required=True, metavar="VERSION", help="dataset version to evaluate on")
     q.add_argument("--metric", default=None,
-                   help="gate metric (default: accuracy for classification, r2 for regression; e.g. f1_macro, rmse)")
-    q.add_argument("--margin", type=float, default=0.0, help="minimum improvement over the champion (default 0)")
+                   help="gate metric (default: the model's promotion metric, set by its first promotion; else the "
+                        "charter's; else accuracy / rmse)")
+    q.add_argument("--change-metric", action="store_true",
+                   help="allow --metric to change the registered model's promotion metric")
+    q.add_argument("--margin", type=float, default=None,
+                   help="minimum improvement over the champion (default: the charter's, else 0.005)")
+    q.add_argument("--alpha", type=float, default=0.05, help="significance level of the paired test (default 0.05)")
     q.set_defaults(func=_promote)
 
     c = sub.add_parser("challenger", help="give a model version the challenger alias (what shadow / ab compare)",
@@ -95,16 +100,39 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from core.cli import EXIT_GATE_REFUSED, settings_and_tracker
-    from core.compare.gate import promote
+    from core.compare.gate import DEFAULT_MARGIN, promote
+    from core.compare.heldout import NoHeldOutRows
 
     _, tracker, project = settings_and_tracker(args)
-    decision = promote(tracker, project, args.version, args.data, args.metric, args.margin)
+    margin = args.margin if args.margin is not None else _charter_margin(tracker, project, DEFAULT_MARGIN)
+    try:
+        decision = promote(tracker, project, args.version, args.data, args.metric, margin, alpha=args.alpha,
+                           change_metric=args.change_metric)
+    except NoHeldOutRows as err:
+        sys.stderr.write(f"error: {err}\n")
+        sys.stderr.write("gate refused: aliases unchanged\n")
+        return EXIT_GATE_REFUSED
     print(("PASSED: " if decision.passed else "REFUSED: ") + decision.reason)
+    print(f"held-out rows: {decision.rows:,}" + (f" ({decision.removed_rows:,} training rows left out)"
+                                                  if decision.removed_rows else ""))
+    for caution in decision.cautions:
+        print(f"caution: {caution}")
     print(f"logged compare run {decision.run_id}")
     if not decision.passed:
         sys.stderr.write("gate refused: aliases unchanged\n")
         return EXIT_GATE_REFUSED
     return 0
+
+
+def _charter_margin(tracker, project: str, default: float) -> float:  # noqa: ANN001
+    """The charter's promotion margin when the project has a charter, else ``default``."""
+    try:
+        from core.plan.charter import load_charter
+
+        charter = load_charter(tracker, project)
+    except Exception:  # noqa: BLE001 - no Plan stage or no charter: the default margin
+        return default
+    return float(charter.margin) if charter is not None and charter.margin else default
 
 
 def _challenger(args: argparse.Namespace) -> int:
@@ -113,7 +141,7 @@ def _challenger(args: argparse.Namespace) -> int:
 
     _, tracker, project = settings_and_tracker(args)
     mv = set_challenger(tracker, project, args.version)
-    print(f"v{mv.version} is the challenger of project {project!r} ({mv.name} v{mv.version})")
+    print(f"{mv.name} v{mv.version} is the challenger (project {project!r})")
     return 0
 
 

@@ -34,6 +34,7 @@ class ShadowResult:
     score_name: str = ""
     tolerance: float | None = None  # regression: |difference| counted as disagreement
     run_id: str = ""
+    removed_rows: int = 0  # batch rows left out because a model was trained on them
 
     @property
     def disagreeing(self) -> pd.DataFrame:
@@ -101,52 +102,60 @@ def shadow_compare(models: Mapping[str, Any], champion: str, frame: pd.DataFrame
 
 
 def run_shadow(tracker: Tracker, project: str, data_ref: str, challengers: Sequence[int | str] = (), *,
-               on_progress: Callable[[str], None] | None = None) -> ShadowResult:
-    """Replay ``data_ref`` (all rows) through the champion and ``challengers`` and log a ``compare`` run.
+               model_name: str | None = None, on_progress: Callable[[str], None] | None = None) -> ShadowResult:
+    """Replay ``data_ref`` through the champion and ``challengers`` and log a ``compare`` run.
 
-    ``challengers`` default to the version holding the ``challenger`` alias.
+    Replayed rows are the version's test part (all rows of a version without a split — a new batch),
+    less every row any of the models was trained on: a shadow score from training rows would flatter
+    the model that memorised them. ``challengers`` default to the version holding the ``challenger``
+    alias of the registered model (``model_name``, else the challengers', else the project's only one).
 
     Raises:
-        CompareError: no champion, no challenger, or a batch lacking the models' columns.
+        CompareError: no champion, no challenger, a batch lacking the models' columns, or no held-out row.
     """
     from core.compare.evaluate import check_features, common_target, load_models
     from core.compare.gate import CHALLENGER, current_champion
-    from core.compare.loading import resolve_model
-    from core.errors import TrackingError
-    from core.tracking.datasets import load_dataset, resolve_dataset
+    from core.compare.loading import default_model, held_out_evaluation, resolve_model
 
-    champion = current_champion(tracker, project)
-    if champion is None:
-        raise CompareError(f"Project {project!r} has no champion yet; promote a model through the gate first.")
     try:
-        chosen = [resolve_model(tracker, project, c) for c in challengers] if challengers else [
-            resolve_model(tracker, project, CHALLENGER)]
+        chosen = [resolve_model(tracker, project, c, model_name=model_name) for c in challengers]
     except CompareError as err:
         raise CompareError(f"{err} Pick challenger versions or set the challenger alias first.") from err
+    name = model_name or (chosen[0].name if chosen else default_model(tracker, project))
+    champion = current_champion(tracker, name)
+    if champion is None:
+        raise CompareError(f"{name!r} has no champion yet; promote a model through the gate first.")
+    if not chosen:
+        try:
+            chosen = [resolve_model(tracker, project, CHALLENGER, model_name=name)]
+        except CompareError as err:
+            raise CompareError(f"{err} Pick challenger versions or set the challenger alias first.") from err
     chosen = [mv for mv in chosen if mv.version != champion.version]
     if not chosen:
         raise CompareError("Pick at least one challenger that is not the champion.")
-    try:
-        data = resolve_dataset(tracker, project, data_ref)
-    except TrackingError as err:
-        raise CompareError(str(err)) from err
-    frame = load_dataset(tracker, data.run_id, "all")
     versions = [champion, *chosen]
     target, task = common_target(versions)
+    data, held = held_out_evaluation(tracker, project, data_ref, versions, "")
+    frame = held.frame
     check_features(versions, frame.assign(**{target: 0}) if target not in frame.columns else frame, target)
     if on_progress:
         on_progress(f"Replaying {len(frame):,} rows through {len(versions)} models…")
     models = load_models(tracker, versions)
-    result = shadow_compare(models, f"v{champion.version}", frame, target=target, task=task or "classification")
-    params = {"champion_version": champion.version, "challenger_versions": ",".join(str(v.version) for v in chosen),
-              "data_version": data.ref, "rows": len(frame)}
+    result = shadow_compare(models, f"v{champion.version}", frame.reset_index(drop=True), target=target,
+                            task=task or "classification")
+    params = {"model": name, "champion_version": champion.version,
+              "challenger_versions": ",".join(str(v.version) for v in chosen), "data_version": data.ref,
+              "data_part": held.part, "rows": len(frame), "rows_removed_as_training": held.removed}
     with tracker.stage_run(project, "compare", name=f"shadow {data.label}", params=params,
                            inputs=[*(mv.run_id for mv in versions), data.run_id],
                            tags={"workbench.compare.kind": "shadow"}) as run_id:
-        metrics = {f"disagreement_{c}": v for c, v in result.disagreement.items()}
-        metrics.update({f"{result.score_name}_{m}": v for m, v in result.scores.items()})
+        from core.tracking.datasets import log_dataset_inputs
+
+        log_dataset_inputs(tracker, run_id, [(data.run_id, "evaluation")])
+        metrics = {f"disagreement.v{c.removeprefix('v')}": v for c, v in result.disagreement.items()}
+        metrics.update({f"{result.score_name}.v{m.removeprefix('v')}": v for m, v in result.scores.items()})
         tracker.log_metrics(run_id, metrics)
         pred_cols = [c for c in result.predictions.columns if c.startswith("pred_")] + ["served", "disagree"]
         tracker.log_text(run_id, result.predictions[pred_cols].to_csv(index=True), "shadow/predictions.csv")
         tracker.log_text(run_id, result.disagreeing.to_csv(index=True), "shadow/disagreements.csv")
-    return replace(result, run_id=run_id)
+    return replace(result, run_id=run_id, removed_rows=held.removed)

@@ -2,10 +2,12 @@
 
 ::
 
-    python -m core monitor --reference REF --current CUR [--json OUT] [--html OUT] [--fail-on-drift]
+    python -m core monitor --reference REF --current CUR [--model NAME@champion] [--batch-name NAME]
+                           [--json OUT] [--html OUT] [--fail-on-drift]
     python -m core retrain --project P [--if-drift] [--current REF]
 
-REF / CUR are dataset versions (NAME, NAME:vN, run id) or CSV / Parquet files.
+REF / CUR are dataset versions (NAME, NAME:vN, run id) or CSV / Parquet files. A CUR file is saved as a
+dataset version of kind ``batch`` (the rows as checked) that the check run lists as its ``current`` input.
 Exit codes: 0 ok, 2 bad input (one ``error:`` line), 3 dataset drift with ``--fail-on-drift``.
 """
 
@@ -26,7 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", default=None, help="drift test for every column (ks, chisquare, z, jensenshannon, "
                                                   "wasserstein, psi, kl_div)")
     p.add_argument("--threshold", type=float, default=None, help="threshold for every column")
-    p.add_argument("--no-record", action="store_true", help="do not store the check in MLflow")
+    p.add_argument("--no-record", action="store_true", help="do not store the check (nor the batch) in MLflow")
+    p.add_argument("--model", default=None, help="registered model (NAME@champion, NAME/3): adds prediction drift, "
+                                                 "model quality (when the batch has the target) and multivariate checks")
+    p.add_argument("--multivariate", action=argparse.BooleanOptionalAction, default=None,
+                   help="domain classifier and cluster checks (default: on with --model, off without)")
+    p.add_argument("--batch-name", default=None, help="dataset name of the recorded batch (default: the file's stem)")
     _project_option(p)
     p.set_defaults(func=_monitor)
 
@@ -34,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--if-drift", action="store_true", help="only when the project's policy is triggered")
     r.add_argument("--current", default=None, help="new batch (dataset version or file); default: the newest "
                                                    "dataset version that is not the champion's training data")
+    r.add_argument("--model", default=None, help="registered model to retrain (default: the project's only one)")
     _project_option(r)
     r.set_defaults(func=_retrain)
 
@@ -44,15 +52,22 @@ def _project_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _monitor(args: argparse.Namespace) -> int:
+    from core.tracking.tracker import run_source
+
+    with run_source("python -m core monitor"):
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from core.cli import EXIT_DRIFT, settings_and_tracker
     from core.errors import MonitorError
-    from core.monitor.check import load_table, prepare_current, record_check, run_check
+    from core.monitor.check import load_table, prepare_current, record_batch, record_check, run_check
     from core.monitor.drift import DriftOptions
 
     options = DriftOptions(method=args.method, threshold=args.threshold, drift_share=args.drift_share)
-    needs_store = not (_is_file(args.reference) and _is_file(args.current) and args.no_record)
+    needs_store = not (_is_file(args.reference) and _is_file(args.current) and args.no_record and not args.model)
     tracker, project = None, args.project or "default"
     if needs_store:
         _settings, tracker, project = settings_and_tracker(args)
@@ -61,9 +76,18 @@ def _monitor(args: argparse.Namespace) -> int:
     frame, note = current.frame, ""
     if tracker is not None and reference.run_id and not current.run_id:
         frame, note = prepare_current(tracker, reference.run_id, current.frame)
-    target = reference.target if reference.target in frame.columns else ""
-    result = run_check(reference.frame, frame, options=options, multivariate=False, notes=[note] if note else [],
-                       target=target)
+    model = spec = None
+    mv = None
+    target, task, columns = reference.target, "", None
+    if args.model:
+        mv, model, spec = _load_model(tracker, project, args.model)
+        target, task = mv.tags.get("workbench.target", ""), mv.tags.get("workbench.task", "")
+        columns = [c for c in spec.columns if c in reference.frame.columns]
+    target = target if target in reference.frame.columns else ""
+    multivariate = args.multivariate if args.multivariate is not None else model is not None
+    result = run_check(reference.frame, frame, options=options, columns=columns, model=model, spec=spec,
+                       target=target, task=task, multivariate=multivariate, notes=[note] if note else [],
+                       on_progress=lambda m: sys.stderr.write(f"{m}…\n"))
     if result.schema.blocking:
         raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
     html = js = None
@@ -79,14 +103,29 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.json_out:
         Path(args.json_out).write_text(__import__("json").dumps(result.to_dict(), indent=2))
     if tracker is not None and not args.no_record:
-        run_id = record_check(tracker, project, result, reference=reference,
-                              current=type(current)(frame, current.label, current.run_id), html=html, report_json=js)
+        checked = type(current)(frame, current.label, current.run_id)
+        if not current.run_id:  # a file: the batch becomes a dataset version the check (and a retrain) can name
+            stem = Path(args.current).stem
+            checked = record_batch(tracker, project, frame, name=args.batch_name or stem, source=str(args.current),
+                                   reference_run=reference.run_id, note=note)
+            sys.stderr.write(f"recorded batch {checked.label} ({checked.run_id})\n")
+        run_id = record_check(tracker, project, result, reference=reference, current=checked, html=html,
+                              report_json=js, model_run=mv.run_id if mv else "", model_label=mv.label if mv else "")
         sys.stderr.write(f"recorded monitor run {run_id}\n")
     d = result.drift
     print(f"dataset drift: {'YES' if d.dataset_drift else 'no'} — {d.n_drifted}/{d.n_columns} columns drifted "
           f"(share {d.drift_share:.2f}, threshold {d.share_threshold:.2f})")
     for c in d.columns:
         print(f"  {'DRIFT' if c.drifted else 'ok   '} {c.name:<24} {c.test:<14} {c.statistic:.4g} (threshold {c.threshold:g})")
+    if result.prediction:
+        p = result.prediction
+        print(f"prediction drift: {'YES' if p.drifted else 'no'} — {p.test} {p.statistic:.4g} (threshold {p.threshold:g})")
+    if result.quality:
+        q = result.quality
+        print(f"model quality: {'DROPPED' if q.concept_drift else 'ok'} — drop {q.drop:.4f}")
+    if result.domain:
+        print(f"multivariate drift: {'YES' if result.domain.drifted else 'no'} — domain classifier AUC "
+              f"{result.domain.auc:.3f}")
     for f in result.findings:
         print(f"  note: {f}")
     # a batch that lost a reference column fails the gate too: the model cannot score it
@@ -94,6 +133,17 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.fail_on_drift and lost and not d.dataset_drift:
         sys.stderr.write(f"failing: the batch lacks {', '.join(lost[:5])}\n")
     return EXIT_DRIFT if args.fail_on_drift and (d.dataset_drift or lost) else 0
+
+
+def _load_model(tracker, project: str, ref: str):  # noqa: ANN001, ANN202
+    """(version, fitted scikit-learn pipeline, feature spec) of ``--model REF``."""
+    from core.compare.loading import resolve_model
+    from core.models import spec_from_tags
+    from core.tracking.models import load_sklearn_model
+
+    mv = resolve_model(tracker, project, ref)
+    model = load_sklearn_model(tracker, mv)
+    return mv, model, spec_from_tags(mv.tags)
 
 
 def _is_file(ref: str) -> bool:
@@ -130,7 +180,7 @@ def _retrain(args: argparse.Namespace) -> int:
     from core.monitor.retrain import champion_config, retrain
 
     _settings, tracker, project = settings_and_tracker(args)
-    _champion, cfg = champion_config(tracker, project)
+    _champion, cfg = champion_config(tracker, project, args.model)
     current = None
     current_run = ""
     if args.current:
@@ -145,6 +195,6 @@ def _retrain(args: argparse.Namespace) -> int:
             sys.stderr.write(f"new batch: {table.label}\n")
             current, current_run = table.frame, table.run_id
     result = retrain(tracker, project, current=current, current_run=current_run, if_drift=args.if_drift,
-                     on_progress=lambda m: sys.stderr.write(f"{m}…\n"))
+                     on_progress=lambda m: sys.stderr.write(f"{m}…\n"), model_name=args.model)
     print(result.summary)
     return 0

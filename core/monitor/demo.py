@@ -34,7 +34,7 @@ def seed_example(tracker: Tracker, project: str, frame: pd.DataFrame, name: str,
 
     from core.models import build_pipeline, feature_spec, infer_task, model_tags, prepare_xy
     from core.tracking.datasets import log_dataset_version
-    from core.tracking.models import log_sklearn_model, register_model, set_alias
+    from core.tracking.models import register_trained, set_alias
 
     rng = np.random.default_rng(seed)
     split = pd.Series(np.where(rng.random(len(frame)) < test_share, "test", "train"))
@@ -46,10 +46,9 @@ def seed_example(tracker: Tracker, project: str, frame: pd.DataFrame, name: str,
     task = infer_task(train[target])
     X, y = prepare_xy(train, target, spec)
     model = build_pipeline(family, task, spec, {}, seed).fit(X, y)
-    with tracker.stage_run(project, "tune", name=f"{family} on {version.label}", inputs=[version.run_id]) as mrid:
-        log_sklearn_model(tracker, mrid, model, X)
     tags = model_tags(spec=spec, target=target, task=task, family=family, data_version=version.run_id, params={})
-    mv = register_model(tracker, project, mrid, "model", tags)
+    with tracker.stage_run(project, "tune", name=f"{family} on {version.label}", inputs=[version.run_id]) as mrid:
+        mv = register_trained(tracker, mrid, model, X, project=project, tags=tags)
     if promote:
-        set_alias(tracker, project, "champion", mv.version)
+        set_alias(tracker, mv.name, "champion", mv.version)
     return version, mv

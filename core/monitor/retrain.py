@@ -136,14 +136,20 @@ def should_retrain(policy: RetrainPolicy, *, drift_share: float | None = None, q
     return False, "the policy's thresholds were not reached"
 
 
-def champion_config(tracker: Tracker, project: str) -> tuple[ModelVersionInfo, dict[str, Any]]:
-    """The champion version and its training configuration from its tags."""
+def champion_config(tracker: Tracker, project: str, model_name: str | None = None
+                    ) -> tuple[ModelVersionInfo, dict[str, Any]]:
+    """The champion of ``model_name`` (default: the project's only registered model) and its training configuration."""
+    from core.compare.loading import default_model
+    from core.errors import CompareError
     from core.tracking.models import get_model_version
 
     try:
-        champion = get_model_version(tracker, project, "champion")
+        name = model_name or default_model(tracker, project)
+        champion = get_model_version(tracker, name, "champion")
+    except CompareError as err:
+        raise MonitorError(f"{err} (retrain --model NAME picks one)") from err
     except TrackingError as err:
-        raise MonitorError(f"Project {project!r} has no champion model yet; promote one in Compare before retraining.") from err
+        raise MonitorError(f"{name!r} has no champion model yet; promote one in Compare before retraining.") from err
     t = champion.tags
     try:
         config = {"family": t["workbench.family"], "target": t["workbench.target"], "task": t["workbench.task"],
@@ -225,6 +231,7 @@ def retrain(
     if_drift: bool = False,
     on_progress: Callable[[str], None] | None = None,
     check_run: str = "",
+    model_name: str | None = None,
 ) -> RetrainResult:
     """Retrain the champion's configuration on reference + newly labelled rows and send it to the gate.
 
@@ -241,7 +248,7 @@ def retrain(
 
     say = on_progress or (lambda _m: None)
     policy = policy or load_policy(tracker, project)
-    champion, cfg = champion_config(tracker, project)
+    champion, cfg = champion_config(tracker, project, model_name)
     target, task, family = cfg["target"], cfg["task"], cfg["family"]
     reference = load_dataset(tracker, cfg["data_version"])
     split = load_split(tracker, cfg["data_version"])
@@ -279,22 +286,30 @@ def retrain(
     say("Saving the training data (reference + newly labelled rows)")
     new_rows = conform_rows(labelled, reference, features)
     combined = pd.concat([reference, new_rows], ignore_index=True)
-    new_split = None
-    if split is not None:
-        new_split = pd.Series(list(split) + ["train"] * len(new_rows))
+    # The new rows get a held-out part of their own (so the gate scores the new distribution on rows neither
+    # model saw); the reference keeps its split (its test rows stay held out), or is all training rows.
+    batch_split = _batch_split(new_rows, target, task)
+    new_split = pd.Series(list(split if split is not None else ["train"] * len(reference)) + batch_split)
     base = resolve_dataset(tracker, project, cfg["data_version"])
     with tracker.stage_run(project, "data", name=f"retrain data ({len(new_rows)} new rows)",
                            inputs=[cfg["data_version"], current_run]) as data_run:
         version = log_dataset_version(tracker, data_run, project, combined, base.name, split=new_split, target=target,
                                       source=f"retrain: {base.ref} + {len(new_rows)} labelled rows")
     say(f"Tuning {family} warm-started from {champion.label}'s parameters")
-    mv = _train_challenger(tracker, project, version.run_id, target, task, family, cfg["params"], features, policy)
+    mv = _train_challenger(tracker, project, version.run_id, target, task, family, cfg["params"], features, policy,
+                           champion.name)
     from core.compare.gate import promote, set_challenger
 
-    set_challenger(tracker, project, mv.version)
+    set_challenger(tracker, project, mv.ref)
     say(f"Running the promotion gate for v{mv.version}")
-    metric = policy.gate_metric or {"classification": "accuracy", "regression": "rmse"}[task]
-    decision = promote(tracker, project, mv.version, version.run_id, metric, policy.gate_margin)
+    from core.tracking.models import promotion_metric
+
+    # the registered model's promotion metric wins: the gate never switches metric behind the person's back
+    metric = promotion_metric(tracker, mv.name) or policy.gate_metric or None
+    from core.compare.gate import DEFAULT_MARGIN
+
+    decision = promote(tracker, project, mv.ref, version.run_id, metric, policy.gate_margin or DEFAULT_MARGIN)
+    metric = decision.metric
     with tracker.stage_run(project, "retrain", name=f"retrain v{mv.version}",
                            inputs=[*inputs, version.run_id, mv.run_id, decision.run_id],
                            params={**base_params, "challenger": f"v{mv.version}", "gate_metric": metric,
@@ -308,8 +323,32 @@ def retrain(
     return RetrainResult(True, reason, rid, version.run_id, mv, decision)
 
 
+def _batch_split(rows: pd.DataFrame, target: str, task: str, test_size: float = 0.2, seed: int = 0) -> list[str]:
+    """'train' / 'test' for the new labelled rows: 20 % held out (stratified when the classes allow it)."""
+    import math
+
+    import numpy as np
+
+    n = len(rows)
+    if n < 5:
+        return ["train"] * n
+    n_test = math.ceil(test_size * n)
+    test = np.random.default_rng(seed).permutation(n)[:n_test]
+    if task == "classification" and target in rows.columns:
+        counts = rows[target].astype(str).value_counts()
+        if counts.min() >= 2 and n_test >= len(counts):
+            from sklearn.model_selection import train_test_split
+
+            _, test = train_test_split(np.arange(n), test_size=n_test, stratify=rows[target].astype(str),
+                                       random_state=seed)
+    labels = np.full(n, "train", dtype=object)
+    labels[test] = "test"
+    return list(labels)
+
+
 def _train_challenger(tracker: Tracker, project: str, data_run: str, target: str, task: str, family: str,
-                      params: dict[str, Any], features: list[str], policy: RetrainPolicy) -> ModelVersionInfo:
+                      params: dict[str, Any], features: list[str], policy: RetrainPolicy,
+                      model_name: str | None = None) -> ModelVersionInfo:
     """A warm-started Optuna study (Tune stage) → its best model, registered."""
     from core.tune.storage import make_storage
     from core.tune.study import StudyConfig, finalize_study, run_trials
@@ -319,7 +358,7 @@ def _train_challenger(tracker: Tracker, project: str, data_run: str, target: str
                                 n_trials=int(policy.n_trials), features=tuple(features))
     storage = make_storage(tracker.settings.optuna_storage)
     run_trials(config, storage, tracker, enqueue_params=[params])
-    mv = finalize_study(config, storage, tracker)
+    mv = finalize_study(config, storage, tracker, model_name=model_name)
     from core.tracking.models import get_model_version
 
     return replace(get_model_version(tracker, mv.name, mv.version))

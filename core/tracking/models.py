@@ -1,16 +1,23 @@
-"""Models in MLflow: log a scikit-learn model into a run, register it, move aliases.
+"""Models in MLflow: log a scikit-learn model as an MLflow 3 logged model, register it, move aliases.
 
-Models are saved with MLflow's safe ``skops`` format. skops refuses types it does
-not know (tree nodes, optimisers); we compute exactly the types this model needs
-with ``skops.io.get_untrusted_types`` and trust those, instead of falling back to
-pickle. ``pip_requirements`` is given explicitly: inferring it costs ~8 s a model.
+Every trained model is a **logged model** (``models:/m-…``) created in its training run's
+experiment, with the training facts (features, target, task, family, params) as its params and
+its held-out scores as model metrics linked to the dataset they were computed on; registered
+versions come from logged models, so the MLflow UI's Models tab, lineage and ``model_id`` work.
+
+**One registered model per prediction job**, not per project: ``<project>-<target>`` (task fixed
+per registered model, recorded in its tags ``workbench.project`` / ``workbench.target`` /
+``workbench.task``; a second task for the same target gets ``<project>-<target>-<task>``). Models
+of different targets never share version numbers. Stores written before this (one registered model
+named after the project, facts in version tags) keep working: readers accept both shapes.
+
+Models are saved with MLflow's safe ``skops`` format (loading trusts only the workbench's own types,
+see :mod:`core.tracking.safe_load`). ``pip_requirements`` is given explicitly: inferring it costs ~8 s.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import TrackingError
@@ -22,9 +29,20 @@ if TYPE_CHECKING:  # pragma: no cover
 ALIASES = ("champion", "challenger")
 
 
+JOB_TAGS = ("workbench.project", "workbench.target", "workbench.task")
+PROMOTION_METRIC_TAG = "workbench.promotion_metric"
+# the facts a version carries as its logged model's params (older stores: as version tags)
+FACT_KEYS = ("workbench.features", "workbench.numeric", "workbench.categorical", "workbench.params")
+
+
 @dataclass(frozen=True)
 class ModelVersionInfo:
-    """One registered model version."""
+    """One registered model version.
+
+    ``tags`` holds the version's registry tags merged with the training facts recorded as its
+    logged model's params (features, numeric / categorical columns, params), so readers find
+    ``workbench.features`` in one place whatever the store's age.
+    """
 
     name: str
     version: int
@@ -33,6 +51,12 @@ class ModelVersionInfo:
     aliases: tuple[str, ...]
     tags: dict[str, str] = field(default_factory=dict)
     created: int = 0
+    model_id: str = ""
+
+    @property
+    def ref(self) -> str:
+        """``NAME/3``: what every command and picker accepts."""
+        return f"{self.name}/{self.version}"
 
     @property
     def is_onnx(self) -> bool:
@@ -58,6 +82,7 @@ class ModelVersionInfo:
             aliases=tuple(getattr(mv, "aliases", []) or []),
             tags=dict(mv.tags or {}),
             created=int(mv.creation_timestamp or 0),
+            model_id=getattr(mv, "model_id", None) or "",
         )
 
 
@@ -67,6 +92,49 @@ def _requirements() -> list[str]:
     return [f"{p}=={version(p)}" for p in ("scikit-learn", "numpy", "pandas", "scipy", "skops")]
 
 
+def job_model_name(project: str, target: str, task: str = "", tracker: Tracker | None = None) -> str:
+    """The registered model of a prediction job: ``<project>-<target>`` (``-<task>`` when that name has another task)."""
+    import re
+
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(target)).strip("_.") or "target"
+    name = f"{project}-{safe}"[:120]
+    if tracker is not None and task:
+        existing = registered_model_tags(tracker, name)
+        if existing is not None and existing.get("workbench.task") not in (None, "", task):
+            name = f"{name}-{task}"
+    return name
+
+
+def registered_model_tags(tracker: Tracker, name: str) -> dict[str, str] | None:
+    """The tags of registered model ``name``, or None when it does not exist."""
+    try:
+        rm = tracker.client.get_registered_model(name)
+    except Exception:  # noqa: BLE001 - not found
+        return None
+    return dict(rm.tags or {})
+
+
+def project_models(tracker: Tracker, project: str) -> list[str]:
+    """Names of the project's registered models (prediction jobs), sorted; ONNX exports left out.
+
+    Registered models tagged with the project, plus an older store's single model named after it.
+    """
+    try:
+        found = tracker.client.search_registered_models(filter_string=f"tags.`workbench.project` = '{project}'")
+    except Exception:  # noqa: BLE001 - a store that cannot filter on tags: fall back to the legacy name
+        found = []
+    names = {rm.name for rm in found if (rm.tags or {}).get("workbench.format") != "onnx"}
+    if registered_model_tags(tracker, project) is not None:
+        names.add(project)
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class LoggedSklearn:
+    model_id: str
+    model_uri: str  # models:/m-…
+
+
 def log_sklearn_model(
     tracker: Tracker,
     run_id: str,
@@ -74,11 +142,16 @@ def log_sklearn_model(
     input_example: pd.DataFrame,
     *,
     artifact_path: str = "model",
-) -> str:
-    """Save ``model`` (with signature and input example) under ``artifact_path`` of the run.
+    params: dict[str, Any] | None = None,
+    metrics: dict[str, float] | None = None,
+    dataset: tuple[str, str] | None = None,
+) -> LoggedSklearn:
+    """Log ``model`` as an MLflow 3 logged model of run ``run_id`` (skops, signature, input example).
 
-    Returns:
-        The artifact URI of the saved model (``runs:/<run_id>/<artifact_path>``).
+    Args:
+        params: training facts and hyper-parameters, stored as the logged model's params.
+        metrics: held-out scores, logged on the run and linked to the logged model (and ``dataset``).
+        dataset: (name, digest) of the dataset the metrics were computed on.
     """
     import mlflow.sklearn
     import skops.io as sio
@@ -91,20 +164,35 @@ def log_sklearn_model(
         trusted = sio.get_untrusted_types(data=sio.dumps(model))
     except Exception as err:  # noqa: BLE001
         raise TrackingError(f"The model cannot be saved: {str(err).splitlines()[0]}") from err
-    with tempfile.TemporaryDirectory(prefix="wb-model-") as tmp:
-        path = Path(tmp) / artifact_path.replace("/", "_")
-        tracker._call(
-            "save the model",
-            mlflow.sklearn.save_model,
-            model,
-            str(path),
-            signature=signature,
-            input_example=example,
-            pip_requirements=_requirements(),
-            skops_trusted_types=trusted,
-        )
-        tracker.log_dir(run_id, path, artifact_path)
-    return f"runs:/{run_id}/{artifact_path}"
+    # Created here, in the run's experiment: log_model(run_id=…) alone creates the logged model in the
+    # process's current experiment, which is MLflow's 'Default' when no run is active.
+    experiment_id = tracker._call("read the run", tracker.client.get_run, run_id).info.experiment_id
+    created = tracker._call("create the logged model", tracker.client.create_logged_model, experiment_id,
+                            name=artifact_path, source_run_id=run_id, model_type="sklearn-pipeline",
+                            params={str(k): str(v)[:6000] for k, v in (params or {}).items()} or None)
+    tracker._call("log the model", mlflow.sklearn.log_model, model, name=artifact_path, run_id=run_id,
+                  model_id=created.model_id, signature=signature, input_example=example,
+                  pip_requirements=_requirements(), skops_trusted_types=trusted)
+    tracker._call("finalize the logged model", tracker.client.finalize_logged_model, created.model_id, "READY")
+    if metrics:
+        log_model_metrics(tracker, run_id, created.model_id, metrics, dataset)
+    return LoggedSklearn(created.model_id, f"models:/{created.model_id}")
+
+
+def log_model_metrics(tracker: Tracker, run_id: str, model_id: str, metrics: dict[str, float],
+                      dataset: tuple[str, str] | None = None) -> None:
+    """Metrics of a logged model (in its run), linked to the dataset they were computed on."""
+    import math
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    name, digest = dataset or (None, None)
+    items = [Metric(str(k), float(v), now, 0, model_id=model_id, dataset_name=name, dataset_digest=digest)
+             for k, v in metrics.items() if v is not None and math.isfinite(float(v))]
+    if items:
+        tracker._call("log the model's metrics", tracker.client.log_batch, run_id, metrics=items)
 
 
 def register_model(
@@ -114,15 +202,33 @@ def register_model(
     artifact_path: str = "model",
     tags: dict[str, str] | None = None,
     description: str = "",
+    *,
+    model_id: str = "",
+    job: dict[str, str] | None = None,
 ) -> ModelVersionInfo:
-    """Register the model saved in ``run_id`` as a new version of ``name``."""
+    """Register a model of ``run_id`` as a new version of ``name`` — from its logged model when ``model_id``.
+
+    ``job`` (project, target, task) goes on a new registered model's tags; an existing one must have
+    the same task (one registered model, one task).
+
+    Raises:
+        TrackingError: the registered model predicts another task.
+    """
     client = tracker.client
-    try:
-        client.get_registered_model(name)
-    except Exception:  # noqa: BLE001 - not found
-        tracker._call("create the registered model", client.create_registered_model, name)
-    run = tracker.get_run(run_id)
-    source = f"{run.artifact_uri.rstrip('/')}/{artifact_path}"
+    existing = registered_model_tags(tracker, name)
+    job = {k: str(v) for k, v in (job or {}).items() if v}
+    if existing is None:
+        tracker._call("create the registered model", client.create_registered_model, name,
+                      tags={f"workbench.{k}": v for k, v in job.items()} or None)
+    elif job.get("task") and existing.get("workbench.task") not in (None, "", job["task"]):
+        raise TrackingError(f"The registered model {name!r} predicts {existing.get('workbench.target')!r} as "
+                            f"{existing.get('workbench.task')}; a {job['task']} model cannot be a version of it. "
+                            "Give the model another name.")
+    if model_id:
+        source = f"models:/{model_id}"
+    else:
+        run = tracker.get_run(run_id)
+        source = f"{run.artifact_uri.rstrip('/')}/{artifact_path}"
     mv = tracker._call(
         "register the model",
         client.create_model_version,
@@ -131,8 +237,87 @@ def register_model(
         run_id=run_id,
         tags={k: str(v) for k, v in (tags or {}).items()},
         description=description or None,
+        model_id=model_id or None,
     )
     return ModelVersionInfo.from_mlflow(mv)
+
+
+VERSION_TAG_KEYS = ("workbench.target", "workbench.task", "workbench.family", "workbench.data_version",
+                    "workbench.study", "workbench.trial", "workbench.source_version", "workbench.format")
+
+
+def register_trained(
+    tracker: Tracker,
+    run_id: str,
+    model: Any,
+    X: pd.DataFrame,
+    *,
+    project: str,
+    tags: dict[str, str],
+    artifact_path: str = "model",
+    metrics: dict[str, float] | None = None,
+    description: str = "",
+    model_name: str | None = None,
+) -> ModelVersionInfo:
+    """Log ``model`` as a logged model of ``run_id`` and register it under its prediction job's model.
+
+    ``tags`` is everything the workbench knows of the model (:func:`core.models.model_tags` and more):
+    a handful go on the registry version (target, task, family, data version, study, trial), the rest
+    (features, columns, params, metric values…) become the logged model's params. The training data
+    version is logged as the run's ``training`` dataset input and the ``metrics`` are linked to it.
+    """
+    from core.tracking.datasets import DatasetVersion, log_dataset_inputs
+
+    data_run = tags.get("workbench.data_version", "")
+    dataset = None
+    if data_run:
+        try:
+            dv = DatasetVersion.from_run(tracker.get_run(data_run))
+            dataset = (f"{dv.name}:v{dv.version}", dv.digest) if dv.digest else None
+            log_dataset_inputs(tracker, run_id, [(data_run, "training")])
+        except TrackingError:
+            dataset = None
+    target, task = tags.get("workbench.target", ""), tags.get("workbench.task", "")
+    name = model_name or job_model_name(project, target, task, tracker)
+    version_tags = {k: v for k, v in tags.items() if k in VERSION_TAG_KEYS}
+    facts = {k: v for k, v in tags.items() if k not in VERSION_TAG_KEYS}
+    logged = log_sklearn_model(tracker, run_id, model, X, artifact_path=artifact_path,
+                               params={**facts, **version_tags}, metrics=metrics, dataset=dataset)
+    mv = register_model(tracker, name, run_id, artifact_path, version_tags, description, model_id=logged.model_id,
+                        job={"project": project, "target": target, "task": task})
+    return _with_facts(tracker, mv)
+
+
+def set_promotion_metric(tracker: Tracker, name: str, metric: str) -> None:
+    """Record the metric promotions of ``name`` are decided on (set once; the gate never switches silently)."""
+    tracker._call("set the promotion metric", tracker.client.set_registered_model_tag, name, PROMOTION_METRIC_TAG,
+                  metric)
+
+
+def promotion_metric(tracker: Tracker, name: str) -> str:
+    """The promotion metric of registered model ``name`` ('' when none is set yet)."""
+    return (registered_model_tags(tracker, name) or {}).get(PROMOTION_METRIC_TAG, "")
+
+
+_FACTS: dict[str, dict[str, str]] = {}  # model_id -> the logged model's params (a logged model never changes them)
+
+
+def _facts(tracker: Tracker, model_id: str) -> dict[str, str]:
+    if model_id not in _FACTS:
+        try:
+            params = dict(tracker.client.get_logged_model(model_id).params or {})
+        except Exception:  # noqa: BLE001 - an older store or a deleted model: the version's tags stand alone
+            return {}
+        _FACTS[model_id] = params
+    return _FACTS[model_id]
+
+
+def _with_facts(tracker: Tracker, mv: ModelVersionInfo) -> ModelVersionInfo:
+    if not mv.model_id:
+        return mv
+    facts = {k: v for k, v in _facts(tracker, mv.model_id).items() if k.startswith("workbench.")}
+    return ModelVersionInfo(mv.name, mv.version, mv.run_id, mv.source, mv.aliases, {**facts, **mv.tags}, mv.created,
+                            mv.model_id)
 
 
 def model_versions(tracker: Tracker, name: str, *, sklearn_only: bool = False) -> list[ModelVersionInfo]:
@@ -154,7 +339,9 @@ def model_versions(tracker: Tracker, name: str, *, sklearn_only: bool = False) -
     for alias, ver in aliases.items():
         by_version.setdefault(int(ver), []).append(alias)
     out = [
-        ModelVersionInfo(m.name, m.version, m.run_id, m.source, tuple(sorted(by_version.get(m.version, []))), m.tags, m.created)
+        _with_facts(tracker, ModelVersionInfo(m.name, m.version, m.run_id, m.source,
+                                              tuple(sorted(by_version.get(m.version, []))), m.tags, m.created,
+                                              m.model_id))
         for m in out
     ]
     if sklearn_only:

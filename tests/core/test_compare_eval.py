@@ -142,9 +142,9 @@ def test_fairness_largest_gap_and_single_group(iris_models) -> None:  # noqa: AN
 
 def test_gate_decision_directions_and_margin() -> None:
     ok = gate_decision(0.80, 0.85, "accuracy", 0.02, champion="v1", challenger="v2")
-    assert ok.passed and ok.delta == pytest.approx(0.05) and "meets the margin" in ok.reason
+    assert ok.passed and ok.delta == pytest.approx(0.05) and "above the margin 0.02" in ok.reason
     short = gate_decision(0.80, 0.81, "accuracy", 0.02, champion="v1", challenger="v2")
-    assert not short.passed and "does not beat" in short.reason
+    assert not short.passed and "is not above the margin 0.02" in short.reason
     tie = gate_decision(0.80, 0.80, "accuracy", 0.0)
     assert not tie.passed  # beating means strictly better
     lower = gate_decision(10.0, 8.0, "rmse", 1.0)
@@ -165,10 +165,31 @@ def test_promotion_gate_on_evaluation(iris_models) -> None:  # noqa: ANN001
     ev = evaluate_fitted(models, test, "species", importance=False, resources=False)
     decision = promotion_gate(ev, "log_loss", 0.05, champion="weak", challenger="strong")
     assert decision.passed and decision.champion_score == ev.metrics.loc["log_loss", "weak"]
+    assert decision.test is not None and decision.test.test == "paired_bootstrap" and decision.test.p_value < 0.05
+    assert "CI" in decision.reason and "p-value" in decision.reason
     refused = promotion_gate(ev, "accuracy", 0.0, champion="strong", challenger="weak")
-    assert not refused.passed
+    assert not refused.passed and refused.test.test == "mcnemar"
     with pytest.raises(CompareError, match="not available"):
         promotion_gate(ev, "r2", 0.0, champion="weak", challenger="strong")
+
+
+def test_gate_says_which_condition_failed() -> None:
+    from core.compare.significance import PairedTest
+
+    def paired(p: float) -> PairedTest:
+        return PairedTest("mcnemar", "accuracy", 0.03, -0.01, 0.07, 0.95, p, 2 * p, 0.05, 100, (2, 5), 0, "")
+
+    big_not_significant = gate_decision(0.80, 0.83, "accuracy", 0.005, champion="v1", challenger="v2",
+                                        test=paired(0.2))
+    assert not big_not_significant.passed and "above the margin 0.005 but not significant" in \
+        big_not_significant.reason
+    small_significant = gate_decision(0.80, 0.803, "accuracy", 0.005, champion="v1", challenger="v2",
+                                      test=paired(0.001))
+    assert not small_significant.passed and "is not above the margin 0.005" in small_significant.reason
+    both = gate_decision(0.80, 0.801, "accuracy", 0.005, champion="v1", challenger="v2", test=paired(0.4))
+    assert not both.passed and "not above the margin 0.005 and is not significant" in both.reason
+    ok = gate_decision(0.80, 0.83, "accuracy", 0.005, champion="v1", challenger="v2", test=paired(0.001))
+    assert ok.passed and "95% CI -0.0100 to +0.0700" in ok.reason
 
 
 def test_shadow_compare_serves_champion(iris_models) -> None:  # noqa: ANN001
