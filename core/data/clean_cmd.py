@@ -77,7 +77,9 @@ def run_clean(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
         if out.suffix.lower() == ".csv":
-            _atomic_write(out, lambda tmp: frame.to_csv(tmp, index=False))
+            from core.data.csv_safe import write_csv  # a CSV is opened in spreadsheets: formula cells defused
+
+            _atomic_write(out, lambda tmp: write_csv(frame, tmp))
         else:
             _atomic_write(out, lambda tmp: frame.to_parquet(tmp))
     except OSError as err:

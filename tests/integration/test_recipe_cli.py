@@ -108,3 +108,19 @@ def test_bad_files_are_one_error_line_and_exit_2(files: Path, args: tuple[str, .
     run = cli("clean", *args, "--out", "out.parquet", cwd=files)
     assert run.returncode == 2 and run.stderr.startswith(message), run.stderr
     assert run.stderr.count("\n") == 1
+
+
+def test_csv_outputs_escape_formula_cells_from_the_cli_and_the_generated_script(tmp_path: Path) -> None:
+    raw = 'id,amount,note\n1,-3,"=HYPERLINK(""http://evil"",""x"")"\n2,5,+SUM(A1)\n3,-1.5,@cmd\n4,2,plain\n'
+    (tmp_path / "raw.csv").write_text(raw)
+    (tmp_path / "recipe.json").write_text(json.dumps({"version": 1, "steps": [{"kind": "drop_duplicates",
+                                                                                "params": {}}]}))
+    run = cli("clean", "raw.csv", "--recipe", "recipe.json", "--out", "out.csv", "--code", "clean.py", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    script = subprocess.run([sys.executable, "clean.py", "raw.csv", "script.csv"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert script.returncode == 0, script.stderr
+    for name in ("out.csv", "script.csv"):
+        out = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        assert out["note"].tolist() == ["'=HYPERLINK(\"http://evil\",\"x\")", "'+SUM(A1)", "'@cmd", "plain"], name
+        assert out["amount"].tolist() == ["-3.0", "5.0", "-1.5", "2.0"], name  # negative numbers untouched

@@ -108,7 +108,8 @@ if __name__ == "__main__":
     target = sys.argv[2] if len(sys.argv) > 2 else OUTPUT
     cleaned = clean(read_raw(source))
     if target.lower().endswith(".csv"):
-        cleaned.to_csv(target, index=False)
+        # text cells like '=HYPERLINK(...)' get a leading "'"; CRLF rows so a cell holding a CR is quoted
+        escape_formulas(cleaned).to_csv(target, index=False, lineterminator="\\r\\n")
     else:
         cleaned.to_parquet(target)
     print(f"wrote {len(cleaned)} rows x {cleaned.shape[1]} columns to {target}")
@@ -169,4 +170,12 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
     body = "\n\n\n".join(step_sources.values())
     clean = "def clean(frame):\n    \"\"\"Apply the recipe's steps with their fitted values.\"\"\"\n"
     clean += "\n".join(calls) + "\n    return frame\n"
-    return f"{header}\n{reader}\n\n\n{body}\n\n\n{clean}\n{_MAIN}"
+    return f"{header}\n{reader}\n\n\n{body}\n\n\n{clean}\n\n{_csv_writer()}\n{_MAIN}"
+
+
+def _csv_writer() -> str:
+    """The workbench's CSV-injection escape, copied verbatim (OWASP: a leading ' on formula-like text cells)."""
+    from core.data import csv_safe
+
+    return (f"FORMULA_START = {csv_safe.FORMULA_START!r}\n\n\n"
+            f"{inspect.getsource(csv_safe.escape_formulas).rstrip()}\n")
