@@ -10,7 +10,7 @@ from core.tracking.datasets import dataset_versions, load_dataset
 from core.tracking.models import model_versions
 from ui import compare as ui
 from ui.feedback import empty_state, user_errors
-from ui.pickers import dataset_picker, fresh_if_labels_changed
+from ui.pickers import dataset_picker, picker_key
 from ui.resources import tracker
 from ui.state import current_project
 
@@ -76,9 +76,8 @@ with user_errors():
                         "versions here.", "pages/tune.py", "Go to Tune")
         else:
             default = [mv.version for mv in versions if mv.aliases][:2] or [mv.version for mv in versions[:2]]
-            fresh_if_labels_changed("cmp_versions", labels)
             chosen = st.multiselect("Model versions", list(labels), default=default, format_func=labels.get,
-                                    key="cmp_versions")
+                                    key=picker_key("cmp_versions", labels, labels.get))
             first = next((mv for mv in versions if mv.version in chosen), None)
             data = dataset_picker(t, project, key="cmp_data", label="Evaluation data (its test part when split)",
                                   default_run_id=first.tags.get("workbench.data_version") if first else None)
@@ -109,13 +108,13 @@ with user_errors():
             c2.metric("Challenger", f"v{chall.version}" if chall else "none")
             if ui.recall(ui.DECISION, project):
                 ui.render_decision(ui.recall(ui.DECISION, project))
-            fresh_if_labels_changed("cmp_gate_version", labels)
+            gate_key = picker_key("cmp_gate_version", labels, labels.get)
             with st.form("cmp_gate_form"):
                 candidates = [v for v in labels if not champ or v != champ.version]
                 default_pick = (candidates.index(chall.version) if chall and chall.version in candidates
                                 else 0 if candidates else None)
                 pick = st.selectbox("Challenger to promote", candidates, format_func=labels.get, index=default_pick,
-                                    key="cmp_gate_version", placeholder="Register another version to challenge")
+                                    key=gate_key, placeholder="Register another version to challenge")
                 base = champ or next((mv for mv in versions if mv.version == pick), None)
                 gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)",
                                        default_run_id=base.tags.get("workbench.data_version") if base else None)
@@ -158,8 +157,8 @@ with user_errors():
         else:
             others = [v for v in labels if v != champ.version]
             chall = next((mv.version for mv in versions if gate.CHALLENGER in mv.aliases), None)
-            fresh_if_labels_changed("cmp_shadow_models", labels)
-            picks = st.multiselect("Challengers in shadow", others, format_func=labels.get, key="cmp_shadow_models",
+            picks = st.multiselect("Challengers in shadow", others, format_func=labels.get,
+                                   key=picker_key("cmp_shadow_models", others, labels.get),
                                    default=[chall] if chall else others[:1])
             sdata = dataset_picker(t, project, key="cmp_shadow_data", label="Batch to replay (all rows)")
             if st.button("Replay in shadow", type="primary", key="cmp_shadow_run", disabled=not picks or not sdata):

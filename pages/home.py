@@ -10,6 +10,7 @@ from core.tracking import STAGES
 from core.tracking.models import model_versions
 from ui.feedback import page_link, user_errors
 from ui.navigation import PAGES
+from ui.pickers import picker_key
 from ui.resources import tracker
 from ui.state import current_project
 
@@ -76,7 +77,8 @@ with user_errors():
         choices: list[tuple[str, str]] = [(f"model v{v.version}" + (f" ({', '.join(v.aliases)})" if v.aliases else ""),
                                            v.run_id) for v in versions if v.run_id in by_id]
         choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:200]]
-        label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0], key="home_lineage")
+        label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0],
+                                    key=picker_key("home_lineage", choices, lambda c: c[0], ident=lambda c: c[1]))
         graph = lineage_graph(t, project, focus)
         st.graphviz_chart(graph.to_dot())
         with st.expander("Runs in this chain"):

@@ -99,8 +99,9 @@ with user_errors():
             use_model = m2.checkbox("Score the model (prediction drift, quality)", champion is not None, key="mon_use_model")
             st.form_submit_button("Apply")
         if models:
-            pickers.fresh_if_labels_changed("mon_model", {m.version: m.label for m in models})
-            model_choice = st.selectbox("Model", models, key="mon_model", format_func=lambda m: m.label,
+            model_choice = st.selectbox("Model", models, format_func=lambda m: m.label,
+                                        key=pickers.picker_key("mon_model", models, lambda m: m.label,
+                                                               ident=lambda m: (m.name, m.version)),
                                         index=next((i for i, m in enumerate(models) if m is champion), 0))
     options = mu.drift_options(share, method, threshold, overrides)
 

@@ -11,7 +11,7 @@ import streamlit as st
 from core.deploy.service import DeployOutcome, RecordResult
 from core.tracking import Tracker
 from core.tracking.models import ModelVersionInfo, model_versions
-from ui.pickers import fresh_if_labels_changed
+from ui.pickers import picker_key
 
 OUTCOME = "wb_deploy_outcome"
 RECORDED = "wb_deploy_recorded"
@@ -30,8 +30,8 @@ def version_picker(versions: list[ModelVersionInfo], key: str) -> ModelVersionIn
         fam = v.tags.get("workbench.family", "?")
         return f"{v.label} · {fam} · {v.tags.get('workbench.task', '?')}"
 
-    fresh_if_labels_changed(key, {v.version: fmt(v) for v in versions})  # aliases move between visits
-    return st.selectbox("Model version or alias", versions, index=index, format_func=fmt, key=key)
+    return st.selectbox("Model version or alias", versions, index=index, format_func=fmt,
+                        key=picker_key(key, versions, fmt, ident=lambda v: (v.name, v.version)))  # aliases move
 
 
 def out_dir(home: Path, mv: ModelVersionInfo) -> Path:

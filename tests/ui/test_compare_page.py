@@ -55,7 +55,7 @@ def test_evaluate_then_promote_through_the_gate(seeded: Path, tmp_path: Path,
     at.run()
     assert not at.exception
     assert _frame(at, "run_id").shape[0] == 3  # data + two tune runs
-    assert sorted(at.multiselect(key="cmp_versions").value) == [1, 2]
+    assert sorted(at.multiselect(key=at.session_state["cmp_versions__key"]).value) == [1, 2]
     at.toggle(key="cmp_importance").set_value(False)
     at.button(key="cmp_evaluate").click().run()
     assert not at.exception
@@ -63,8 +63,8 @@ def test_evaluate_then_promote_through_the_gate(seeded: Path, tmp_path: Path,
     assert "★" in metrics.loc["accuracy", "v2"] and "★" not in metrics.loc["accuracy", "v1"]
     assert len(tracker.runs(P, stage="compare")) == 1
 
-    at.multiselect(key="cmp_versions").set_value([1])
-    at.selectbox(key="cmp_gate_version").set_value(2)
+    at.multiselect(key=at.session_state["cmp_versions__key"]).set_value([1])
+    at.selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(2)
     at.number_input(key="cmp_gate_margin").set_value(0.05)
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception
@@ -73,12 +73,12 @@ def test_evaluate_then_promote_through_the_gate(seeded: Path, tmp_path: Path,
     assert champion == {"champion": 2}
     history = _frame(at, "decision")
     assert list(history["decision"]) == ["passed"]
-    # "v2" became "v2 (champion)": the browser's stale selection by label crashed the page; the widget
-    # starts again from its default (the aliased versions)
-    assert at.multiselect(key="cmp_versions").value == [2]
+    # "v2" became "v2 (champion)": the widget has a new key (the browser's stale labels crashed the page)
+    # and the person's choice survives the relabelling
+    assert at.multiselect(key=at.session_state["cmp_versions__key"]).value == [1]
 
     # v1 is worse: the gate refuses and the champion stays.
-    at.selectbox(key="cmp_gate_version").set_value(1)
+    at.selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(1)
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception
     assert any("Gate refused" in w.value for w in at.warning)

@@ -23,7 +23,7 @@ def test_export_shows_parity_latency_and_registers(tracker) -> None:
     seed_model(tracker, "linear", "classification")
     at = _page().run()
     assert not at.exception
-    assert "champion" in at.selectbox(key="wb_deploy_version").value.aliases
+    assert "champion" in at.selectbox(key=at.session_state["wb_deploy_version__key"]).value.aliases
     at.number_input(key="wb_deploy_calls").set_value(20)
     at.selectbox(key="wb_deploy_batch").set_value(1_000)
     at.button[0].click().run()  # the form's submit button
