@@ -17,6 +17,7 @@ from tests.tune_data import penguins, save_version
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "tune-cli"
+MODELS = (PROJECT, f"{PROJECT}-species")  # one registered model per project, or per target (issue 13 item 5)
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
@@ -39,7 +40,7 @@ def test_tune_from_a_file_registers_the_best_model(tracker, settings, tmp_path, 
     assert code == 0, err
     assert "saved birds.csv as dataset version birds v1" in out
     assert "5 row(s) with a missing 'species' are left out" in out
-    assert out.count("trial ") >= 4 and "registered tune-cli v1" in out
+    assert out.count("trial ") >= 4 and any(f"registered {m} v1" in out for m in MODELS)
     result = json.loads(out_json.read_text())
     assert result["study_name"] == "cli-linear" and result["model"]["version"] == 1
     assert result["n_complete"] + result["n_pruned"] + result["n_failed"] == 4
@@ -53,7 +54,8 @@ def test_tune_from_a_file_registers_the_best_model(tracker, settings, tmp_path, 
     assert list(saved.columns) == list(frame.columns) and saved["bill_length_mm"].dtype.kind == "f"
     assert saved["bill_length_mm"].isna().sum() == 5 and "Bïscoe" in set(saved["island"])
     assert len(trial_children(tracker, PROJECT, result["parent_run_id"])) == 4
-    assert [v.version for v in model_versions(tracker, PROJECT)] == [1]
+    assert result["model"]["name"] in MODELS and f"registered {result['model']['name']} v1" in out
+    assert [v.version for v in model_versions(tracker, result["model"]["name"])] == [1]
 
     # a worker joining a study whose budget is spent does nothing and says so
     code, out, err = _run(capsys, "tune-worker", "--study", "cli-linear", "--storage", settings.optuna_storage)
@@ -177,7 +179,7 @@ def test_a_stopped_tune_registers_only_a_fair_share_of_its_budget_or_when_asked(
     assert last.startswith(f"stopped after {seen}") or last.startswith(f"stopped after {seen + 1}"), out
     assert "of 20 trials (under 50% of the budget), so no model was registered" in last
     assert "tune-worker --study stopped-early --finalize" in last and "--register-partial" in last
-    assert model_versions(tracker, PROJECT) == []
+    assert all(model_versions(tracker, m) == [] for m in MODELS)
 
     # asked for it: the best model so far is registered, and the line says from how many trials it came
     proc = _tune_process(settings, "stopped-partial", "--register-partial")
@@ -189,6 +191,7 @@ def test_a_stopped_tune_registers_only_a_fair_share_of_its_budget_or_when_asked(
             proc.kill()
     assert proc.returncode == 0, out
     last = out.strip().splitlines()[-1]
-    assert "→ registered tune-cli v1 from " in last and last.endswith(" of 20 trials"), out
+    name = last.split("→ registered ")[1].split(" v1 from ")[0]
+    assert name in MODELS and last.endswith(" of 20 trials"), out
     assert int(last.split(" from ")[1].split()[0]) in (seen, seen + 1)
-    assert [v.tags["workbench.study"] for v in model_versions(tracker, PROJECT)] == ["stopped-partial"]
+    assert [v.tags["workbench.study"] for v in model_versions(tracker, name)] == ["stopped-partial"]
