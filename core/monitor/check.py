@@ -89,6 +89,11 @@ def run_check(
 ) -> MonitorResult:
     """Schema check, per-column drift, and — when possible — multivariate, prediction and quality drift.
 
+    The drift share is the share of drifted *feature* columns: ``columns`` (the model's features when
+    a model is checked) or else every shared column, never ``target`` — the same definition the
+    retraining policy uses (:func:`core.monitor.retrain.retrain`), so both give one number per batch.
+    A shifted target shows in model quality, not in the share.
+
     Never raises for bad data: what cannot be checked becomes a note.
     """
     say = on_progress or (lambda _msg: None)
@@ -98,7 +103,8 @@ def run_check(
     schema = check_schema(reference, current, ignore=[target] if unlabelled else [])
     if schema.blocking:
         return MonitorResult(schema, DriftSummary(False, 0.0, 0, (), (options or DriftOptions()).drift_share), notes=tuple(notes))
-    cols = [c for c in (columns or schema.shared_columns) if c in schema.shared_columns and c not in schema.excluded]
+    cols = [c for c in (columns or schema.shared_columns)
+            if c in schema.shared_columns and c not in schema.excluded and not (target and c == target)]
     say(f"Testing {len(cols)} columns for drift")
     drift = detect_drift(reference, current, options, columns=cols)
     domain = clusters = prediction = quality = None
@@ -212,38 +218,91 @@ def record_check(
     extra_params: dict[str, Any] | None = None,
 ) -> str:
     """Store a check as a ``monitor`` stage run; return its run id."""
+    from core.tracking.datasets import log_dataset_inputs
+
     d = result.drift
     params = {"reference": reference.label, "current": current.label, "model": model_label or "-",
               "drift_share_threshold": d.share_threshold, "current_rows": len(current.frame),
               "reference_rows": len(reference.frame), **(extra_params or {})}
+    params.update({f"drift.{metric_key(c.name)}.test": c.test for c in d.columns})
     with tracker.stage_run(project, "monitor", name=name or f"check {current.label}",
                            inputs=[r for r in (reference.run_id, current.run_id, model_run) if r],
                            params=params) as run_id:
-        metrics = {"drift_share": d.drift_share, "n_drifted": d.n_drifted, "n_columns": d.n_columns}
-        metrics.update({f"drift.{metric_key(c.name)}": c.statistic for c in d.columns})
-        if result.domain:
-            metrics["domain_auc"] = result.domain.auc
-        if result.clusters:
-            metrics["cluster_tvd"] = result.clusters.tvd
-        if result.prediction:
-            metrics["prediction_drift_score"] = result.prediction.statistic
-        if result.quality:
-            metrics.update({f"quality.{k}": v for k, v in result.quality.all_metrics.items()})
-            metrics["quality_drop"] = result.quality.drop
-        tracker.log_metrics(run_id, metrics)
-        tracker.set_tags(run_id, {
-            "dataset_drift": str(d.dataset_drift).lower(),
-            "drifted_columns": ",".join(c.name for c in d.columns if c.drifted)[:4000],
-            "concept_drift": str(result.concept_drift).lower(),
-            "prediction_drift": str(bool(result.prediction and result.prediction.drifted)).lower(),
-            "multivariate_drift": str(bool(result.domain and result.domain.drifted)).lower(),
-        })
+        log_dataset_inputs(tracker, run_id, [(reference.run_id, "reference"), (current.run_id, "current")])
+        tracker.log_metrics(run_id, check_metrics(result))
+        tracker.set_tags(run_id, check_tags(result))
         tracker.log_json(run_id, result.to_dict(), SUMMARY_JSON)
         if html is not None:
             tracker.log_text(run_id, html, REPORT_HTML)
         if report_json is not None:
             tracker.log_text(run_id, report_json, REPORT_JSON)
     return run_id
+
+
+def check_metrics(result: MonitorResult) -> dict[str, float]:
+    """The metrics of a check run: one meaning per key, nothing for a check that did not run.
+
+    Per column, ``drift.<column>.score`` is the test's statistic (a p-value for ks / chisquare / z,
+    a distance otherwise; the test is the param ``drift.<column>.test``) and ``drift.<column>.detected``
+    is 1 when it crossed its threshold, else 0.
+    """
+    d = result.drift
+    metrics = {"drift_share": d.drift_share, "n_drifted": d.n_drifted, "n_columns": d.n_columns}
+    for c in d.columns:
+        key = metric_key(c.name)
+        metrics[f"drift.{key}.score"] = c.statistic
+        metrics[f"drift.{key}.detected"] = 1.0 if c.drifted else 0.0
+    if result.domain:
+        metrics["domain_auc"] = result.domain.auc
+    if result.clusters:
+        metrics["cluster_tvd"] = result.clusters.tvd
+    if result.prediction:
+        metrics["prediction_drift.score"] = result.prediction.statistic
+        metrics["prediction_drift.detected"] = 1.0 if result.prediction.drifted else 0.0
+    if result.quality:
+        metrics.update({f"quality.{k}": v for k, v in result.quality.all_metrics.items()})
+        metrics["quality_drop"] = result.quality.drop
+    return metrics
+
+
+def check_tags(result: MonitorResult) -> dict[str, str]:
+    """Verdict tags of a check run; a check that did not run gets no tag (not ``false``)."""
+    d = result.drift
+    tags = {"dataset_drift": str(d.dataset_drift).lower(),
+            "drifted_columns": ",".join(c.name for c in d.columns if c.drifted)[:4000]}
+    if result.quality:
+        tags["concept_drift"] = str(result.concept_drift).lower()
+    if result.prediction:
+        tags["prediction_drift"] = str(result.prediction.drifted).lower()
+    if result.domain:
+        tags["multivariate_drift"] = str(result.domain.drifted).lower()
+    return tags
+
+
+def record_batch(tracker: Tracker, project: str, frame: pd.DataFrame, *, name: str, source: str,
+                 reference_run: str = "", note: str = "") -> Table:
+    """Save a monitored batch file as a dataset version of kind ``batch`` (the frame as checked).
+
+    The same rows saved again under the same name are that version, not a new one, so re-running a
+    check on one file does not multiply versions. ``reference_run`` (whose recipe cleaned the rows)
+    becomes the version's input.
+    """
+    from core.data.versions import KIND_TAG, frame_digest
+    from core.tracking.datasets import clean_name, dataset_versions, log_dataset_version
+
+    name = clean_name(name)
+    digest = frame_digest(frame)
+    for v in dataset_versions(tracker, project, name)[:20]:
+        tags = tracker.get_run(v.run_id).tags
+        if tags.get(KIND_TAG) == "batch" and tags.get("workbench.content_digest") == digest:
+            return Table(frame, v.label, v.run_id)
+    tags = {KIND_TAG: "batch", "workbench.content_digest": digest}
+    if note:
+        tags["mlflow.note.content"] = note
+    with tracker.stage_run(project, "data", name=f"{name} (batch)", inputs=[reference_run] if reference_run else [],
+                           params={"source": source[:500]}, tags=tags) as run_id:
+        version = log_dataset_version(tracker, run_id, project, frame, name, source=source)
+    return Table(frame, version.label, version.run_id)
 
 
 def attach_report(tracker: Tracker, run_id: str, html: str, report_json: str) -> None:
@@ -273,6 +332,9 @@ def record_timeline(tracker: Tracker, project: str, timeline: Any, *, source: Ta
               "reference": timeline.reference_label, "periods": len(timeline.points)}
     with tracker.stage_run(project, "monitor", name=name, params=params,
                            inputs=[r for r in (source.run_id, reference_run, model_run) if r]) as run_id:
+        from core.tracking.datasets import log_dataset_inputs
+
+        log_dataset_inputs(tracker, run_id, [(reference_run, "reference"), (source.run_id, "current")])
         rows: list[tuple[str, float, int]] = []
         for step, p in enumerate(timeline.points):
             rows += [("drift_share", p.drift_share, step), ("n_drifted", p.n_drifted, step)]

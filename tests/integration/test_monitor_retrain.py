@@ -43,7 +43,7 @@ def test_check_is_recorded_with_lineage(tracker) -> None:
     run = tracker.get_run(run_id)
     assert run.stage == "monitor" and set(run.inputs) == {version.run_id, mv.run_id}
     assert run.metrics["drift_share"] == pytest.approx(result.drift.drift_share)
-    assert run.metrics["n_drifted"] == result.drift.n_drifted and "drift.x1" in run.metrics
+    assert run.metrics["n_drifted"] == result.drift.n_drifted and "drift.x1.score" in run.metrics
     assert run.tags["dataset_drift"] == str(result.drift.dataset_drift).lower()
     assert load_stored_report(tracker, run_id) == "<html>report</html>"
     note = prepare_current(tracker, version.run_id, current)[1]
