@@ -48,7 +48,7 @@ def _open(kind: str, ref: str, name: str, recipe: dict | None = None) -> None:
 
 # -- restore this person's draft of this project once per session (keyed by browser/user, not by project) ----
 me = identity()  # on a browser's first session this also writes its id cookie
-if ud.source() is None and st.session_state.get("data_draft_checked") != (project, me.key):
+if ud.source() is None and st.session_state.get("data_draft_checked") not in (True, (project, me.key)):
     st.session_state["data_draft_checked"] = (project, me.key)
     draft = load_draft(s.home, project, me.key)
     if draft is not None:
