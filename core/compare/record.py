@@ -12,9 +12,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def evaluation_metrics(evaluation: Evaluation) -> dict[str, float]:
-    """Flat ``{metric_vN: value}`` of every model's metrics and resources, for ``log_metrics``."""
-    return {f"{metric}_{model}": value for model, values in evaluation.metrics_dict().items()
-            for metric, value in values.items() if value is not None}
+    """The metric keys of a side-by-side run: ``<metric>`` when it evaluates one model, none with several.
+
+    Keys stay bounded as versions are added: per-version keys (``accuracy_v1``, ``accuracy_v3``, …) each
+    became a column of the MLflow runs table, one more with every new version. With several models the
+    per-model values are the run's ``evaluation/metrics.csv`` (a metric × model table) and the models
+    its ``models`` param; a key that means "model 1" in one run and another model in the next would
+    read as a trend that is not one.
+    """
+    values = evaluation.metrics_dict()
+    if len(values) != 1:
+        return {}
+    (only,) = values.values()
+    return {metric: value for metric, value in only.items() if value is not None}
 
 
 def log_evaluation(tracker: Tracker, run_id: str, evaluation: Evaluation, *, figures: bool = True,

@@ -133,3 +133,22 @@ def test_projects_are_marked_classic_ml_and_default_stays_in_the_workspace(track
     default = tracker.client.get_experiment("0")
     assert default.artifact_location == f"{tracker.settings.artifact_root}/0"
     assert default.artifact_location.startswith(tracker.settings.home.as_uri())
+
+
+def test_side_by_side_runs_keep_metric_keys_bounded(tracker) -> None:
+    from core.compare.record import run_comparison
+    from core.monitor.demo import seed_example
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, 300)
+    frame = pd.DataFrame({"x": x, "z": rng.normal(0, 1, 300), "y": np.where(x > 0, "a", "b")})
+    version, first = seed_example(tracker, "cmp", frame, "toy", "y")
+    _, second = seed_example(tracker, "cmp", frame, "toy", "y", family="rf", promote=False)
+    *_, one = run_comparison(tracker, "cmp", [f"{first.name}/{first.version}"], version.ref, importance=False)
+    *_, two = run_comparison(tracker, "cmp", [f"{first.name}/{first.version}", f"{second.name}/{second.version}"],
+                             version.ref, importance=False)
+    single, pair = (tracker.client.get_run(r).data for r in (one, two))
+    assert "accuracy" in single.metrics and not [k for k in single.metrics if "_v" in k]
+    assert not [k for k in pair.metrics if k.startswith("accuracy")]  # per model: the CSV artifact
+    assert pair.params["models"] == f"{first.name}/{first.version},{second.name}/{second.version}"
+    assert "evaluation/metrics.csv" in tracker.list_artifacts(two, "evaluation")
