@@ -18,7 +18,7 @@ import pandas as pd
 from core.models import build_pipeline, feature_spec, infer_task, model_tags, prepare_xy
 from core.tracking import Tracker
 from core.tracking.datasets import DatasetVersion, load_dataset, log_dataset_version
-from core.tracking.models import ModelVersionInfo, log_sklearn_model, register_model
+from core.tracking.models import ModelVersionInfo, register_trained
 
 WEAK = ("linear", {"C": 0.0005})
 STRONG = ("rf", {"n_estimators": 15, "max_depth": 4})
@@ -59,9 +59,9 @@ def train_and_register(tracker: Tracker, project: str, data: DatasetVersion, tar
         t0 = time.perf_counter()
         model = build_pipeline(family, task, spec, params, seed=0).fit(X, y)
         tracker.log_metrics(run_id, {"training_time_s": time.perf_counter() - t0, "cv_score": float(model.score(X, y))})
-        log_sklearn_model(tracker, run_id, model, X)
-    tags = model_tags(spec=spec, target=target, task=task, family=family, data_version=data.run_id, params=params)
-    return register_model(tracker, project, run_id, "model", tags=tags)
+        tags = model_tags(spec=spec, target=target, task=task, family=family, data_version=data.run_id,
+                          params=params)
+        return register_trained(tracker, run_id, model, X, project=project, tags=tags)
 
 
 def seed_project(tracker: Tracker, project: str = "irisproj") -> tuple[DatasetVersion, ModelVersionInfo, ModelVersionInfo]:

@@ -17,7 +17,9 @@ see :mod:`core.tracking.safe_load`). ``pip_requirements`` is given explicitly: i
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.errors import TrackingError
@@ -82,7 +84,10 @@ class ModelVersionInfo:
             aliases=tuple(getattr(mv, "aliases", []) or []),
             tags=dict(mv.tags or {}),
             created=int(mv.creation_timestamp or 0),
-            model_id=getattr(mv, "model_id", None) or "",
+            # some stores leave model_id empty on search results; the source of a version made from a
+            # logged model names it (models:/m-…)
+            model_id=getattr(mv, "model_id", None) or ((mv.source or "").removeprefix("models:/")
+                                                       if (mv.source or "").startswith("models:/m-") else ""),
         )
 
 
@@ -170,9 +175,21 @@ def log_sklearn_model(
     created = tracker._call("create the logged model", tracker.client.create_logged_model, experiment_id,
                             name=artifact_path, source_run_id=run_id, model_type="sklearn-pipeline",
                             params={str(k): str(v)[:6000] for k, v in (params or {}).items()} or None)
-    tracker._call("log the model", mlflow.sklearn.log_model, model, name=artifact_path, run_id=run_id,
-                  model_id=created.model_id, signature=signature, input_example=example,
-                  pip_requirements=_requirements(), skops_trusted_types=trusted)
+    # Saved locally, then uploaded as the logged model's artifacts: log_model would also load the model back to
+    # validate the serving example, which costs a load and needs the pickle switch the workbench keeps off.
+    from mlflow.entities import LoggedModelOutput
+    from mlflow.models import Model
+
+    with tempfile.TemporaryDirectory(prefix="wb-model-") as tmp:
+        path = Path(tmp) / "model"
+        meta = Model(artifact_path=created.artifact_location, run_id=run_id, model_uuid=created.model_id,
+                     model_id=created.model_id)
+        tracker._call("save the model", mlflow.sklearn.save_model, model, str(path), mlflow_model=meta,
+                      signature=signature, input_example=example, pip_requirements=_requirements(),
+                      skops_trusted_types=trusted)
+        tracker._call("upload the model", tracker.client.log_model_artifacts, created.model_id, str(path))
+    tracker._call("link the model to its run", tracker.client.log_outputs, run_id,
+                  [LoggedModelOutput(created.model_id, step=0)])
     tracker._call("finalize the logged model", tracker.client.finalize_logged_model, created.model_id, "READY")
     if metrics:
         log_model_metrics(tracker, run_id, created.model_id, metrics, dataset)

@@ -14,6 +14,7 @@ from core.tracking.models import model_versions
 from tests.compare_seed import build_seeded_home, use_copy
 
 P = "irisproj"
+M = "irisproj-species"
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,12 @@ def tracker(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # n
 
 
 def champion(tracker) -> int | None:  # noqa: ANN001
-    return next((mv.version for mv in model_versions(tracker, P) if "champion" in mv.aliases), None)
+    return next((mv.version for mv in model_versions(tracker, M) if "champion" in mv.aliases), None)
 
 
 def test_compare_writes_json_and_logs_a_run(tracker, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:  # noqa: ANN001
     out = tmp_path / "cmp.json"
-    assert main(["compare", "--models", "1", f"{P}/2", "--data", "iris:v1", "--json", str(out),
+    assert main(["compare", "--models", "1", f"{M}/2", "--data", "iris:v1", "--json", str(out),
                  "--no-importance"]) == 0
     text = capsys.readouterr().out
     assert "accuracy" in text and "*" in text
@@ -51,8 +52,12 @@ def test_promote_exit_codes(tracker, capsys: pytest.CaptureFixture) -> None:  # 
     assert main(["promote", "--version", "2", "--data", "iris", "--metric", "accuracy", "--margin", "0.9"]) == 4
     captured = capsys.readouterr()
     assert captured.out.startswith("REFUSED") and champion(tracker) == 1
-    assert main(["promote", "--version", "2", "--data", "iris", "--metric", "f1_macro", "--margin", "0.05"]) == 0
-    assert champion(tracker) == 2
+    # the promotion metric is accuracy now (set by the first promotion): a silent switch is bad input
+    assert main(["promote", "--version", "2", "--data", "iris", "--metric", "f1_macro", "--margin", "0.05"]) == 2
+    assert "promotion metric of irisproj-species is 'accuracy'" in capsys.readouterr().err
+    assert main(["promote", "--version", f"{M}/2", "--data", "iris", "--margin", "0.05"]) == 0
+    out = capsys.readouterr().out
+    assert "significant" in out and "held-out rows: 45" in out and champion(tracker) == 2
 
 
 def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path,
@@ -63,24 +68,25 @@ def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path
     assert main(["shadow", "--data", "iris:v1", "--challengers", "2", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     shadow = json.loads(out.read_text())
-    assert shadow["champion"] == "v1" and shadow["challengers"] == ["v2"] and shadow["rows"] == 150
+    assert shadow["champion"] == "v1" and shadow["challengers"] == ["v2"] and shadow["rows"] == 45  # held out
     assert 0 < shadow["disagreement"]["v2"] < 1 and f"{shadow['disagreement']['v2']:.1%}" in text
     assert set(shadow["scores"]) == {"v1", "v2"}  # iris has labels: who was right
     run = tracker.get_run(shadow["run_id"])
     assert run.stage == "compare" and run.tags["workbench.compare.kind"] == "shadow"
-    assert run.metrics["disagreement_v2"] == pytest.approx(shadow["disagreement"]["v2"])
+    assert run.metrics["disagreement.v2"] == pytest.approx(shadow["disagreement"]["v2"])
 
     assert main(["promote", "--version", "2", "--data", "iris", "--margin", "0.9"]) == 4  # refused ...
     assert main(["challenger", "--version", "2"]) == 0  # ... so v2 is the challenger of an A/B test
-    assert "v2 is the challenger" in capsys.readouterr().out
+    assert "irisproj-species v2 is the challenger" in capsys.readouterr().out
     out = tmp_path / "ab.json"
     assert main(["ab", "--data", "iris", "--column", "species", "--fraction", "0.5", "--mde", "0.1",
                  "--json", str(out)]) == 0
     text = capsys.readouterr().out
     ab = json.loads(out.read_text())
-    assert (ab["champion"], ab["challenger"]) == ("v1", "v2") and ab["n_a"] + ab["n_b"] == 150
-    assert ab["n_b"] == 75 and ab["test"] == "two-proportion z-test" and ab["verdict"] in text
-    assert "warning:" in text  # 75 rows per arm cannot detect 0.1 at 80 % power here
+    # all 150 rows given: the 105 training rows are left out, the 45 held-out rows are split
+    assert (ab["champion"], ab["challenger"]) == ("v1", "v2") and ab["n_a"] + ab["n_b"] == 45
+    assert ab["test"] == "two-proportion z-test" and ab["verdict"] in text
+    assert "warning:" in text and "105 batch rows repeat rows a model was trained on" in text
     run = tracker.get_run(ab["run_id"])
     assert run.tags["workbench.compare.kind"] == "ab" and run.metrics["p_value"] == pytest.approx(ab["p_value"])
 
