@@ -105,6 +105,16 @@ def test_study_prunes_records_one_child_per_trial_and_registers_best(
     assert plain.user_attrs["mlflow_run_id.0"] == children[0][0]
     assert list(trials_frame(plain)["mlflow_run_id"]) == [children[t.number][0] for t in trials]
     assert "cv_accuracy" in trials_frame(plain).columns
+    try:  # optuna-dashboard's own loader and serializer when it is installed (it is not a requirement)
+        from optuna_dashboard._named_objectives import get_objective_names
+        from optuna_dashboard._storage_url import get_storage
+    except ImportError:
+        pass
+    else:
+        loaded = get_storage(settings.optuna_storage)
+        dashboard = optuna.load_study(study_name="knn-penguins", storage=loaded)
+        assert get_objective_names(loaded.get_study_system_attrs(dashboard._study_id)) == ["cv_accuracy"]
+        assert trial_run_ids(dashboard) == trial_run_ids(plain)
 
     # the best configuration is refitted on the training split, registered with tags, loadable, and predicts
     mv = finalize_study(config, storage, tracker)
