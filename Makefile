@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench mlflow-ui clean
+.PHONY: run test bench mlflow-ui optuna-dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ bench: $(VENV)/.dev
 
 mlflow-ui: $(VENV)/.runtime
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///workspace/mlflow.db --port 5000
+
+# The workbench's Optuna storage (journal file or database URL) in optuna-dashboard on http://127.0.0.1:8080.
+# optuna-dashboard is not a requirement: install it with `.venv/bin/pip install optuna-dashboard` first.
+optuna-dashboard: $(VENV)/.runtime
+	@$(BIN)/python -c "import optuna_dashboard" 2>/dev/null || { echo "optuna-dashboard is not installed: $(BIN)/pip install optuna-dashboard"; exit 1; }
+	$(BIN)/optuna-dashboard --host 127.0.0.1 --port 8080 "$$($(BIN)/python -c 'from core.config import Settings; print(Settings.from_env().optuna_storage.removeprefix("journal://"))')"
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
