@@ -9,6 +9,9 @@ from core.scaleout.status import mask, storage_kind
 from ui.resources import settings, tracker
 from ui.state import PROJECT, current_project, set_project
 
+_PICKER = "wb_project_select"
+_SHOWN = "wb_project_shown"  # the project the picker showed last run: a difference means it changed elsewhere
+
 
 def render_sidebar() -> None:
     s = settings()
@@ -37,21 +40,25 @@ def render_sidebar() -> None:
             st.error(one_line(err))
             return
         options = sorted(set(known) | {project})
-        choice = st.selectbox("Project", options, index=options.index(project), key="wb_project_select",
-                              help="One MLflow experiment per project.")
+        # The picker follows the project whenever it changed elsewhere (New project, a page): a keyed
+        # selectbox keeps its old value across reruns, which switched straight back. Set before the widget.
+        if st.session_state.get(_SHOWN) != project or st.session_state.get(_PICKER) not in options:
+            st.session_state[_PICKER] = project
+        st.session_state[_SHOWN] = project
+        choice = st.selectbox("Project", options, key=_PICKER, help="One MLflow experiment per project.")
         if choice != project:
             set_project(choice)
             st.rerun()
         with st.popover("New project", icon=":material/add:", width="stretch"):
             with st.form("wb_new_project", border=False):
-                name = st.text_input("Name", max_chars=80)
+                name = st.text_input("Name", max_chars=80, help="Letters, digits, '_', '.' or '-' (up to 80).")
                 if st.form_submit_button("Create"):
                     try:
                         t.ensure_project(name)
                     except WorkbenchError as err:
                         st.error(one_line(err))
                     else:
-                        set_project(name.strip())
+                        set_project(name.strip())  # the picker follows on the rerun (see above)
                         st.rerun()
         st.caption(f"Workspace: `{s.home}`")
     st.session_state.setdefault(PROJECT, project)
