@@ -104,6 +104,8 @@ def _flow_arg(parser: argparse.ArgumentParser) -> None:
 def _flow_params(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--watch", default=None, help="folder or glob of batch files (monitor-and-retrain)")
     parser.add_argument("--reference", default=None, help="reference dataset version (default: the champion's data)")
+    parser.add_argument("--model", default=None, help="registered model (<project>-<target>); default: the "
+                                                       "project's only one")
     parser.add_argument("--n-trials", type=int, default=None, help="trials of the retraining / tuning study")
     parser.add_argument("--no-export", action="store_true", help="do not export a promoted champion to ONNX")
     parser.add_argument("--data", default=None, help="dataset version to tune on (tune)")
@@ -121,6 +123,8 @@ def _parameters(args: argparse.Namespace, project: str) -> dict[str, Any]:
             params["reference"] = args.reference
     if args.name in ("monitor-and-retrain", "scheduled-retrain"):
         params["export"] = not args.no_export
+        if args.model:
+            params["model"] = args.model
     if args.n_trials is not None:
         params["n_trials"] = args.n_trials
     if args.name == "tune":

@@ -111,29 +111,32 @@ def remember(home: Path, project: str, key: str, entry: dict[str, Any]) -> None:
 
 # -- tasks (thin wrappers) ---------------------------------------------------------------------------
 @task(name="save-batch", task_run_name="save-batch", cache_policy=NONE)
-def save_batch(project: str, path: str) -> stages.BatchVersion:
-    return stages.save_batch(_tracker(), project, path)
+def save_batch(project: str, path: str, model: str = "") -> stages.BatchVersion:
+    return stages.save_batch(_tracker(), project, path, model)
 
 
 @task(name="check-batch", task_run_name="check-batch", cache_policy=NONE)
-def check_batch(project: str, batch_run: str, reference: str = "") -> stages.CheckOutcome:
+def check_batch(project: str, batch_run: str, reference: str = "", model: str = "") -> stages.CheckOutcome:
     from core.plan.charter import load_charter
 
-    return stages.check_batch(_tracker(), project, batch_run, load_charter(_tracker(), project), reference=reference)
+    return stages.check_batch(_tracker(), project, batch_run, load_charter(_tracker(), project), reference=reference,
+                              model=model)
 
 
 @task(name="retrain-and-gate", task_run_name="retrain-and-gate", cache_policy=NONE)
-def retrain_and_gate(project: str, n_trials: int, batch_run: str = "", check_run: str = "") -> stages.RetrainOutcome:
+def retrain_and_gate(project: str, n_trials: int, batch_run: str = "", check_run: str = "",
+                     model: str = "") -> stages.RetrainOutcome:
     from core.plan.charter import load_charter
 
     policy = stages.retrain_policy(_tracker(), project, load_charter(_tracker(), project), n_trials)
-    return stages.retrain_and_gate(_tracker(), project, policy, batch_run=batch_run, check_run=check_run)
+    return stages.retrain_and_gate(_tracker(), project, policy, batch_run=batch_run, check_run=check_run,
+                                   model=model)
 
 
 @task(name="export-champion", task_run_name="export-champion", cache_policy=NONE)
-def export_champion(project: str) -> stages.ExportOutcome:
+def export_champion(project: str, model: str = "") -> stages.ExportOutcome:
     out = _home() / "plan" / project / "exports" / time.strftime("%Y%m%d-%H%M%S")
-    return stages.export_champion(_tracker(), project, out)
+    return stages.export_champion(_tracker(), project, out, model)
 
 
 @task(name="notify", task_run_name="notify", cache_policy=NONE)
@@ -164,8 +167,8 @@ def _failure(state: Any) -> str:
 
 
 @flow(name="monitor-and-retrain", on_failure=[_alert_failed], log_prints=True)
-def monitor_and_retrain(project: str = "default", watch: str = "", reference: str = "", n_trials: int = 3,
-                        export: bool = True) -> list[dict[str, Any]]:
+def monitor_and_retrain(project: str = "default", watch: str = "", reference: str = "", model: str = "",
+                        n_trials: int = 3, export: bool = True) -> list[dict[str, Any]]:
     """Every new batch file under ``watch``: save → check → retrain + gate when triggered → export → notify."""
     home = _home()
     done = processed(home, project)
@@ -177,7 +180,7 @@ def monitor_and_retrain(project: str = "default", watch: str = "", reference: st
 
     for path, key in todo:
         started = time.time()
-        summary = _one_batch(project, path, reference, n_trials, export)
+        summary = _one_batch(project, path, reference, model, n_trials, export)
         summary["seconds_since_landing"] = round(time.time() - path.stat().st_mtime, 2)
         summary["seconds"] = round(time.time() - started, 2)
         summaries.append(summary)
@@ -192,14 +195,15 @@ def monitor_and_retrain(project: str = "default", watch: str = "", reference: st
     return summaries
 
 
-def _one_batch(project: str, path: Path, reference: str, n_trials: int, export: bool) -> dict[str, Any]:
+def _one_batch(project: str, path: Path, reference: str, model: str, n_trials: int,
+               export: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path.name, "status": "clean"}
-    state = save_batch(project, str(path), return_state=True)
+    state = save_batch(project, str(path), model, return_state=True)
     if state.is_failed():
         return {**out, "status": "failed", "task": "save-batch", "error": _failure(state)}
     batch = state.result()
     out["batch_run"] = batch.run_id
-    state = check_batch(project, batch.run_id, reference, return_state=True)
+    state = check_batch(project, batch.run_id, reference, model, return_state=True)
     if state.is_failed():
         return {**out, "status": "failed", "task": "check-batch", "error": _failure(state)}
     check = state.result()
@@ -214,7 +218,7 @@ def _one_batch(project: str, path: Path, reference: str, n_trials: int, export: 
     out["reason"] = reason
     if not fire:
         return out
-    state = retrain_and_gate(project, n_trials, batch.run_id, check.run_id, return_state=True)
+    state = retrain_and_gate(project, n_trials, batch.run_id, check.run_id, model, return_state=True)
     if state.is_failed():
         return {**out, "status": "failed", "task": "retrain-and-gate", "error": _failure(state)}
     result = state.result()
@@ -223,7 +227,7 @@ def _one_batch(project: str, path: Path, reference: str, n_trials: int, export: 
     if result.promoted:
         notify("promotion", f"{result.challenger} promoted", result.gate_reason, project)
         if export:
-            state = export_champion(project, return_state=True)
+            state = export_champion(project, model, return_state=True)
             if state.is_failed():
                 return {**out, "status": "failed", "task": "export-champion", "error": _failure(state)}
             out["export_run"] = state.result().run_id
@@ -233,15 +237,16 @@ def _one_batch(project: str, path: Path, reference: str, n_trials: int, export: 
 
 
 @flow(name="scheduled-retrain", on_failure=[_alert_failed], log_prints=True)
-def scheduled_retrain(project: str = "default", n_trials: int = 3, export: bool = True) -> dict[str, Any]:
+def scheduled_retrain(project: str = "default", model: str = "", n_trials: int = 3,
+                      export: bool = True) -> dict[str, Any]:
     """Retrain the champion's configuration on its data and send it to the gate (export when promoted)."""
-    result = retrain_and_gate(project, n_trials)
+    result = retrain_and_gate(project, n_trials, model=model)
     kind = "promotion" if result.promoted else "retrain"
     notify(kind, f"{result.challenger} {'promoted' if result.promoted else 'not promoted'}", result.gate_reason,
            project)
     out = {"retrain_run": result.run_id, "gate_run": result.gate_run, "promoted": result.promoted}
     if result.promoted and export:
-        out["export_run"] = export_champion(project).run_id
+        out["export_run"] = export_champion(project, model).run_id
     return out
 
 

@@ -61,14 +61,17 @@ class ExportOutcome:
     equivalent: bool
 
 
-def champion_config(tracker: Tracker, project: str) -> tuple[Any, dict[str, Any]]:
-    """(champion version, its training configuration) — Monitor's ``champion_config``."""
+def champion_config(tracker: Tracker, project: str, model: str = "") -> tuple[Any, dict[str, Any]]:
+    """(champion version, its training configuration) — Monitor's ``champion_config``.
+
+    ``model`` is the registered model (``<project>-<target>``); default: the project's only one.
+    """
     from core.monitor.retrain import champion_config as config
 
-    return config(tracker, project)
+    return config(tracker, project, model or None)
 
 
-def save_batch(tracker: Tracker, project: str, path: str | Path) -> BatchVersion:
+def save_batch(tracker: Tracker, project: str, path: str | Path, model: str = "") -> BatchVersion:
     """Read a batch file, replay the champion's cleaning recipe, save it as a ``batch`` dataset version.
 
     Raises:
@@ -79,7 +82,7 @@ def save_batch(tracker: Tracker, project: str, path: str | Path) -> BatchVersion
     from core.tracking.datasets import log_dataset_version, resolve_dataset
 
     path = Path(path)
-    _champion, cfg = champion_config(tracker, project)
+    _champion, cfg = champion_config(tracker, project, model)
     table = load_table(tracker, project, str(path))
     if table.frame.empty:
         raise MonitorError(f"The batch file {path.name!r} has no rows.")
@@ -95,7 +98,7 @@ def save_batch(tracker: Tracker, project: str, path: str | Path) -> BatchVersion
 
 
 def check_batch(tracker: Tracker, project: str, batch_run: str, charter: Charter | None = None, *,
-                reference: str = "") -> CheckOutcome:
+                reference: str = "", model: str = "") -> CheckOutcome:
     """Monitor's check of a saved batch against ``reference`` (default: the champion's training data).
 
     Uses the champion's model (prediction, quality and multivariate drift); the charter's drift-share and
@@ -107,7 +110,7 @@ def check_batch(tracker: Tracker, project: str, batch_run: str, charter: Charter
     from core.tracking.datasets import load_dataset
     from core.tracking.models import load_sklearn_model
 
-    champion, cfg = champion_config(tracker, project)
+    champion, cfg = champion_config(tracker, project, model)
     reference = load_table(tracker, project, reference or cfg["data_version"])
     current = Table(load_dataset(tracker, batch_run), batch_run, batch_run)
     target = cfg["target"]
@@ -144,7 +147,7 @@ def should_retrain(policy: RetrainPolicy, check: CheckOutcome | None) -> tuple[b
 
 
 def retrain_and_gate(tracker: Tracker, project: str, policy: RetrainPolicy, *, batch_run: str = "",
-                     check_run: str = "") -> RetrainOutcome:
+                     check_run: str = "", model: str = "") -> RetrainOutcome:
     """Monitor's retrain (reference + the batch's labelled rows, a warm-started study) ending at Compare's gate.
 
     The retrain run lists the batch and the check run among its inputs.
@@ -154,7 +157,7 @@ def retrain_and_gate(tracker: Tracker, project: str, policy: RetrainPolicy, *, b
 
     current = load_dataset(tracker, batch_run) if batch_run else None
     result = retrain(tracker, project, policy, current=current, current_run=batch_run, check_run=check_run,
-                     if_drift=False)
+                     if_drift=False, model_name=model or None)
     d = result.decision
     label = result.challenger.label if result.challenger else ""
     return RetrainOutcome(result.run_id, label, bool(d and d.passed), getattr(d, "run_id", ""),
@@ -162,11 +165,12 @@ def retrain_and_gate(tracker: Tracker, project: str, policy: RetrainPolicy, *, b
                           getattr(d, "challenger_score", None), getattr(d, "champion_score", None))
 
 
-def export_champion(tracker: Tracker, project: str, out_dir: str | Path) -> ExportOutcome:
+def export_champion(tracker: Tracker, project: str, out_dir: str | Path, model: str = "") -> ExportOutcome:
     """Deploy's ONNX export of the current champion (parity-checked bundle, recorded as a ``deploy`` run)."""
     from core.deploy.service import prepare_export, record_export
 
-    outcome = prepare_export(tracker, project, "champion", out_dir, calls=50, batch_rows=1000)
+    champion, _cfg = champion_config(tracker, project, model)
+    outcome = prepare_export(tracker, project, f"{champion.name}@champion", out_dir, calls=50, batch_rows=1000)
     recorded = record_export(tracker, project, outcome)
     return ExportOutcome(getattr(recorded, "run_id", ""), outcome.source.label, str(out_dir),
                          bool(outcome.parity.equivalent))
