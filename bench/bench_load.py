@@ -1,0 +1,202 @@
+"""Load: N concurrent browser sessions (one Chromium, N contexts) on one ``streamlit run`` server.
+
+Usage: python bench/bench_load.py [--sessions 10] [--profile-seconds 0] [--env KEY=VALUE ...]
+
+Every context opens the Data page, opens a table (the bundled penguins, or a small
+upload of its own), then switches to the Clean and Versions tabs. All contexts act at
+the same moment, so the server serves them concurrently. Times are taken *in the page*
+(``performance.now()`` from the action to the state on screen, polled every 20 ms), so
+the order in which the script collects them does not matter.
+
+Prints first page load and per-interaction p50/p95/max. Budget (issue 15): with 10
+sessions p95 ≤ 2 s and first page ≤ 6 s.
+
+``--env`` passes settings to the server only, to try a change without editing the repo
+(e.g. ``--env STREAMLIT_RUNNER_POST_SCRIPT_GC=false``). ``--profile-seconds S`` samples the server with py-spy (if installed) for S seconds
+from the first navigation and prints the top functions, to see where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
+
+# Wait in the page until `cond` holds, store the elapsed ms in window.__bench[name].
+_WATCH = """([name, cond]) => {
+  window.__bench = window.__bench || {};
+  const t0 = performance.now(), test = new Function('return (' + cond + ')');
+  const iv = setInterval(() => { try { if (test()) { window.__bench[name] = performance.now() - t0;
+    clearInterval(iv); } } catch (e) {} }, 20);
+}"""
+_IDLE = "document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
+
+
+def _visible_text(text: str) -> str:
+    return (f"[...document.querySelectorAll('[data-testid=\"stMain\"] *')].some(e => e.childElementCount === 0 "
+            f"&& e.offsetParent !== null && e.textContent.includes({text!r}))")
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _act(pages: list, name: str, cond: str, action) -> list[float]:  # noqa: ANN001
+    """Start a watcher and the action on every page at once, then collect each page's elapsed seconds."""
+    for i, pg in enumerate(pages):
+        pg.evaluate(_WATCH, [name, cond(i)])
+        action(i, pg)
+    out = []
+    for pg in pages:
+        pg.wait_for_function(f"window.__bench && window.__bench[{name!r}] !== undefined", timeout=300_000)
+        out.append(pg.evaluate(f"window.__bench[{name!r}]") / 1000)
+    return out
+
+
+def _first_load(pages: list, url: str) -> list[float]:  # noqa: ANN001
+    """Navigation start to the Data page's first complete render, per page (``_INIT`` watches in the page)."""
+    for pg in pages:
+        pg.goto(f"{url}/data", wait_until="commit")
+    out = []
+    for pg in pages:
+        pg.wait_for_function("window.__firstReady !== null", timeout=300_000)
+        out.append(pg.evaluate("window.__firstReady") / 1000)  # performance.now() counts from navigation start
+    return out
+
+
+_INIT = """
+window.__firstReady = null;
+const __iv = setInterval(() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (app && app.dataset.testScriptState === 'notRunning' && document.body && document.body.innerText.includes('Pick a bundled data set')) {
+    window.__firstReady = performance.now(); clearInterval(__iv);
+  }
+}, 20);
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--profile-seconds", type=float, default=0.0)
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="server environment")
+    ap.add_argument("--py-spy", default=shutil.which("py-spy") or "", help="path of the py-spy binary")
+    args = ap.parse_args()
+    import pandas as pd
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    uploads = []
+    for i in range(args.sessions):
+        path = tmp / f"table{i}.csv"
+        pd.DataFrame({"a": range(50 + i), "b": [i] * (50 + i), "c": ["x"] * (50 + i)}).to_csv(path, index=False)
+        uploads.append(path)
+    t0 = time.perf_counter()
+    server = start_server(tmp / "workspace", dict(kv.split("=", 1) for kv in args.env))
+    health = time.perf_counter() - t0
+    spy = None
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            # one session alone first: the single-session first page on a healthy server
+            solo_ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            solo_ctx.add_init_script(_INIT)
+            solo = _first_load([solo_ctx.new_page()], server.url)[0]
+            solo_ctx.close()
+
+            contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(args.sessions)]
+            for c in contexts:
+                c.add_init_script(_INIT)
+            pages = [c.new_page() for c in contexts]
+            for pg in pages:
+                pg.set_default_timeout(300_000)
+            if args.profile_seconds and args.py_spy:
+                spy = subprocess.Popen([args.py_spy, "record", "--pid", str(server.proc.pid), "--duration",
+                                        str(int(args.profile_seconds)), "--format", "raw", "--output",
+                                        str(tmp / "spy.txt"), "--nonblocking"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            rows: dict[str, list[float]] = {"first page load": _first_load(pages, server.url)}
+
+            def open_table(i: int, pg) -> None:  # noqa: ANN001
+                if i == 0:
+                    pg.get_by_role("button", name="Open", exact=True).and_(
+                        pg.get_by_test_id("stBaseButton-primary")).click()
+                    return
+                pg.get_by_text("Upload a file", exact=True).click()
+                pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(uploads[i]))
+                pg.get_by_role("button", name="Open", exact=True).and_(pg.get_by_test_id("stBaseButton-primary")).click()
+
+            captions = ["344 rows × 8 columns"] + [f"{50 + i} rows × 3 columns" for i in range(1, args.sessions)]
+            rows["open a table"] = _act(pages, "open", lambda i: f"{_IDLE} && {_visible_text(captions[i])}",
+                                        open_table)
+            rows["tab: Clean"] = _act(pages, "clean", lambda i: _visible_text("Add a step"),
+                                      lambda i, pg: pg.get_by_role("tab", name="Clean").click())
+            rows["tab: Versions"] = _act(pages, "versions", lambda i: _visible_text("Save version"),
+                                         lambda i, pg: pg.get_by_role("tab", name="Versions").click())
+            rows["tab: Profile"] = _act(pages, "profile", lambda i: _visible_text("Duplicate rows"),
+                                        lambda i, pg: pg.get_by_role("tab", name="Profile").click())
+            for c in contexts:
+                c.close()
+            browser.close()
+    finally:
+        stop_server(server)
+        if spy is not None:
+            spy.wait(timeout=120)
+    interactions = [v for k, vals in rows.items() if k != "first page load" for v in vals]
+    env = " · " + " ".join(args.env) if args.env else ""
+    print(f"\n{args.sessions} concurrent sessions{env} · server healthy after {health:.1f} s · "
+          f"one session alone: first page {solo:.2f} s\n")
+    print(f"{'step':<18}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    for name, vals in [*rows.items(), ("all interactions", interactions)]:
+        print(f"{name:<18}{len(vals):>4}{statistics.median(vals):>9.2f}{_pct(vals, 0.95):>9.2f}{max(vals):>9.2f}")
+    p95, first = _pct(interactions, 0.95), max(rows["first page load"])
+    print(f"\nbudget: interaction p95 {p95:.2f} s (≤ 2 s: {'ok' if p95 <= 2 else 'OVER'}) · "
+          f"slowest first page {first:.2f} s (≤ 6 s: {'ok' if first <= 6 else 'OVER'}) · "
+          f"single first page {solo:.2f} s (≤ 3 s: {'ok' if solo <= 3 else 'OVER'})")
+    spy_file = tmp / "spy.txt"
+    if spy_file.exists():
+        _print_profile(spy_file)
+
+
+def _print_profile(path: Path, top: int = 20) -> None:
+    """Where the server's samples went: by package (leaf frame) and by function (inclusive)."""
+    import re
+    from collections import Counter
+
+    by_package: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or not stack:
+            continue
+        n = int(count)
+        total += n
+        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
+        leaf = frames[-1]
+        m = re.search(r"site-packages/([^/]+)/", leaf) or re.search(r"\((?:/work/main/)?([^/)]+)/", leaf)
+        by_package[m.group(1) if m else leaf[:40]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    print(f"\nserver CPU samples (py-spy, idle threads excluded): {total}")
+    print("by package of the running frame:")
+    for name, n in by_package.most_common(12):
+        print(f"{100 * n / max(total, 1):6.1f} %  {name}")
+    print(f"top {top} functions by inclusive share:")
+    for frame, n in inclusive.most_common(top):
+        print(f"{100 * n / max(total, 1):6.1f} %  {frame[:130]}")
+
+
+if __name__ == "__main__":
+    main()
