@@ -12,8 +12,9 @@ Prints first page load and per-interaction p50/p95/max. Budget (issue 15): with 
 sessions p95 ≤ 2 s and first page ≤ 6 s.
 
 ``--env`` passes settings to the server only, to try a change without editing the repo
-(e.g. ``--env STREAMLIT_RUNNER_POST_SCRIPT_GC=false``). ``--profile-seconds S`` samples the server with py-spy (if installed) for S seconds
-from the first navigation and prints the top functions, to see where the time goes.
+(e.g. ``--env STREAMLIT_RUNNER_POST_SCRIPT_GC=false``). ``--profile-seconds S`` samples
+the server with py-spy (if installed) for S seconds from the first navigation and prints
+where its CPU went, by package and by function.
 """
 
 from __future__ import annotations
