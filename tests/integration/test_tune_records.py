@@ -98,3 +98,24 @@ def test_trials_failed_by_the_heartbeat_on_another_host_get_their_child_run(trac
     assert log_missing_children(tracker, config, parent, study) == [0]
     assert sorted(trial_children(tracker, PROJECT, parent)) == [0]
     assert log_missing_children(tracker, config, parent, study) == []  # never twice
+
+
+def test_a_study_written_before_metric_names_and_run_ids_gets_them_when_it_is_resumed(
+        tracker, setup, monkeypatch) -> None:  # noqa: ANN001
+    import optuna
+
+    import core.tune.study as study_module
+
+    storage, version = setup
+    with monkeypatch.context() as old_code:  # what the workbench wrote before: no metric name, no run ids
+        old_code.setattr(records, "remember_run_id", lambda *a: None)
+        old_code.setattr(study_module, "name_objective", lambda *a: None)
+        result = run_trials(_config(version, "old", 2), storage, tracker)
+    plain = optuna.load_study(study_name="old", storage=storage)
+    assert plain.metric_names is None and records.trial_run_ids(plain) == {}
+
+    run_trials(_config(version, "old", 3), storage, tracker)  # resumed with a larger budget
+    plain = optuna.load_study(study_name="old", storage=storage)
+    assert plain.metric_names == ["cv_accuracy"]
+    children = _one_child_per_trial(tracker, storage, "old", result.parent_run_id)
+    assert records.trial_run_ids(plain) == {n: ids[0] for n, ids in children.items()} and len(children) == 3
