@@ -1,5 +1,6 @@
-"""Trials' child runs are written by a background thread: a tracking hiccup is retried without
-duplicates, and a tracking outage neither stops the study nor loses a child run."""
+"""Trials' child runs are written by the worker as each trial ends: a tracking hiccup is retried without
+duplicates, a tracking outage neither stops the study nor loses a child run, and an older study gets its
+metric name and trial run ids when it is resumed."""
 
 from __future__ import annotations
 
