@@ -9,6 +9,8 @@ Environment variables (all optional):
 ``OPTUNA_STORAGE``       any Optuna storage URL; default a journal file in the workspace.
 ``WORKBENCH_PROJECT``    the project (MLflow experiment) the app opens first.
 ``WORKBENCH_DATA_DIR``   bundled data sets (default ``<repo>/data``).
+``WORKBENCH_MLFLOW_UI``  the MLflow UI the app links runs and models to (default
+                         ``http://127.0.0.1:5000``, what ``make mlflow-ui`` serves; empty: no links).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.names import UnsafeNameError, check_project
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROJECT = "default"
+DEFAULT_MLFLOW_UI = "http://127.0.0.1:5000"  # what `make mlflow-ui` serves
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Settings:
     optuna_storage: str
     project: str
     data_dir: Path
+    mlflow_ui: str = ""  # base URL of the MLflow UI for links; "" = no links
 
     @property
     def embedded(self) -> bool:
@@ -73,7 +77,11 @@ class Settings:
         except UnsafeNameError as err:
             raise ConfigError(f"WORKBENCH_PROJECT: {err}") from None
         data_dir = Path(env.get("WORKBENCH_DATA_DIR") or REPO_ROOT / "data").resolve()
-        return cls(home, tracking_uri, artifact_root, storage, project, data_dir)
+        mlflow_ui = env.get("WORKBENCH_MLFLOW_UI", DEFAULT_MLFLOW_UI).strip().rstrip("/")
+        if mlflow_ui and not mlflow_ui.startswith(("http://", "https://")):
+            raise ConfigError(f"WORKBENCH_MLFLOW_UI must be an http(s) URL such as {DEFAULT_MLFLOW_UI}, or empty "
+                              f"for no links. Got {mlflow_ui!r} instead.")
+        return cls(home, tracking_uri, artifact_root, storage, project, data_dir, mlflow_ui)
 
     def ensure_dirs(self) -> None:
         """Create the workspace folders (idempotent)."""

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.tracking import STAGES
 from core.tracking.models import model_versions
+from ui import mlflow_links as links
 from ui.feedback import page_link, user_errors
 from ui.navigation import PAGES
 from ui.pickers import picker_key
@@ -56,6 +57,9 @@ with user_errors():
         c1.metric("Versions", len(versions))
         c2.metric("Champion", f"v{champ.version}" if champ else "—")
         c3.metric("Challenger", f"v{chall.version}" if chall else "—")
+        for col, mv in ((c2, champ), (c3, chall)):
+            if mv is not None and (url := links.for_version(t, mv)):
+                col.markdown(links.markdown(f"{mv.name} v{mv.version} in MLflow", url))
     else:
         st.info("No registered model yet: save a dataset version in **Data**, then run a study in **Tune**.",
                 icon=":material/info:")
@@ -84,7 +88,8 @@ with user_errors():
         with st.expander("Runs in this chain"):
             for node in graph.nodes:
                 c1, c2 = st.columns([3, 1])
-                c1.markdown(f"**{node.stage}** · {node.name} · `{node.run_id}` · {node.status.lower()}")
+                run_ref = links.markdown(f"`{node.run_id}`", links.for_run(t, project, node.run_id))
+                c1.markdown(f"**{node.stage}** · {node.name} · {run_ref} · {node.status.lower()}")
                 if any(p.file == node.page and p.exists for p in PAGES):
                     with c2:
                         page_link(node.page, f"Open {node.stage}")

@@ -11,6 +11,7 @@ from core.monitor.retrain import RetrainPolicy, load_policy, retrain, save_polic
 from core.monitor.timeline import FREQS, drift_timeline, time_columns
 from core.tracking.datasets import dataset_versions
 from core.tracking.models import model_versions
+from ui import mlflow_links as links
 from ui import monitor as mu
 from ui import pickers
 from ui.feedback import empty_state, user_errors
@@ -82,7 +83,7 @@ with user_errors():
     # -- options --------------------------------------------------------------
     model_choice = None
     with st.expander("Tests, thresholds and model", icon=":material/tune:"):
-        with st.form("mon_options", border=False):
+        with st.form("mon_options", border=False, enter_to_submit=False):
             o1, o2, o3 = st.columns(3)
             share = o1.slider("Drift share for dataset drift", 0.05, 1.0, 0.5, 0.05, key="mon_share")
             method = o2.selectbox("Test for all columns", mu.test_names(), key="mon_method")
@@ -144,7 +145,8 @@ with user_errors():
     state = st.session_state.get(mu.RESULT)
     if state:
         st.subheader("2. Results")
-        st.caption(f"Recorded as monitor run `{state['run_id']}`.")
+        run_ref = links.markdown(f"`{state['run_id']}`", links.for_run(t, project, state["run_id"]))
+        st.caption(f"Recorded as monitor run {run_ref}.")
         if state["kind"] == "timeline":
             mu.render_timeline(state["timeline"])
             tl = state["timeline"]
@@ -211,7 +213,8 @@ with user_errors():
         if not runs:
             st.caption("No check recorded yet.")
         else:
-            st.dataframe(mu.runs_frame(runs), hide_index=True, width="stretch")
+            st.dataframe(links.with_run_links(t, project, mu.runs_frame(runs), runs), hide_index=True, width="stretch",
+                         column_config=links.link_column_config())
             pick = st.selectbox("Reopen the stored report of", runs, key="mon_reopen",
                                 format_func=lambda r: f"{r.name} · {r.run_id[:8]}")
             if st.button("Open stored report", key="mon_open"):
@@ -225,7 +228,7 @@ with user_errors():
     # -- 4. retraining ----------------------------------------------------------
     st.subheader(f"{3 if state else 2}. Retraining")
     policy = load_policy(t, project)
-    with st.form("mon_policy"):
+    with st.form("mon_policy", enter_to_submit=False):
         p1, p2, p3 = st.columns(3)
         every = p1.number_input("Every N days (0 = no schedule)", 0.0, 365.0, float(policy.interval_days or 0), step=1.0)
         max_share = p2.slider("Retrain when drift share reaches", 0.05, 1.0, float(policy.max_drift_share or 0.5), 0.05)
