@@ -23,6 +23,8 @@ class PageInfo:
 
 
 PAGES = (
+    PageInfo("plan", "pages/plan.py", "Plan", "plan", ":material/flag:",
+             "The charter (the bar to reach) and pipelines on Prefect."),
     PageInfo("", "pages/home.py", "Home", "", ":material/home:", "The loop, the registered model and lineage."),
     PageInfo("data", "pages/data.py", "Data", "data", ":material/table:", "Load, profile, clean and version a table."),
     PageInfo("label", "pages/label.py", "Label", "label", ":material/label:",

@@ -61,4 +61,21 @@ def render_sidebar() -> None:
                         set_project(name.strip())  # the picker follows on the rerun (see above)
                         st.rerun()
         st.caption(f"Workspace: `{s.home}`")
+        _unread_alerts(s.home)
     st.session_state.setdefault(PROJECT, project)
+
+
+def _unread_alerts(home) -> None:  # noqa: ANN001
+    """Plan's alerts (failed run, drifted batch, promotion) until they are marked read."""
+    from core.plan.notify import alerts, mark_read
+
+    unread = alerts(home, unread_only=True)
+    if not unread:
+        return
+    with st.expander(f":material/notifications: {len(unread)} unread alert{'s' if len(unread) != 1 else ''}",
+                     expanded=True):
+        for a in unread[:3]:
+            st.caption(f"**{a.title}** — {a.message[:160]}")
+        if st.button("Mark all read", key="wb_alerts_read"):
+            mark_read(home)
+            st.rerun()
