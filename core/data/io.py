@@ -183,16 +183,38 @@ def _read_csv(open_binary: Callable[[], BinaryIO], layout: CsvLayout, label: str
 
     width = len(layout.header)
     names = [f"c{i}" for i in range(width)]
-    try:
+
+    def parse(block_size: int | None = None) -> pa.Table:
         with open_binary() as fh:
-            table = pa_csv.read_csv(
+            return pa_csv.read_csv(
                 fh,
-                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=layout.encoding),
+                read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, encoding=layout.encoding,
+                                                **({"block_size": block_size} if block_size else {})),
                 parse_options=pa_csv.ParseOptions(delimiter=layout.delimiter, newlines_in_values=layout.quoted),
                 convert_options=pa_csv.ConvertOptions(
                     column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True
                 ),
             )
+
+    try:
+        try:
+            table = parse()
+        except (pa.ArrowException, ValueError) as err:
+            if not _block_too_small(err):
+                raise
+            # A row (or one cell) longer than pyarrow's 1 MB block: allowed up to MAX_LINE_BYTES, else one sentence.
+            line, number, lines = _longest_line(open_binary)
+            if line > MAX_LINE_BYTES:
+                raise DataError(_long_line_message(label, line, number)) from None
+            if lines <= 1:
+                raise DataError(f"'{label}' is a single line ({line / MB:.1f} MB) with no data rows after the "
+                                "header. Check that it is a table with one row per line.") from None
+            try:
+                table = parse(block_size=max(2 * line, 1 << 20) + 1024)
+            except (pa.ArrowException, ValueError) as again:
+                if _block_too_small(again) and layout.quoted:  # a quoted cell spanning lines, longer than any line
+                    raise DataError(_long_line_message(label, 0, 0)) from None
+                raise
     except (pa.ArrowException, ValueError, UnicodeDecodeError) as err:
         raise DataError(f"'{label}' could not be parsed as CSV: {one_line(err)[:200]}.") from None
     converted = pa.table([convert_strings(table.column(i), blank="") for i in range(width)], names=names)
@@ -200,6 +222,47 @@ def _read_csv(open_binary: Callable[[], BinaryIO], layout: CsvLayout, label: str
     frame = _arrow_to_pandas(converted)
     frame.columns = list(layout.header)
     return frame
+
+
+MAX_LINE_BYTES = 32 * MB  # one row or one cell longer than this is refused (pyarrow's block must hold it)
+_BLOCK_ERRORS = ("straddl", "larger than block size", "block size")
+
+
+def _block_too_small(err: BaseException) -> bool:
+    return any(marker in str(err) for marker in _BLOCK_ERRORS)
+
+
+def _longest_line(open_binary: Callable[[], BinaryIO], chunk: int = 8 * MB) -> tuple[int, int, int]:
+    """(bytes, 1-based line number) of the longest line and the number of lines, streamed in chunks.
+
+    Only runs after pyarrow refused a block, so its cost (numpy over the bytes) is paid by odd files alone.
+    """
+    import numpy as np
+
+    longest, where, lines, offset, last_nl = 0, 1, 0, 0, -1
+    with open_binary() as fh:
+        while data := fh.read(chunk):
+            newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + offset
+            if newlines.size:
+                lengths = newlines - np.concatenate(([last_nl], newlines[:-1])) - 1
+                i = int(np.argmax(lengths))
+                if lengths[i] > longest:
+                    longest, where = int(lengths[i]), lines + i + 1
+                lines += int(newlines.size)
+                last_nl = int(newlines[-1])
+            offset += len(data)
+    tail = offset - last_nl - 1
+    if tail > longest:
+        longest, where = tail, lines + 1
+    return longest, where, lines + (1 if tail > 0 else 0)
+
+
+def _long_line_message(label: str, size: int, line: int) -> str:
+    what = (f"a line of {size / MB:.1f} MB (line {line:,})" if size else
+            f"a quoted cell longer than {MAX_LINE_BYTES / MB:.0f} MB")
+    return (f"'{label}' has {what}; the workbench reads rows and cells of up to {MAX_LINE_BYTES / MB:.0f} MB. "
+            "Check that it is a table with one row per line (a file of one huge line is usually another format "
+            "or a broken export), or split the long cells out of it.")
 
 
 def _arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
