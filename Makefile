@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench mlflow-ui optuna-dashboard clean
+.PHONY: run test bench mlflow-ui mlflow-store optuna-dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,21 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done
 
+# The store the workbench uses, read by core/config.py itself ($$MLFLOW_TRACKING_URI, else the SQLite file in
+# $$WORKBENCH_HOME). A tracking server already serves its own UI: open that instead of starting one.
+STORE_URI = $$($(BIN)/python -c 'from core.config import Settings; print(Settings.from_env().tracking_uri)')
+
+MLFLOW_UI_PORT ?= 5000
+
+mlflow-store: $(VENV)/.runtime
+	@echo "$(STORE_URI)"
+
 mlflow-ui: $(VENV)/.runtime
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///workspace/mlflow.db --port 5000
+	@uri="$(STORE_URI)"; case "$$uri" in \
+	  http://*|https://*) echo "The workbench uses the tracking server at $$uri: open it in a browser." ;; \
+	  *) echo "MLflow UI on http://127.0.0.1:$(MLFLOW_UI_PORT) for $$uri"; \
+	     exec $(BIN)/mlflow ui --backend-store-uri "$$uri" --host 127.0.0.1 --port $(MLFLOW_UI_PORT) --workers 1 ;; \
+	esac
 
 # The workbench's Optuna storage (journal file or database URL) in optuna-dashboard on http://127.0.0.1:8080.
 # optuna-dashboard is not a requirement: install it with `.venv/bin/pip install optuna-dashboard` first.

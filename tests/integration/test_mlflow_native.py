@@ -152,3 +152,40 @@ def test_side_by_side_runs_keep_metric_keys_bounded(tracker) -> None:
     assert not [k for k in pair.metrics if k.startswith("accuracy")]  # per model: the CSV artifact
     assert pair.params["models"] == f"{first.name}/{first.version},{second.name}/{second.version}"
     assert "evaluation/metrics.csv" in tracker.list_artifacts(two, "evaluation")
+
+
+def test_make_mlflow_ui_opens_the_store_the_workbench_uses(tracker, settings, repo_root, tmp_path) -> None:
+    import signal
+    import time
+    import urllib.request
+
+    from tests.integration.servers import free_port
+
+    tracker.ensure_project("seen-in-ui")
+    env = {**os.environ, "WORKBENCH_HOME": str(settings.home)}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    store = subprocess.run(["make", "-s", "mlflow-store"], cwd=repo_root, env=env, capture_output=True, text=True)
+    assert store.stdout.strip() == settings.tracking_uri
+    remote = subprocess.run(["make", "-s", "mlflow-ui"], cwd=repo_root, capture_output=True, text=True,
+                            env={**env, "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"})
+    assert remote.returncode == 0 and "open it in a browser" in remote.stdout
+
+    port = free_port()
+    log = (tmp_path / "ui.log").open("w")
+    proc = subprocess.Popen(["make", "-s", "mlflow-ui", f"MLFLOW_UI_PORT={port}"], cwd=repo_root, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        names: list[str] = []
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                url = f"http://127.0.0.1:{port}/ajax-api/2.0/mlflow/experiments/search?max_results=100"
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    names = [e["name"] for e in json.loads(resp.read())["experiments"]]
+                break
+            except OSError:
+                time.sleep(0.25)  # polling a server that is starting, not waiting a fixed time
+        assert "seen-in-ui" in names, (names, (tmp_path / "ui.log").read_text()[-2000:])
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
