@@ -205,7 +205,8 @@ def live_panel() -> None:
             if b[1].button("Register best model", icon=":material/inventory_2:", key="tune_register", type="primary"):
                 with user_errors(), st.spinner("Refitting the best configuration on the training rows…"):
                     mv = finalize_study(config, storage, t)
-                    st.success(f"Registered {mv.name} v{mv.version} (trial {p.best_trial}).")
+                    partial = f", from {p.counted} of {config.n_trials} trials" if p.budget_left else ""
+                    st.success(f"Registered {mv.name} v{mv.version} (trial {p.best_trial}{partial}).")
         if p.model_version:
             st.success(f"Best model registered as **{p.model_version.replace('/', ' v')}** — compare it in Compare.",
                        icon=":material/check_circle:")
