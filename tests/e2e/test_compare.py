@@ -1,8 +1,15 @@
-"""Journey: two registered versions → compare them side by side on /compare → promote the better
-one through the gate → the champion alias moves (in the page and in the registry)."""
+"""Journeys on /compare: two registered versions side by side, then promotions through the gate.
+
+1. Compare both versions side by side → promote the better one → the champion alias moves
+   (in the page and in the registry).
+2. Promote twice (the weak model first, then the clearly better one) and after each promotion
+   change every widget on every tab: a promotion relabels the version pickers ("v1" → "v1 (champion)"),
+   which crashed the page with a TypeError on the first interaction (issue 13, item 8).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,5 +57,125 @@ def test_compare_two_versions_and_promote_the_better(tmp_path: Path, page, _temp
         aliases = {a: mv.version for mv in model_versions(Tracker.connect(make_settings(home)), "irisproj")
                    for a in mv.aliases}
         assert aliases == {"champion": 2}
+    finally:
+        stop_server(server)
+
+
+TABS = ("Runs", "Side by side", "Champion / challenger", "Shadow", "A/B test")
+# Every widget kind a person changes on Compare (buttons start jobs and the sidebar's project picker
+# leaves the project: both are out of this sweep).
+WIDGETS = ", ".join(f'[data-testid="{k}"]' for k in ("stSelectbox", "stMultiSelect", "stCheckbox", "stNumberInput",
+                                                       "stRadio"))
+
+
+def _label(widget) -> str:  # noqa: ANN001
+    label = widget.locator('[data-testid="stWidgetLabel"]')
+    return label.first.inner_text().strip() if label.count() else "?"
+
+
+def _open(page, widget, tries: int = 3):  # noqa: ANN001, ANN202
+    """Open a selectbox / multiselect dropdown and return its options (None if it shows none).
+
+    A click right after another dropdown closed is sometimes taken as a blur: try again (each try
+    waits for the options to be shown, it does not sleep).
+    """
+    options = page.get_by_role("option")
+    for _ in range(tries):
+        widget.click()
+        try:
+            options.first.wait_for(timeout=5_000)
+            return options
+        except Exception:  # noqa: BLE001 — not open (yet): close whatever is half open, click again
+            page.keyboard.press("Escape")
+    return None
+
+
+def _change(page, widget) -> str:  # noqa: ANN001
+    """Change one widget the way a person does; returns what was changed (kind: label)."""
+    kind, label = widget.get_attribute("data-testid"), _label(widget)
+    if kind == "stSelectbox":
+        options = _open(page, widget)
+        assert options is not None, f"the selectbox {label!r} shows no options"
+        other = page.locator('[role="option"][aria-selected="false"]')
+        (other if other.count() else options).first.click()
+    elif kind == "stMultiSelect":
+        options = _open(page, widget, tries=2)
+        if options is not None:
+            options.first.click()
+            page.keyboard.press("Escape")
+        else:  # every option is chosen already (the dropdown is empty): remove one instead
+            widget.get_by_role("button", name=re.compile("^Remove ")).first.click()
+    elif kind == "stCheckbox":
+        widget.locator("label").first.click()
+    elif kind == "stNumberInput":
+        widget.get_by_test_id("stNumberInputStepUp").click()
+    elif kind == "stRadio":
+        widget.locator("label:not(:has(input:checked))").first.click()
+    wait_idle(page)
+    return f"{kind}: {label}"
+
+
+def _change_every_widget(page, when: str) -> list[str]:  # noqa: ANN001
+    """On every tab, change each visible widget in turn; no exception may ever appear."""
+    changed: list[str] = []
+    for tab in TABS:
+        page.get_by_role("tab", name=tab).click()
+        wait_idle(page)
+        assert_no_error(page)
+        widgets = page.locator(f'[data-testid="stMain"] :is({WIDGETS}) >> visible=true')
+        i = 0
+        while i < widgets.count():
+            what = _change(page, widgets.nth(i))
+            assert page.locator('[data-testid="stException"]').count() == 0, f"{when}, {tab} tab: {what} crashed"
+            assert_no_error(page)
+            changed.append(f"{tab} · {what}")
+            i += 1
+    return changed
+
+
+def _run_gate(page, version: int) -> None:  # noqa: ANN001
+    """Choose ``version`` as the challenger, accuracy as the metric, and run the gate until it passed."""
+    page.get_by_role("tab", name="Champion / challenger").click()
+    wait_idle(page)
+    form = page.locator('[data-testid="stForm"]')
+    for label, option in (("Challenger to promote", re.compile(rf"^\S+ v{version}\b")), ("Gate metric", "accuracy")):
+        _open(page, form.locator('[data-testid="stSelectbox"]').filter(has_text=label))
+        page.get_by_role("option").filter(has_text=option).first.click()
+    page.get_by_role("button", name="Run the gate").click()
+    wait_idle(page)
+    champion = page.locator('[data-testid="stMetric"]').filter(has_text="Champion").first
+    champion.locator('[data-testid="stMetricValue"]').filter(has_text=f"v{version}").wait_for(timeout=180_000)
+    wait_idle(page)
+    assert_no_error(page)
+    assert page.get_by_text("Gate passed.").count() >= 1
+
+
+def test_promote_twice_then_change_every_widget(tmp_path: Path, page, _template_store: Path) -> None:  # noqa: ANN001
+    home = tmp_path / "workspace"
+    build_seeded_home(home, _template_store, "irisproj")  # v1: a heavily regularised linear model; v2: a forest
+    server = start_server(home, {"WORKBENCH_PROJECT": "irisproj"})
+    try:
+        page.goto(f"{server.url}/compare")
+        page.get_by_text("Only params that differ").first.wait_for()
+        wait_idle(page)
+        assert_no_error(page)
+
+        _run_gate(page, 1)  # no champion yet: the first gate passes
+        shot(page, "compare-journey-01-first-champion")
+        first = _change_every_widget(page, "after the first promotion")
+
+        _run_gate(page, 2)  # the forest beats the near-constant linear model by far: margin and test pass
+        shot(page, "compare-journey-02-second-champion")
+        second = _change_every_widget(page, "after the second promotion")
+
+        for changed in (first, second):
+            kinds = {c.split(" · ")[1].split(":")[0] for c in changed}
+            assert {"stSelectbox", "stMultiSelect", "stCheckbox", "stNumberInput", "stRadio"} <= kinds, changed
+            assert any(c.startswith("Side by side · stMultiSelect") for c in changed), changed
+            assert any(c.startswith("Shadow · stMultiSelect") for c in changed), changed
+        assert len(second) >= 15, second
+    except Exception:
+        shot(page, "FAILED-compare-journey-before-stop")  # the fixture's shot comes after the server stopped
+        raise
     finally:
         stop_server(server)
