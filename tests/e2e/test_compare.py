@@ -125,11 +125,14 @@ def _change_every_widget(page, when: str) -> list[str]:  # noqa: ANN001
         widgets = page.locator(f'[data-testid="stMain"] :is({WIDGETS}) >> visible=true')
         i = 0
         while i < widgets.count():
-            what = _change(page, widgets.nth(i))
+            widget = widgets.nth(i)
+            i += 1
+            if widget.locator("input[disabled], [aria-disabled='true']").count():
+                continue  # e.g. the gate metric once the first promotion fixed it
+            what = _change(page, widget)
             assert page.locator('[data-testid="stException"]').count() == 0, f"{when}, {tab} tab: {what} crashed"
             assert_no_error(page)
             changed.append(f"{tab} · {what}")
-            i += 1
     return changed
 
 
@@ -139,7 +142,11 @@ def _run_gate(page, version: int) -> None:  # noqa: ANN001
     wait_idle(page)
     form = page.locator('[data-testid="stForm"]')
     for label, option in (("Challenger to promote", re.compile(rf"^\S+ v{version}\b")), ("Gate metric", "accuracy")):
-        _open(page, form.locator('[data-testid="stSelectbox"]').filter(has_text=label))
+        box = form.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+        if box.locator("input[disabled]").count():  # the promotion metric is fixed after the first promotion
+            assert option in box.inner_text(), box.inner_text()
+            continue
+        _open(page, box)
         page.get_by_role("option").filter(has_text=option).first.click()
     page.get_by_role("button", name="Run the gate").click()
     wait_idle(page)

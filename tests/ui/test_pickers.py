@@ -139,6 +139,7 @@ def test_compare_page_survives_the_browsers_old_labels_after_a_promotion(
     at = app_test("pages/compare.py", timeout=240)
     at.session_state["wb_project"] = P
     at.run()
+    assert not at.exception
     versions_key = at.session_state["cmp_versions__key"]
     before = at.multiselect(key=versions_key)
     assert sorted(before.value) == [1, 2]
