@@ -20,6 +20,7 @@ where its CPU went, by package and by function.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -46,6 +47,41 @@ _IDLE = "document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptSt
 def _visible_text(text: str) -> str:
     return (f"[...document.querySelectorAll('[data-testid=\"stMain\"] *')].some(e => e.childElementCount === 0 "
             f"&& e.offsetParent !== null && e.textContent.includes({text!r}))")
+
+
+def _cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of one process, or busy seconds of the whole machine (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+    cpu = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
+
+
+def _browser_cpu(exclude: int) -> float:
+    """CPU seconds of this script's descendants except the server: the Playwright driver and Chromium."""
+    parent: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    kids, todo = [], [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        for child, ppid in parent.items():
+            if ppid == pid and child != exclude:
+                kids.append(child)
+                todo.append(child)
+    total = 0.0
+    for pid in kids:
+        try:
+            total += _cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -127,6 +163,7 @@ def main() -> None:
                                         str(int(args.profile_seconds)), "--format", "raw", "--output",
                                         str(tmp / "spy.txt"), "--nonblocking"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cpu0 = (time.perf_counter(), _cpu_seconds(server.proc.pid), _cpu_seconds(), _browser_cpu(server.proc.pid))
             rows: dict[str, list[float]] = {"first page load": _first_load(pages, server.url)}
 
             def open_table(i: int, pg) -> None:  # noqa: ANN001
@@ -147,6 +184,9 @@ def main() -> None:
                                          lambda i, pg: pg.get_by_role("tab", name="Versions").click())
             rows["tab: Profile"] = _act(pages, "profile", lambda i: _visible_text("Duplicate rows"),
                                         lambda i, pg: pg.get_by_role("tab", name="Profile").click())
+            wall, server_cpu, machine_cpu, browser_cpu = (a - b for a, b in zip(
+                (time.perf_counter(), _cpu_seconds(server.proc.pid), _cpu_seconds(), _browser_cpu(server.proc.pid)),
+                cpu0, strict=True))
             for c in contexts:
                 c.close()
             browser.close()
@@ -165,6 +205,9 @@ def main() -> None:
     print(f"\nbudget: interaction p95 {p95:.2f} s (≤ 2 s: {'ok' if p95 <= 2 else 'OVER'}) · "
           f"slowest first page {first:.2f} s (≤ 6 s: {'ok' if first <= 6 else 'OVER'}) · "
           f"single first page {solo:.2f} s (≤ 3 s: {'ok' if solo <= 3 else 'OVER'})")
+    print(f"\nthe concurrent part took {wall:.1f} s wall on {os.cpu_count()} cores: server {server_cpu:.1f} CPU s, "
+          f"Chromium + driver {browser_cpu:.1f} CPU s, other processes {machine_cpu - server_cpu - browser_cpu:.1f} CPU s, "
+          f"machine idle {max(0.0, wall * (os.cpu_count() or 1) - machine_cpu):.1f} CPU s")
     spy_file = tmp / "spy.txt"
     if spy_file.exists():
         _print_profile(spy_file)
