@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.tracking.tracker import set_run_source
 from ui.navigation import PAGES
 from ui.sidebar import render_sidebar
 
@@ -14,4 +15,6 @@ nav = st.navigation([
     if p.exists
 ])
 render_sidebar()
+# every MLflow run this page starts names it as its source (mlflow.source.name), e.g. pages/monitor.py
+set_run_source(next((p.file for p in PAGES if (p.url or "") == (nav.url_path or "")), "app.py"))
 nav.run()

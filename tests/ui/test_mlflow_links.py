@@ -38,3 +38,12 @@ def test_home_links_lineage_runs_to_the_mlflow_ui(settings, tracker, monkeypatch
     monkeypatch.setenv("WORKBENCH_MLFLOW_UI", "")
     at = app_test("pages/home.py").run()
     assert not at.exception and not any("#/experiments/" in m.value for m in at.markdown)
+
+
+def test_the_app_names_the_page_as_the_source_of_its_runs(settings, monkeypatch) -> None:  # noqa: ANN001
+    import core.tracking.tracker as tracker_module
+
+    seen: list[str] = []
+    monkeypatch.setattr(tracker_module, "set_run_source", seen.append)
+    at = app_test("app.py").run()
+    assert not at.exception and seen == ["pages/home.py"]  # (AppTest.switch_page runs a page without app.py)
