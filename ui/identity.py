@@ -18,9 +18,10 @@ The identity is, in order:
    new tab, a server restart — sends the cookie and gets the same id.
 
 Why a cookie and not a query parameter: a ``?wb=…`` parameter survives a refresh too,
-but it is per URL, not per browser — it is lost when ``st.navigation`` switches pages
-(query parameters are cleared) and it travels with a copied link, so a colleague who
-opens your link would get your drafts. The cookie's cost: all tabs of one browser
+but it is per URL, not per browser — it is lost when the person switches pages
+(``st.switch_page`` and the navigation links drop query parameters unless every switch
+passes them on) and it travels with a copied link, so a colleague who opens your link
+would get your drafts. The cookie's cost: all tabs of one browser
 profile share one identity (your drafts are the same in both tabs, which is what
 "your last draft" means), and a browser that refuses cookies gets a fresh identity
 per session (its draft is kept for the session only). Label batches therefore use
