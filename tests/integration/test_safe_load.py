@@ -14,7 +14,7 @@ import pytest
 
 from core.errors import TrackingError
 from core.models import FAMILIES, build_pipeline, feature_spec, prepare_xy
-from core.tracking.models import load_sklearn_model, log_sklearn_model, register_model
+from core.tracking.models import load_sklearn_model, register_model, register_trained
 from core.tracking.safe_load import ALLOWED_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,9 +53,12 @@ def test_every_family_needs_only_allowed_types(family: str, task: str) -> None:
 
 
 def _register(tracker, model, X, project: str = "p"):  # noqa: ANN001, ANN202
+    """Registered the current way: an MLflow 3 logged model (source ``models:/m-…``) behind ``models:/name/N``."""
     with tracker.stage_run(project, "tune") as rid:
-        log_sklearn_model(tracker, rid, model, X)
-        return register_model(tracker, project, rid)
+        mv = register_trained(tracker, rid, model, X, project=project,
+                              tags={"workbench.target": "cls", "workbench.task": "classification"})
+    assert mv.source.startswith("models:/m-") and mv.uri == f"models:/{mv.name}/{mv.version}"
+    return mv
 
 
 def test_a_model_registered_the_workbench_way_loads(tracker) -> None:  # noqa: ANN001
@@ -78,12 +81,14 @@ def _with_eval(model):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("craft", [_with_counter, _with_eval])
 def test_a_model_trusting_an_extra_type_in_its_mlmodel_is_refused(tracker, craft) -> None:  # noqa: ANN001
+    import mlflow.artifacts
     import yaml
 
     model, X = _fit("linear", "classification", _frame())
     model, bad = craft(model)
     mv = _register(tracker, model, X)  # log_sklearn_model writes the extra type into MLmodel's trust list
-    local = tracker.client.download_artifacts(mv.run_id, "model", str(tracker.settings.home / "check"))
+    local = mlflow.artifacts.download_artifacts(artifact_uri=mv.uri, dst_path=str(tracker.settings.home / "check"),
+                                                tracking_uri=tracker.settings.tracking_uri)
     assert bad in yaml.safe_load((Path(local) / "MLmodel").read_text())["flavors"]["sklearn"]["skops_trusted_types"]
     with pytest.raises(TrackingError) as err:
         load_sklearn_model(tracker, mv)
@@ -108,7 +113,7 @@ def test_pickle_models_are_refused_by_mlflow_and_by_the_workbench(tracker, tmp_p
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "MLFLOW_ALLOW_PICKLE_DESERIALIZATION" in proc.stdout
     with tracker.stage_run("p", "tune") as rid:
-        tracker.log_dir(rid, path, "model")
+        tracker.log_dir(rid, path, "model")  # someone with write access uploads a pickle model and registers it
         mv = register_model(tracker, "p", rid)
     with pytest.raises(TrackingError, match=r"is saved as pickle, which can run code when loaded"):
         load_sklearn_model(tracker, mv)
