@@ -236,6 +236,37 @@ def test_fuzz_every_malformed_request_gets_a_clean_4xx(server: Server) -> None:
     assert server.post({"rows": [ROW]})[0] == 200
 
 
+def _raw(port: int, data: bytes) -> bytes:
+    """Send raw bytes, half-close, read the whole answer (the server closes after a protocol error)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "1e3", "0x10", "12, 13", " ", "99999999999999999999999"])
+def test_bad_content_length_headers_are_a_clean_4xx(server: Server, length: str) -> None:
+    body = json.dumps({"rows": [ROW]}).encode()
+    reply = _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {length}\r\n\r\n".encode() + body)
+    status = int(reply.split(b" ", 2)[1])
+    assert 400 <= status < 500, reply[:200]
+    assert server.get("/health") == (200, {"status": "ok"})
+
+
+def test_chunked_bodies_are_bounded_and_bad_chunking_is_refused(server: Server) -> None:
+    body = json.dumps({"rows": [ROW]}).encode()
+    ok = _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close"
+              b"\r\n\r\n" + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    assert ok.startswith(b"HTTP/1.1 200"), ok[:200]
+    bad = _raw(server.port, b"POST /predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n")
+    assert bad == b"" or 400 <= int(bad.split(b" ", 2)[1]) < 500, bad[:200]
+    assert server.get("/health") == (200, {"status": "ok"})
+
+
 def _metric(text: str, name: str) -> float:
     found = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.M)
     assert found, f"{name} not in /metrics"
