@@ -22,7 +22,11 @@ st.caption(f"Project **{project}** — which model should serve? Evaluate versio
 
 with user_errors():
     t = tracker()
-    versions = model_versions(t, project, sklearn_only=True)  # ONNX exports are Deploy's, not comparable here
+    from ui.jobs import model_picker
+
+    model_name = model_picker(t, project, key="cmp_model")
+    # ONNX exports are Deploy's, not comparable here
+    versions = model_versions(t, model_name, sklearn_only=True) if model_name else []
     labels = ui.version_options(versions)
     tab_runs, tab_side, tab_gate, tab_shadow, tab_ab = st.tabs(
         ["Runs", "Side by side", "Champion / challenger", "Shadow", "A/B test"])
@@ -85,7 +89,8 @@ with user_errors():
                                    help="A few seconds per model on up to 300 sampled rows.")
             if st.button("Evaluate side by side", type="primary", key="cmp_evaluate", disabled=not chosen or not data):
                 with st.status("Evaluating…", expanded=False) as status:
-                    result = ui.cached_comparison(t, t.settings.tracking_uri, project, tuple(sorted(chosen)),
+                    result = ui.cached_comparison(t, t.settings.tracking_uri, project,
+                                                  tuple(f"{model_name}/{v}" for v in sorted(chosen)),
                                                   data.run_id, importance)
                     status.update(label=f"Evaluated {len(chosen)} model(s) on {result[1]}", state="complete")
                 ui.remember(ui.EVALUATION, project, (*result, data.run_id))
@@ -109,7 +114,7 @@ with user_errors():
             if ui.recall(ui.DECISION, project):
                 ui.render_decision(ui.recall(ui.DECISION, project))
             gate_key = picker_key("cmp_gate_version", labels, labels.get)
-            with st.form("cmp_gate_form"):
+            with st.form("cmp_gate_form", enter_to_submit=False):
                 candidates = [v for v in labels if not champ or v != champ.version]
                 default_pick = (candidates.index(chall.version) if chall and chall.version in candidates
                                 else 0 if candidates else None)
@@ -119,15 +124,23 @@ with user_errors():
                 gdata = dataset_picker(t, project, key="cmp_gate_data", label="Evaluation data (same for both)",
                                        default_run_id=base.tags.get("workbench.data_version") if base else None)
                 task = (champ or versions[0]).tags.get("workbench.task", "classification")
-                metric = st.selectbox("Gate metric", gate.GATE_METRICS.get(task, gate.GATE_METRICS["classification"]),
-                                      key="cmp_gate_metric")
-                margin = st.number_input("Margin (minimum improvement)", min_value=0.0, value=0.01, step=0.005,
-                                         format="%.4f", key="cmp_gate_margin")
+                metrics = list(gate.GATE_METRICS.get(task, gate.GATE_METRICS["classification"]))
+                fixed = ui.promotion_metric_of(t, model_name)
+                metric = st.selectbox("Gate metric", metrics, index=metrics.index(fixed) if fixed in metrics else 0,
+                                      key=f"cmp_gate_metric_{model_name}", disabled=bool(fixed),
+                                      help=(f"The promotion metric of {model_name} is {fixed}, set by its first "
+                                            "promotion: the gate never switches metric silently (headless: "
+                                            "promote --change-metric)." if fixed else
+                                            "The first promotion sets the promotion metric of this model."))
+                margin = st.number_input("Margin (minimum improvement)", min_value=0.0, value=gate.DEFAULT_MARGIN,
+                                         step=0.005, format="%.4f", key="cmp_gate_margin",
+                                         help="The challenger must beat the champion by more than this, and the "
+                                              "improvement must be significant on the held-out rows (paired test).")
                 c3, c4 = st.columns(2)
                 run_gate = c3.form_submit_button("Run the gate", type="primary")
                 make_challenger = c4.form_submit_button("Only set as challenger")
             if make_challenger and pick is not None:
-                gate.set_challenger(t, project, pick)
+                gate.set_challenger(t, project, f"{model_name}/{pick}")
                 st.rerun()
             if (run_gate or make_challenger) and pick is None:
                 st.error("There is no other version to promote: register another model version in Tune first.")
@@ -136,7 +149,7 @@ with user_errors():
                     st.error("Save a dataset version first: the gate needs evaluation data.")
                 else:
                     with st.status("Running the promotion gate…") as status:
-                        decision = gate.promote(t, project, pick, gdata.run_id, metric, margin,
+                        decision = gate.promote(t, project, f"{model_name}/{pick}", gdata.run_id, metric, margin,
                                                 on_progress=ui.status_progress(status))
                         status.update(label="Gate " + ("passed" if decision.passed else "refused"), state="complete")
                     ui.remember(ui.DECISION, project, decision)
@@ -163,7 +176,8 @@ with user_errors():
             sdata = dataset_picker(t, project, key="cmp_shadow_data", label="Batch to replay (all rows)")
             if st.button("Replay in shadow", type="primary", key="cmp_shadow_run", disabled=not picks or not sdata):
                 with st.status("Replaying…") as status:
-                    shadow = run_shadow(t, project, sdata.run_id, picks, on_progress=ui.status_progress(status))
+                    shadow = run_shadow(t, project, sdata.run_id, picks, model_name=model_name,
+                                        on_progress=ui.status_progress(status))
                     ui.remember(ui.SHADOW, project, shadow)
                     status.update(label="Shadow replay logged", state="complete")
             if ui.recall(ui.SHADOW, project):
@@ -192,7 +206,7 @@ with user_errors():
             seed = c6.number_input("Seed", min_value=0, value=0, step=1, key="cmp_ab_seed")
             if st.button("Run the A/B analysis", type="primary", key="cmp_ab_run"):
                 with st.spinner("Splitting and testing…"):
-                    report = abtest.run_ab(t, project, batch, column, fraction, kind=kind, test=test,
+                    report = abtest.run_ab(t, project, batch, column, fraction, kind=kind, test=test, model_name=model_name,
                                            mde=mde or None, seed=int(seed), data_run_id=adata.run_id)
                     ui.remember(ui.AB, project, report)
             if ui.recall(ui.AB, project):

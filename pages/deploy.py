@@ -6,7 +6,9 @@ import streamlit as st
 
 from core.deploy.service import prepare_export, record_export
 from core.errors import WorkbenchError, one_line
+from core.tracking.deploy import onnx_versions
 from ui import deploy as ui
+from ui import mlflow_links as links
 from ui.feedback import empty_state, user_errors
 from ui.resources import settings, tracker
 from ui.state import current_project
@@ -18,13 +20,16 @@ st.caption("Export a registered model to ONNX, prove it predicts the same as sci
 
 with user_errors():
     t = tracker()
-    versions = ui.sklearn_versions(t, project)
+    from ui.jobs import model_picker
+
+    model_name = model_picker(t, project, key="wb_deploy_job")
+    versions = ui.sklearn_versions(t, model_name) if model_name else []
     if not versions:
         empty_state(f"Project **{project}** has no registered model yet. Train and register one in **Tune** "
                     "(it needs a dataset version from **Data**), then come back to export it.")
         st.stop()
 
-    with st.form("wb_deploy_form", border=True):
+    with st.form("wb_deploy_form", border=True, enter_to_submit=False):
         left, right = st.columns([2, 1])
         with left:
             mv = ui.version_picker(versions, key="wb_deploy_version")
@@ -38,6 +43,13 @@ with user_errors():
             calls = c1.number_input("Single-row calls", 20, 5000, 200, step=20, key="wb_deploy_calls")
             batch = c2.selectbox("Batch rows", [1_000, 10_000, 50_000], index=1, key="wb_deploy_batch")
         go = st.form_submit_button("Export to ONNX", type="primary", icon=":material/rocket_launch:")
+
+    exports = onnx_versions(t, mv.name)  # '<model>.onnx' versions, and older stores' exports inside the model
+    if exports:
+        with st.expander(f"ONNX exports of {mv.name} ({len(exports)})", icon=":material/inventory_2:"):
+            st.dataframe([{"version": e.label, "source version": e.tags.get("workbench.source_version", "?"),
+                           "parity": e.tags.get("workbench.parity", ""), "MLflow": links.for_version(t, e)}
+                          for e in exports], hide_index=True, width="stretch", column_config=links.link_column_config())
 
     if go:
         ui.set_outcome(None)
@@ -68,7 +80,8 @@ with user_errors():
     st.subheader("Record and download")
     done = ui.recorded()
     if done is not None:
-        st.success(f"{done.message} Deploy run `{done.run_id}`.", icon=":material/check_circle:")
+        run_ref = links.markdown(f"`{done.run_id}`", links.for_run(t, project, done.run_id))
+        st.success(f"{done.message} Deploy run {run_ref}.", icon=":material/check_circle:")
     else:
         ack = True
         if not o.parity.equivalent:

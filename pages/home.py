@@ -29,7 +29,10 @@ with user_errors():
     for r in runs:
         if r.stage in by_stage and not r.tags.get("mlflow.parentRunId"):
             by_stage[r.stage].append(r)
-    versions = model_versions(t, project)
+    from core.tracking.models import project_models
+
+    names = project_models(t, project)
+    versions = [mv for name in names for mv in model_versions(t, name)]
 
     cols = st.columns(3)
     for i, info in enumerate(LOOP):
@@ -49,18 +52,21 @@ with user_errors():
             else:
                 st.caption("Not available in this build.")
 
-    st.subheader("Registered model")
-    if versions:
-        champ = next((v for v in versions if "champion" in v.aliases), None)
-        chall = next((v for v in versions if "challenger" in v.aliases), None)
+    st.subheader("Registered models" if len(names) > 1 else "Registered model")
+    for name in names:
+        own = [v for v in versions if v.name == name]
+        champ = next((v for v in own if "champion" in v.aliases), None)
+        chall = next((v for v in own if "challenger" in v.aliases), None)
+        target = (own[0].tags.get("workbench.target", "") if own else "") or "?"
+        st.markdown(f"**{name}** — predicts `{target}`")
         c1, c2, c3 = st.columns(3)
-        c1.metric("Versions", len(versions))
+        c1.metric("Versions", len(own))
         c2.metric("Champion", f"v{champ.version}" if champ else "—")
         c3.metric("Challenger", f"v{chall.version}" if chall else "—")
         for col, mv in ((c2, champ), (c3, chall)):
             if mv is not None and (url := links.for_version(t, mv)):
                 col.markdown(links.markdown(f"{mv.name} v{mv.version} in MLflow", url))
-    else:
+    if not versions:
         st.info("No registered model yet: save a dataset version in **Data**, then run a study in **Tune**.",
                 icon=":material/info:")
 
@@ -78,8 +84,9 @@ with user_errors():
         from core.lineage import lineage_graph
 
         by_id = {r.run_id: r for r in roots}
-        choices: list[tuple[str, str]] = [(f"model v{v.version}" + (f" ({', '.join(v.aliases)})" if v.aliases else ""),
-                                           v.run_id) for v in versions if v.run_id in by_id]
+        choices: list[tuple[str, str]] = [(f"model {v.name} v{v.version}" + (f" ({', '.join(v.aliases)})"
+                                                                             if v.aliases else ""), v.run_id)
+                                          for v in versions if v.run_id in by_id]
         choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:200]]
         label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0],
                                     key=picker_key("home_lineage", choices, lambda c: c[0], ident=lambda c: c[1]))

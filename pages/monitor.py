@@ -44,7 +44,10 @@ with user_errors():
             st.rerun()
         st.stop()
 
-    models = model_versions(t, project, sklearn_only=True)
+    from ui.jobs import model_picker
+
+    model_name = model_picker(t, project, key="mon_job")
+    models = model_versions(t, model_name, sklearn_only=True) if model_name else []
     champion = next((m for m in models if "champion" in m.aliases), None)
 
     # -- 1. reference and current -------------------------------------------
@@ -250,7 +253,7 @@ with user_errors():
             cur_frame = state["current"].frame if state and state["kind"] == "batch" else None
             with st.status("Retraining…", expanded=True) as status:
                 try:
-                    out = retrain(t, project, policy, current=cur_frame,
+                    out = retrain(t, project, policy, current=cur_frame, model_name=model_name,
                                   current_run=state["current"].run_id if state and state["kind"] == "batch" else "",
                                   check_run=state["run_id"] if state and state["kind"] == "batch" else "",
                                   on_progress=status.write)

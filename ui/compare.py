@@ -44,7 +44,7 @@ def status_progress(status: Any):  # noqa: ANN201
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_comparison(_tracker: Tracker, store: str, project: str, versions: tuple[int, ...], data_run_id: str,
+def cached_comparison(_tracker: Tracker, store: str, project: str, versions: tuple[str, ...], data_run_id: str,
                       importance: bool) -> tuple[Evaluation, str, str, str]:
     """Evaluate and log once per (store, project, versions, dataset version): versions never change."""
     from core.compare.record import run_comparison
@@ -52,6 +52,18 @@ def cached_comparison(_tracker: Tracker, store: str, project: str, versions: tup
     evaluation, data, part, run_id = run_comparison(_tracker, project, list(versions), data_run_id,
                                                     importance=importance)
     return evaluation, data.label, part, run_id
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _promotion_metric(_tracker: Tracker, store: str, name: str) -> str:
+    from core.tracking.models import promotion_metric
+
+    return promotion_metric(_tracker, name)
+
+
+def promotion_metric_of(tracker: Tracker, name: str | None) -> str:
+    """The registered model's promotion metric ('' when none is set yet)."""
+    return _promotion_metric(tracker, tracker.settings.tracking_uri, name) if name else ""
 
 
 def _fmt(metric: str, value: float) -> str:
@@ -166,14 +178,21 @@ def render_decision(decision: GateDecision) -> None:
                    f"{decision.challenger}.", icon=":material/verified:")
     else:
         st.warning(f"**Gate refused.** {decision.reason} No alias was moved.", icon=":material/block:")
-    cols = st.columns(3)
+    for caution in decision.cautions:
+        st.warning(f"Caution: {caution}", icon=":material/report:")
+    cols = st.columns(4)
     cols[0].metric(f"Champion {decision.champion or '—'}", "—" if decision.champion_score is None
                    else f"{decision.champion_score:.4f}")
     cols[1].metric(f"Challenger {decision.challenger}", f"{decision.challenger_score:.4f}",
                    delta=None if decision.delta is None else f"{decision.delta:+.4f}",
                    delta_color="normal" if higher_is_better(decision.metric) else "inverse")
     cols[2].metric("Margin", f"{decision.margin:g}")
-    st.caption(f"Logged as compare run `{decision.run_id}`.")
+    test = decision.test
+    cols[3].metric("p-value (one-sided)", "—" if test is None else f"{test.p_value:.3g}",
+                   help=None if test is None else f"{test.test.replace('_', ' ')}: improvement "
+                   f"{test.improvement:+.4f}, {test.confidence:.0%} CI {test.ci_low:+.4f} to {test.ci_high:+.4f}")
+    removed = f"; {decision.removed_rows:,} training rows left out" if decision.removed_rows else ""
+    st.caption(f"Scored on {decision.rows:,} held-out rows{removed}. Logged as compare run `{decision.run_id}`.")
 
 
 def render_shadow(result: ShadowResult) -> None:

@@ -104,7 +104,7 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callabl
     # defaults instead of the previous step's choices (a 'to datetime' step must not inherit 'income'), and
     # another table (or a reopened one) starts from its own proposals.
     table = zlib.crc32(repr((list(map(str, before.columns)), sorted(tokens.items()), proposal)).encode())
-    with st.form(f"data_step_form_{kind}_{position}_{editing}", border=True):
+    with st.form(f"data_step_form_{kind}_{position}_{editing}", border=True, enter_to_submit=False):
         params = step_params_form(spec, [str(c) for c in before.columns], (current.params if current else {}) or
                                   proposal, f"data_p_{position}_{editing}_{table:x}", tokens)
         submitted = st.form_submit_button("Preview", icon=":material/visibility:", type="primary")

@@ -23,7 +23,7 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
     cleaned = replayed.frame if replayed is not None else raw
     recipe = replayed.recipe if replayed is not None else Recipe()
     own_split = split_step_of(recipe)
-    with st.form("data_save_form"):
+    with st.form("data_save_form", enter_to_submit=False):
         st.markdown("#### Save a version")
         c1, c2 = st.columns(2)
         name = c1.text_input("Dataset name", value=src["name"], max_chars=80)

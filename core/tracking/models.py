@@ -241,6 +241,8 @@ def register_model(
         raise TrackingError(f"The registered model {name!r} predicts {existing.get('workbench.target')!r} as "
                             f"{existing.get('workbench.task')}; a {job['task']} model cannot be a version of it. "
                             "Give the model another name.")
+    if not model_id:  # the logged model this run made under ``artifact_path`` (log_sklearn_model), if any
+        model_id = _logged_model_of(tracker, run_id, artifact_path)
     if model_id:
         source = f"models:/{model_id}"
     else:
@@ -303,6 +305,18 @@ def register_trained(
     mv = register_model(tracker, name, run_id, artifact_path, version_tags, description, model_id=logged.model_id,
                         job={"project": project, "target": target, "task": task})
     return _with_facts(tracker, mv)
+
+
+def _logged_model_of(tracker: Tracker, run_id: str, name: str) -> str:
+    try:
+        run = tracker.client.get_run(run_id)
+        outputs = list(getattr(run.outputs, "model_outputs", None) or []) if run.outputs else []
+        for out in reversed(outputs):
+            if tracker.client.get_logged_model(out.model_id).name == name:
+                return out.model_id
+    except Exception:  # noqa: BLE001 - an older store: register from the run's artifact path
+        return ""
+    return ""
 
 
 def set_promotion_metric(tracker: Tracker, name: str, metric: str) -> None:

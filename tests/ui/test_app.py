@@ -17,5 +17,10 @@ def test_home_lists_stage_runs(settings, tracker) -> None:  # noqa: ANN001
     tracker.end_run(rid)
     at = app_test("pages/home.py").run()
     assert not at.exception
+    from ui.navigation import PAGES
+
     runs = [m for m in at.metric if m.label == "Runs"]
-    assert runs[0].value == "1"  # the Data card
+    stages = [p.stage for p in PAGES if p.stage]
+    drawn = [i for col in range(3) for i in range(len(stages)) if i % 3 == col]  # cards fill three columns
+    assert runs[drawn.index(stages.index("data"))].value == "1"  # the Data card
+    assert [m.value for m in runs].count("1") == 1

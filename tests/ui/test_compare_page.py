@@ -69,7 +69,7 @@ def test_evaluate_then_promote_through_the_gate(seeded: Path, tmp_path: Path,
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception
     assert any("no champion yet" in s.value for s in at.success)
-    champion = {a: mv.version for mv in model_versions(tracker, P) for a in mv.aliases}
+    champion = {a: mv.version for mv in model_versions(tracker, f"{P}-species") for a in mv.aliases}
     assert champion == {"champion": 2}
     history = _frame(at, "decision")
     assert list(history["decision"]) == ["passed"]
@@ -82,7 +82,7 @@ def test_evaluate_then_promote_through_the_gate(seeded: Path, tmp_path: Path,
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception
     assert any("Gate refused" in w.value for w in at.warning)
-    assert {a: mv.version for mv in model_versions(tracker, P) for a in mv.aliases} == {"champion": 2}
+    assert {a: mv.version for mv in model_versions(tracker, f"{P}-species") for a in mv.aliases} == {"champion": 2}
 
 
 def test_bad_input_shows_one_sentence(seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
