@@ -112,7 +112,15 @@ def render_setup(frame: pd.DataFrame, version: DatasetVersion, project: str) -> 
             typed = c2.text_input("Extra class names (optional)", value=", ".join(extra), key=f"{k}_classes",
                                   help="Classes that have no labelled row yet.")
         numeric = numeric_columns(frame, [col])
-        default_feats = [f for f in saved.get("features", []) if f in numeric] or numeric
+        from core.data.leakage import suggest_features
+
+        # ids and columns that give the existing labels away are not features unless the person adds them
+        labelled_rows = frame[frame[col].notna()] if col in frame.columns else frame
+        advice = suggest_features(labelled_rows if len(labelled_rows) >= 30 else frame,
+                                  col if col in frame.columns else None, candidates=numeric)
+        default_feats = [f for f in saved.get("features", []) if f in numeric] or list(advice.features) or numeric
+        if advice.note and not saved.get("features"):
+            st.caption(advice.note)
         chosen = st.session_state.get(f"{k}_feats", default_feats)
         with st.popover(f"Feature columns: {len(chosen)} of {len(numeric)} numeric", icon=":material/view_column:"):
             feats = st.multiselect("Feature columns", numeric, default=default_feats, key=f"{k}_feats",
