@@ -173,6 +173,10 @@ def runs_table(runs: list[Any]) -> None:
     if not runs:
         st.caption("No flow run yet.")
         return
+    last = runs[0]
+    took = f" in {last.duration_s:.1f} s" if last.duration_s is not None else ""
+    failed = f" at {last.failed_task}: {last.error}" if last.failed_task or last.error else ""
+    st.caption(f"Latest: {last.flow} run {last.name} — {last.state}{took}{failed}")
     rows = [{"started": r.start, "pipeline": r.flow, "deployment": r.deployment or "(foreground)", "state": r.state,
              "duration (s)": None if r.duration_s is None else round(r.duration_s, 1),
              "failed task": r.failed_task, "error": r.error} for r in runs]
