@@ -189,3 +189,17 @@ def test_make_mlflow_ui_opens_the_store_the_workbench_uses(tracker, settings, re
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_onnx_versions_read_old_stores_exports_inside_the_sklearn_model(tracker) -> None:
+    from core.tracking.deploy import onnx_versions
+    from core.tracking.models import model_versions, register_model
+    from tests.integration.deploy_fixtures import PROJECT, seed_model
+
+    src = seed_model(tracker, "linear", "classification")
+    with tracker.stage_run(PROJECT, "deploy", name="old export") as run_id:
+        tracker.log_text(run_id, "onnx", "onnx_model/model.onnx")
+    old = register_model(tracker, PROJECT, run_id, "onnx_model",
+                         {"workbench.format": "onnx", "workbench.source_version": str(src.version)})
+    assert [(v.name, v.version) for v in onnx_versions(tracker, PROJECT)] == [(PROJECT, old.version)]
+    assert [v.version for v in model_versions(tracker, PROJECT, sklearn_only=True)] == [src.version]

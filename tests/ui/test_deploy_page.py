@@ -41,6 +41,9 @@ def test_export_shows_parity_latency_and_registers(tracker) -> None:
     assert not at.exception
     assert any("Registered as" in s.value for s in at.success)
     assert any(v.tags.get("workbench.format") == "onnx" for v in onnx_versions(tracker, PROJECT))
+    done = next(s.value for s in at.success if "Registered as" in s.value)
+    assert f"{PROJECT}.onnx v1" in done and "http://127.0.0.1:5000/#/experiments/" in done  # a link to the run
+    assert any(e.label == f"ONNX exports of {PROJECT} (1)" for e in at.expander), [e.label for e in at.expander]
 
 
 def test_non_equivalent_export_needs_acknowledgement(tracker) -> None:
