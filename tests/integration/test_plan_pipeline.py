@@ -187,6 +187,11 @@ def test_unreachable_api_is_one_sentence(settings, monkeypatch: pytest.MonkeyPat
     assert main(["pipeline", "runs"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: The Prefect API at {url} does not answer")
+    # bad input before any Prefect call: one sentence, exit 2
+    assert main(["pipeline", "schedule", "monitor-and-retrain", "--cron", "every day", "--watch", str(settings.home)]) == 2
+    assert capsys.readouterr().err.startswith("error: The cron expression 'every day' does not parse")
+    assert main(["pipeline", "run", "monitor-and-retrain", "--watch", str(settings.home / "missing")]) == 2
+    assert "does not exist; create it or pick another folder" in capsys.readouterr().err
     settings_free = make_settings(settings.home)  # the tracking store is untouched by the outage
     from core.tracking import Tracker
 
