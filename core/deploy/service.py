@@ -303,6 +303,10 @@ def record_export(tracker: Tracker, project: str, outcome: DeployOutcome, *, reg
                                tags={"workbench.source_version": str(mv.version),
                                      "workbench.parity": "equivalent" if s["equivalent"] else "not-equivalent"})
     try:
+        from core.tracking.datasets import log_dataset_inputs
+
+        if outcome.data_version:  # the held-out rows parity was proven on come from it
+            log_dataset_inputs(tracker, run_id, [(outcome.data_version, "evaluation")])
         metrics = {k: float(v) for k, v in s.items()
                    if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("source_version",)}
         metrics["parity_equivalent"] = 1.0 if s["equivalent"] else 0.0

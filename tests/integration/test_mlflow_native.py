@@ -65,6 +65,8 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
     assert logged.source_run_id == s["deploy_run"] and str(logged.status).endswith("READY")
     assert logged.experiment_id == tracker.ensure_project(PROJECT)  # not MLflow's 'Default' experiment
     assert tracker.client.search_logged_models(experiment_ids=["0"]) == []
+    deploy_inputs = tracker.client.get_run(s["deploy_run"]).inputs.dataset_inputs
+    assert [i.tags[0].value for i in deploy_inputs] == ["evaluation"]
     assert all(not v.is_onnx for v in model_versions(tracker, PROJECT))  # the scikit-learn list stays clean
     assert [v.version for v in onnx_versions(tracker, PROJECT)] == [mv.version]
 
