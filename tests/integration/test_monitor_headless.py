@@ -95,3 +95,22 @@ def test_headless_model_errors_are_one_line(tracker, tmp_path, capsys) -> None:
     assert _monitor("--current", str(batch), "--model", "nosuch@champion") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error:") and "nosuch" in err[-1]
+
+
+def test_timeline_run_has_its_table_and_reference_as_dataset_inputs(tracker) -> None:
+    from core.monitor.check import Table, record_timeline
+    from core.monitor.timeline import drift_timeline
+    from core.tracking.datasets import log_dataset_version
+
+    dates = pd.date_range("2020-01-01", "2021-12-31", freq="D")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"date": dates.astype(str), "t": rng.normal(0, 1, len(dates)) + (dates.year == 2021) * 2})
+    with tracker.stage_run(PROJECT, "data") as rid:
+        table = log_dataset_version(tracker, rid, PROJECT, frame, "daily")
+    with tracker.stage_run(PROJECT, "data") as rid:
+        ref = log_dataset_version(tracker, rid, PROJECT, frame.head(100), "daily-ref")
+    timeline = drift_timeline(frame, "date", "year")
+    run_id = record_timeline(tracker, PROJECT, timeline, source=Table(frame, table.label, table.run_id),
+                             reference_run=ref.run_id)
+    inputs = tracker.client.get_run(run_id).inputs.dataset_inputs
+    assert {i.tags[0].value: i.dataset.digest for i in inputs} == {"current": table.digest, "reference": ref.digest}
