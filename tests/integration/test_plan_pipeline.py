@@ -45,6 +45,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert again.server.pid == status.server.pid and again.url == status.url
         yield status.url
     finally:
+        from prefect.logging.handlers import APILogHandler
+
+        APILogHandler.flush()  # send the flow-run logs before the server goes away
         orch.stop(settings)
         if saved is not None:
             os.environ["PREFECT_API_URL"] = saved
@@ -196,3 +199,25 @@ def test_unreachable_api_is_one_sentence(settings, monkeypatch: pytest.MonkeyPat
     from core.tracking import Tracker
 
     assert Tracker.connect(settings_free).health().ok
+
+
+def test_tune_and_scheduled_retrain_flows_and_the_export_step(settings, tracker, api_env, tmp_path: Path) -> None:
+    from core.monitor.demo import seed_example
+    from core.plan import stages
+
+    seed_example(tracker, "sched2", _table(200, 1), "toy", "y")
+    run_id, state = orch.run_in_foreground(settings, "tune", {"project": "sched2", "data": "toy", "target": "y",
+                                                              "family": "linear", "n_trials": 2})
+    assert state.is_completed() and [t[0] for t in orch.task_runs(settings, run_id)] == ["tune-study"]
+    assert state.result().startswith("sched2-y/")  # the job's registered model, a new version
+
+    run_id, state = orch.run_in_foreground(settings, "scheduled-retrain", {"project": "sched2", "n_trials": 2,
+                                                                           "export": False})
+    assert state.is_completed()
+    assert [t[0] for t in orch.task_runs(settings, run_id)] == ["retrain-and-gate", "notify"]
+    out = state.result()
+    assert tracker.get_run(out["retrain_run"]).stage == "retrain" and tracker.get_run(out["gate_run"]).stage == "compare"
+
+    exported = stages.export_champion(tracker, "sched2", tmp_path / "bundle")
+    assert exported.equivalent and tracker.get_run(exported.run_id).stage == "deploy"
+    assert (tmp_path / "bundle").is_dir()
