@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", required=True, metavar="VERSION", help="dataset version (all rows are replayed)")
     s.add_argument("--challengers", nargs="*", default=[], metavar="MODEL",
                    help="challenger versions (default: the one holding the challenger alias)")
+    s.add_argument("--model", default=None, metavar="NAME",
+                   help="registered model (prediction job) whose champion serves (default: the project's only one)")
     s.add_argument("--json", metavar="OUT", help="also write the figures as JSON here")
     s.set_defaults(func=_shadow)
 
@@ -64,6 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     a.add_argument("--mde", type=float, default=None, help="minimum detectable effect, for the power warning")
     a.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
+    a.add_argument("--model", default=None, metavar="NAME",
+                   help="registered model whose champion (A) and challenger (B) are compared (default: the only one)")
     a.add_argument("--json", metavar="OUT", help="also write the result as JSON here")
     a.set_defaults(func=_ab)
 
@@ -150,7 +154,7 @@ def _shadow(args: argparse.Namespace) -> int:
     from core.compare.shadow import run_shadow
 
     _, tracker, project = settings_and_tracker(args)
-    result = run_shadow(tracker, project, args.data, args.challengers)
+    result = run_shadow(tracker, project, args.data, args.challengers, model_name=args.model)
     print(f"shadow replay of {result.rows} rows: {result.champion} served (champion)")
     for name, share in result.disagreement.items():
         line = f"{name}: disagrees with the champion on {share:.1%} of rows"
@@ -191,7 +195,7 @@ def _ab(args: argparse.Namespace) -> int:
     frame = load_dataset(tracker, data.run_id, "all")
     report = run_ab(tracker, project, frame, args.column, args.fraction, kind=args.kind, test=args.test,
                     alpha=args.alpha, mde=args.mde, seed=args.seed, data_run_id=data.run_id,
-                    arm_column=args.arm_column)
+                    arm_column=args.arm_column, model_name=args.model)
     r = report.result
     print(f"A: {report.champion} on {r.n_a} rows, mean {r.outcome} {r.mean_a:.4g}")
     print(f"B: {report.challenger} on {r.n_b} rows, mean {r.outcome} {r.mean_b:.4g}")

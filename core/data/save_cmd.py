@@ -51,7 +51,11 @@ def run_save(args: argparse.Namespace) -> int:
         raise DataError(f"The input file '{path}' does not exist. Check the path.")
     if not 0 < args.test_size < 1:
         raise DataError(f"--test-size must be between 0 and 1 (exclusive). Got {args.test_size} instead.")
-    recipe = Recipe()
+    from core.data.recipe import DEFAULT_MISSING_TOKENS, Step
+
+    # without a recipe, the usual missing-value tokens ('NA', '?', '' …) become missing values, as every
+    # headless reader of the workbench does; everything else stays as loaded
+    recipe = Recipe((Step("missing_tokens", {"tokens": list(DEFAULT_MISSING_TOKENS)}),))
     if args.recipe:
         recipe_path = Path(args.recipe)
         if not recipe_path.is_file():
