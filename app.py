@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.tracking.tracker import set_run_source
+from core.tracking.context import set_run_source
 from ui.navigation import PAGES
 from ui.sidebar import render_sidebar
 

@@ -52,7 +52,7 @@ def _project_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from core.tracking.tracker import run_source
+    from core.tracking.context import run_source
 
     with run_source("python -m core monitor"):
         return _check(args)

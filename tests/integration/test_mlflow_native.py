@@ -117,7 +117,7 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
 def test_every_run_names_its_user_and_source(tracker, monkeypatch) -> None:
     import getpass
 
-    from core.tracking.tracker import run_source
+    from core.tracking.context import run_source
 
     with run_source("pages/monitor.py"):
         inside = tracker.start_run("p", "monitor")

@@ -41,9 +41,9 @@ def test_home_links_lineage_runs_to_the_mlflow_ui(settings, tracker, monkeypatch
 
 
 def test_the_app_names_the_page_as_the_source_of_its_runs(settings, monkeypatch) -> None:  # noqa: ANN001
-    import core.tracking.tracker as tracker_module
+    import core.tracking.context as context_module
 
     seen: list[str] = []
-    monkeypatch.setattr(tracker_module, "set_run_source", seen.append)
+    monkeypatch.setattr(context_module, "set_run_source", seen.append)
     at = app_test("app.py").run()
     assert not at.exception and seen == ["pages/home.py"]  # (AppTest.switch_page runs a page without app.py)
