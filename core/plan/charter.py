@@ -284,6 +284,17 @@ def business_cost(charter: Charter, y_true: Sequence[Any], y_pred: Sequence[Any]
     return float(((charter.cost_fp or 0.0) * fp + (charter.cost_fn or 0.0) * fn) / t.size)
 
 
+def data_findings(charter: Charter, columns: Sequence[str], rows: int) -> list[str]:
+    """What a batch lacks against the charter's data needs (expected columns, batch size), as sentences."""
+    out = []
+    missing = [c for c in charter.expected_columns if c not in set(columns)]
+    if missing:
+        out.append(f"The batch lacks the charter's expected column(s) {', '.join(missing[:6])}.")
+    if charter.batch_size and rows < charter.batch_size:
+        out.append(f"The batch has {rows} rows, fewer than the charter's batch size of {charter.batch_size}.")
+    return out
+
+
 # -- MLflow ---------------------------------------------------------------------------
 def save_charter(tracker: Tracker, project: str, charter: Charter, *, note: str = "") -> str:
     """Record ``charter`` as a new ``plan`` run and make it the project's current charter; return the run id."""

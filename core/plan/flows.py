@@ -33,12 +33,17 @@ BATCH_SUFFIXES = (".csv", ".tsv", ".parquet", ".pq")
 FLOW_NAMES = ("monitor-and-retrain", "scheduled-retrain", "tune")
 
 
-@functools.lru_cache(maxsize=1)
-def _tracker():  # noqa: ANN202 - one Tracker per flow-run process (the first connection migrates SQLite)
+def _tracker():  # noqa: ANN202
     from core.config import Settings
+
+    return _tracker_for(Settings.from_env())
+
+
+@functools.lru_cache(maxsize=4)
+def _tracker_for(settings):  # noqa: ANN001, ANN202 - one Tracker per store and process (connecting migrates SQLite)
     from core.tracking import Tracker
 
-    return Tracker.connect(Settings.from_env())
+    return Tracker.connect(settings)
 
 
 def _home() -> Path:
@@ -208,6 +213,9 @@ def _one_batch(project: str, path: Path, reference: str, model: str, n_trials: i
         return {**out, "status": "failed", "task": "check-batch", "error": _failure(state)}
     check = state.result()
     out.update(check_run=check.run_id, drift_share=check.drift_share, quality_drop=check.quality_drop)
+    if check.findings:
+        out["findings"] = list(check.findings)
+        notify("info", f"{path.name} misses the charter's data needs", " ".join(check.findings), project)
     if check.dataset_drift:
         notify("drift", f"{path.name} drifted", f"{len(check.drifted_columns)} column(s) drifted "
                f"(share {check.drift_share:.2f}): {', '.join(check.drifted_columns[:6])}.", project)

@@ -39,6 +39,7 @@ class CheckOutcome:
     dataset_drift: bool
     drifted_columns: tuple[str, ...]
     quality_drop: float | None
+    findings: tuple[str, ...] = ()  # what the batch lacks against the charter's data needs
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,13 @@ def check_batch(tracker: Tracker, project: str, batch_run: str, charter: Charter
                           name=f"pipeline check {current.label}")
     d = result.drift
     drop = result.quality.drop if result.quality is not None else None
+    findings = ()
+    if charter is not None:
+        from core.plan.charter import data_findings
+
+        findings = tuple(data_findings(charter, list(current.frame.columns), len(current.frame)))
     return CheckOutcome(run_id, float(d.drift_share), bool(d.dataset_drift),
-                        tuple(c.name for c in d.columns if c.drifted), drop)
+                        tuple(c.name for c in d.columns if c.drifted), drop, findings)
 
 
 def retrain_policy(tracker: Tracker, project: str, charter: Charter | None, n_trials: int = 5) -> RetrainPolicy:

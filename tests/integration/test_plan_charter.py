@@ -59,6 +59,16 @@ def test_classification_cost_verdict_and_policy() -> None:
     assert Charter.from_json(c.to_json()) == c
 
 
+def test_data_findings_against_the_charter() -> None:
+    from core.plan.charter import data_findings
+
+    c = Charter(**BASE, expected_columns=("x1", "x2", "color"), batch_size=100)
+    assert data_findings(c, ["x1", "x2", "color", "y"], 150) == []
+    found = data_findings(c, ["x1", "y"], 40)
+    assert found == ["The batch lacks the charter's expected column(s) x2, color.",
+                     "The batch has 40 rows, fewer than the charter's batch size of 100."]
+
+
 def test_versions_in_mlflow(tracker) -> None:
     assert load_charter(tracker, "loans") is None
     first = save_charter(tracker, "loans", Charter(**BASE))

@@ -45,9 +45,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert again.server.pid == status.server.pid and again.url == status.url
         yield status.url
     finally:
-        from prefect.logging.handlers import APILogHandler
+        from prefect.logging.handlers import APILogWorker
 
-        APILogHandler.flush()  # send the flow-run logs before the server goes away
+        APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
         orch.stop(settings)
         if saved is not None:
             os.environ["PREFECT_API_URL"] = saved

@@ -20,9 +20,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield orch.start(settings, worker=False, timeout=180).url
     finally:
-        from prefect.logging.handlers import APILogHandler
+        from prefect.logging.handlers import APILogWorker
 
-        APILogHandler.flush()  # send the flow-run logs before the server goes away
+        APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
         orch.stop(settings)
         if saved is not None:
             os.environ["PREFECT_API_URL"] = saved
