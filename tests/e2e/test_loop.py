@@ -312,7 +312,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _seen(page, "monitor check")
         _snap(page, "loop-11-monitor-drift", "2. Results")
         (check,) = t.runs(PROJECT, stage="monitor")
-        assert check.metrics["n_drifted"] >= 1 and "drift.body_mass_g" in check.metrics
+        assert check.metrics["n_drifted"] >= 1 and "drift.body_mass_g.score" in check.metrics
         assert {labelled.run_id, mv.run_id} <= set(check.inputs)  # reference = the champion's data, and the champion
 
         page.get_by_role("button", name="Retrain now").click()
