@@ -108,8 +108,10 @@ def _alive(pid: int | None) -> bool:
         os.kill(int(pid), 0)
     except (OSError, ValueError):
         return False
-    try:  # a zombie (our own exited child) is not alive
-        return "zombie" not in Path(f"/proc/{int(pid)}/status").read_text().lower()
+    try:  # a zombie (our own exited child) is not alive; a reused pid (after a reboot) is not ours
+        if "zombie" in Path(f"/proc/{int(pid)}/status").read_text().lower():
+            return False
+        return b"prefect" in Path(f"/proc/{int(pid)}/cmdline").read_bytes()
     except OSError:
         return True
 

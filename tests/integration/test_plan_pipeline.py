@@ -45,10 +45,12 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert again.server.pid == status.server.pid and again.url == status.url
         yield status.url
     finally:
-        from prefect.logging.handlers import APILogWorker
+        try:
+            from prefect.logging.handlers import APILogWorker
 
-        APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
-        orch.stop(settings)
+            APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
+        finally:
+            orch.stop(settings)
         if saved is not None:
             os.environ["PREFECT_API_URL"] = saved
 

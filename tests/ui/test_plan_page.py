@@ -20,10 +20,12 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         yield orch.start(settings, worker=False, timeout=180).url
     finally:
-        from prefect.logging.handlers import APILogWorker
+        try:
+            from prefect.logging.handlers import APILogWorker
 
-        APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
-        orch.stop(settings)
+            APILogWorker.drain_all(timeout=5)  # send the flow-run logs before the server goes away
+        finally:
+            orch.stop(settings)
         if saved is not None:
             os.environ["PREFECT_API_URL"] = saved
 
