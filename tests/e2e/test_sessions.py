@@ -22,7 +22,7 @@ from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server,
 
 pytestmark = pytest.mark.e2e
 CONTEXTS = 10
-TIMEOUT = 180_000  # 10 sessions on 2 shared cores: generous, and only ever waiting for a state
+TIMEOUT = 300_000  # 10 sessions on 2 shared cores (the first Label page imports the learners): generous, waits for states only
 
 
 def _seed_label_version(home: Path) -> None:
@@ -105,6 +105,10 @@ def test_ten_contexts_each_get_their_own_table_and_two_tabs_get_different_rows(t
             rows.append(_queued(pg))
         assert len(rows[0]) == len(rows[1]) == 10 and not rows[0] & rows[1], rows
         shot(second, "sessions-02-second-tab-other-rows")
+    except Exception:
+        for i, pg in enumerate(pages):
+            shot(pg, f"FAILED-sessions-context-{i}")
+        raise
     finally:
         for c in contexts:
             c.close()
