@@ -147,6 +147,9 @@ def champion_config(tracker: Tracker, project: str, model_name: str | None = Non
         name = model_name or default_model(tracker, project)
         champion = get_model_version(tracker, name, "champion")
     except CompareError as err:
+        if "no registered model yet" in str(err):
+            raise MonitorError(f"Project {project!r} has no champion model yet (no registered model); tune and "
+                               "promote one in Compare before retraining.") from err
         raise MonitorError(f"{err} (retrain --model NAME picks one)") from err
     except TrackingError as err:
         raise MonitorError(f"{name!r} has no champion model yet; promote one in Compare before retraining.") from err
@@ -285,6 +288,10 @@ def retrain(
 
     say("Saving the training data (reference + newly labelled rows)")
     new_rows = conform_rows(labelled, reference, features)
+    repeats = _repeated_rows(new_rows, reference, [*features, target])
+    if repeats:
+        say(f"{repeats:,} of the {len(new_rows):,} new rows repeat rows of the reference exactly; the gate leaves "
+            "every row a compared model was trained on out of its held-out rows")
     combined = pd.concat([reference, new_rows], ignore_index=True)
     # The new rows get a held-out part of their own (so the gate scores the new distribution on rows neither
     # model saw); the reference keeps its split (its test rows stay held out), or is all training rows.
@@ -318,9 +325,20 @@ def retrain(
                                "workbench.retrain.reason": reason, "workbench.retrain.gate": decision.reason[:4000],
                                "workbench.model_version": f"{mv.name}/{mv.version}"})
         metrics = {"drift_share": drift_share, "quality_drop": quality_drop, "new_rows": len(new_rows),
+                   "new_rows_repeating_reference": repeats, "gate_rows_removed_as_training": decision.removed_rows,
                    "challenger_score": decision.challenger_score, "champion_score": decision.champion_score}
         tracker.log_metrics(rid, {k: v for k, v in metrics.items() if v is not None})
     return RetrainResult(True, reason, rid, version.run_id, mv, decision)
+
+
+def _repeated_rows(rows: pd.DataFrame, reference: pd.DataFrame, columns: list[str]) -> int:
+    """How many of ``rows`` repeat a reference row exactly (same features and target)."""
+    if rows.empty:
+        return 0
+    from core.compare.heldout import row_digests
+
+    seen = set(int(d) for d in row_digests(reference, columns))
+    return int(sum(int(d) in seen for d in row_digests(rows, columns)))
 
 
 def _batch_split(rows: pd.DataFrame, target: str, task: str, test_size: float = 0.2, seed: int = 0) -> list[str]:

@@ -71,11 +71,34 @@ def test_retrain_loop_reaches_the_gate(tracker) -> None:
     assert result.decision.run_id in run.inputs and champion.run_id in run.inputs
     data = load_dataset(tracker, result.data_version)
     assert len(data) == 240 + 150  # reference + newly labelled rows
-    aliases = {a for mv in model_versions(tracker, "loop") for a in mv.aliases}
+    from core.tracking.datasets import load_split
+
+    split = load_split(tracker, result.data_version)
+    assert (split.iloc[240:] == "test").sum() == 30  # 20 % of the new rows are held out for the gate
+    aliases = {a for mv in model_versions(tracker, "loop-y") for a in mv.aliases}
     assert "champion" in aliases
-    new = get_model_version(tracker, "loop", result.challenger.version)
+    new = get_model_version(tracker, "loop-y", result.challenger.version)
     assert ("champion" in new.aliases) == result.decision.passed
     assert new.tags["workbench.family"] == "linear"
+    assert result.decision.metric == "accuracy" and result.decision.test is not None
+
+
+def test_retrain_on_a_batch_repeating_the_reference_scores_only_held_out_rows(tracker) -> None:
+    """A batch that repeats the reference's rows: counted, and the gate never scores a row a model trained on."""
+    from core.tracking.models import set_promotion_metric
+
+    reference = _table(240, 0)
+    version, champion = seed_example(tracker, "dup", reference, "toy", "y")
+    set_promotion_metric(tracker, champion.name, "f1_macro")  # the champion was promoted on F1
+    save_policy(tracker, "dup", RetrainPolicy(n_trials=2, gate_metric="accuracy"))
+    batch = pd.concat([reference.head(100), _table(50, 9)], ignore_index=True)
+    result = retrain(tracker, "dup", current=batch)
+    assert result.triggered and result.decision is not None
+    assert result.decision.metric == "f1_macro"  # the promotion metric, not the policy's accuracy
+    run = tracker.get_run(result.run_id)
+    assert run.metrics["new_rows_repeating_reference"] == 100
+    assert result.decision.removed_rows > 0  # repeated reference test rows are training rows of the challenger
+    assert result.decision.challenger_score < 1.0 or result.decision.cautions
 
 
 def test_policy_rules_and_label_queue(tracker) -> None:
@@ -105,13 +128,20 @@ def test_reference_recipe_is_replayed_on_a_raw_batch(tracker) -> None:
     raw.loc[:9, "x1"] = np.nan
     fitted = replay(raw, Recipe((Step("drop_columns", {"columns": ["junk"]}), Step("impute", {"columns": ["x1"]}))),
                     mode="fit")
-    saved = save_version(tracker, "rec", name="toy", raw=raw, cleaned=fitted.frame,
-                         recipe_json=json.loads(fitted.recipe.to_json()), target="y")
+    from core.data.prepare import prepare_version
+
+    prepared = prepare_version(raw, fitted.recipe.unfitted(), target="y")
+    fitted = prepared.replayed
+    saved = save_version(tracker, "rec", name="toy", raw=raw, cleaned=prepared.frame, split=prepared.split,
+                         recipe_json=json.loads(prepared.recipe.to_json()), target="y")
     batch = _table(50, 3)
     batch["junk"] = "y"
     batch.loc[:4, "x1"] = np.nan
     frame, note = prepare_current(tracker, saved.cleaned.run_id, batch)
     assert "Replayed" in note and "junk" not in frame.columns
     assert frame["x1"].notna().all()
-    assert frame.loc[0, "x1"] == pytest.approx(fitted.frame["x1"].iloc[10:].median(), rel=0.2)
+    learned = next(st.fitted for st in prepared.recipe.steps if st.kind == "impute")["values"]["x1"]
+    train = prepared.split == "train"
+    assert learned == pytest.approx(raw.loc[train.index[train], "x1"].median())  # the training rows' median
+    assert frame.loc[0, "x1"] == pytest.approx(learned)
     assert prepare_current(tracker, saved.cleaned.run_id, batch, raw=False)[0] is batch
