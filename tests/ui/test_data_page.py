@@ -87,3 +87,21 @@ def test_a_signed_in_user_gets_their_draft_in_any_browser(settings) -> None:  # 
     assert load_draft(settings.home, "default", f"browser:{'c' * 32}") is None
     elsewhere = signed_in("d" * 32).run()  # another browser, same person
     assert not elsewhere.exception and elsewhere.subheader[0].value == "penguins"
+
+
+def test_an_auth_proxy_user_header_names_the_person(monkeypatch) -> None:  # noqa: ANN001
+    """AppTest cannot send headers, so the proxy path is checked on the identity function itself."""
+    from types import SimpleNamespace
+
+    import ui.identity as ident
+
+    def session(headers: dict[str, str]):  # noqa: ANN202
+        fake = SimpleNamespace(user={}, session_state={}, html=lambda *a, **k: None,
+                               context=SimpleNamespace(headers=headers, cookies={ident.COOKIE: "e" * 32}))
+        monkeypatch.setattr(ident, "st", fake)
+        return ident.identity()
+
+    assert session({"X-Forwarded-Email": "ann@example.com"}) == ident.Identity("user:ann@example.com",
+                                                                               "ann@example.com")
+    assert session({"Remote-User": "bob"}).key == "user:bob"
+    assert session({}).key == f"browser:{'e' * 32}"  # no proxy: the browser's cookie
