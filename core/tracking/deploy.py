@@ -57,11 +57,13 @@ def _rename_inputs(graph: Any, rename: dict[str, str]) -> None:
                 _rename_inputs(sub, rename)
 
 
-def pyfunc_graph(onnx_bytes: bytes, classes: tuple[Any, ...] = ()) -> onnx.ModelProto:
+def pyfunc_graph(onnx_bytes: bytes, classes: tuple[Any, ...] = (), int_inputs: frozenset[str] = frozenset()
+                 ) -> onnx.ModelProto:
     """The exported graph with inputs and outputs a pyfunc DataFrame fits, computing the same values.
 
     Each ``[N, 1]`` input becomes a rank-1 ``[N]`` input of the same name (``Unsqueeze`` inside); a
-    float32 input is taken as float64 (``Cast`` inside), the dtype of a DataFrame's numbers; a
+    float32 input is taken as float64 and a number input named in ``int_inputs`` (an integer column of
+    the training table) as int64 (``Cast`` inside), the dtypes a DataFrame of such rows has; a
     ``probabilities`` output ``[N, C]`` is split into one ``probability.<class>`` output per class,
     because pyfunc returns one DataFrame column per output and flattens each to ``[N]``.
     """
@@ -82,7 +84,9 @@ def pyfunc_graph(onnx_bytes: bytes, classes: tuple[Any, ...] = ()) -> onnx.Model
             continue
         inner = f"{inp.name}__wb_2d"
         rename[inp.name] = inner
-        outer = TensorProto.DOUBLE if tensor.elem_type == TensorProto.FLOAT else tensor.elem_type
+        numeric = tensor.elem_type in (TensorProto.FLOAT, TensorProto.DOUBLE)
+        outer = (TensorProto.INT64 if numeric and inp.name in int_inputs
+                 else TensorProto.DOUBLE if tensor.elem_type == TensorProto.FLOAT else tensor.elem_type)
         inputs.append(helper.make_tensor_value_info(inp.name, outer, [dims[0].dim_param or None]))
         src = inp.name
         if outer != tensor.elem_type:
@@ -118,15 +122,24 @@ def pyfunc_graph(onnx_bytes: bytes, classes: tuple[Any, ...] = ()) -> onnx.Model
 
 
 def pyfunc_example(frame: pd.DataFrame, inputs: Any) -> pd.DataFrame:
-    """The rows the pyfunc model takes: one column per raw feature, numbers as float64, text as str."""
+    """The rows the pyfunc model takes: one column per raw feature, text as str, numbers as float64 —
+    or int64 where ``frame`` holds integers, so the signature matches the scikit-learn model's (MLflow
+    refuses to cast int64 to float64 "safely", so an integer column must be declared as one)."""
     import numpy as np
     import pandas as pd
 
     from core.deploy.export import to_feeds
 
     feeds = to_feeds(frame, inputs)
-    return pd.DataFrame({name: (v.ravel().astype(np.float64) if v.dtype.kind == "f" else v.ravel().astype(str))
-                         for name, v in feeds.items()})
+    out = {}
+    for name, v in feeds.items():
+        if v.dtype.kind != "f":
+            out[name] = v.ravel().astype(str)
+        elif pd.api.types.is_integer_dtype(frame[name]):
+            out[name] = frame[name].to_numpy(dtype=np.int64)
+        else:
+            out[name] = v.ravel().astype(np.float64)
+    return pd.DataFrame(out)
 
 
 def log_onnx_model(tracker: Tracker, run_id: str, onnx_bytes: bytes, input_example: pd.DataFrame, *,
@@ -145,7 +158,8 @@ def log_onnx_model(tracker: Tracker, run_id: str, onnx_bytes: bytes, input_examp
 
     example = input_example.head(5).reset_index(drop=True)
     try:
-        model = pyfunc_graph(onnx_bytes, classes)
+        ints = frozenset(c for c in example.columns if example[c].dtype.kind in "iu")
+        model = pyfunc_graph(onnx_bytes, classes, ints)
         sess = ort.InferenceSession(model.SerializeToString(), providers=CPU_ONLY)
         feeds = {i.name: example[i.name].to_numpy() for i in sess.get_inputs()}
         outs = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds), strict=True))

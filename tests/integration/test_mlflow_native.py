@@ -31,21 +31,28 @@ def test_log_dataset_inputs_points_at_the_data_runs_entity(tracker) -> None:
     assert seen == {"reference": ("toy:v1", ref.digest), "current": ("toy-batch:v1", cur.digest)}
 
 
-def _export(tracker, tmp_path, family: str, task: str, recipe: bool = False):
-    from core.cli import main
-    from tests.integration.deploy_fixtures import PROJECT, seed_model, seed_recipe_model
+def _int_depth(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(depth=frame["depth"].round().astype("int64"))  # an integer feature, as in wine's proline
 
-    src = (seed_recipe_model if recipe else seed_model)(tracker, family, task)
+
+def _export(tracker, tmp_path, family: str, task: str, recipe: bool = False, ints: bool = False):
+    from core.cli import main
+    from tests.integration.deploy_fixtures import PROJECT, seed_model, seed_recipe_model, small_frame
+
+    if recipe:
+        src = seed_recipe_model(tracker, family, task)
+    else:
+        src = seed_model(tracker, family, task, frame=_int_depth(small_frame(task)) if ints else None)
     out = tmp_path / "s.json"
     assert main(["--project", PROJECT, "export", "--model", f"{PROJECT}@champion", "--out", str(tmp_path / "out"),
                  "--json", str(out), "--calls", "10", "--batch-rows", "200"]) == 0
     return src, json.loads(out.read_text())
 
 
-@pytest.mark.parametrize(("family", "task", "recipe"), [("rf", "classification", False),
-                                                        ("linear", "regression", True)])
+@pytest.mark.parametrize(("family", "task", "recipe", "ints"), [("rf", "classification", False, True),
+                                                                ("linear", "regression", True, False)])
 def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tracker, tmp_path, family, task,
-                                                                             recipe) -> None:
+                                                                             recipe, ints) -> None:
     import mlflow.artifacts
     import mlflow.pyfunc
 
@@ -54,7 +61,7 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
     from core.tracking.models import model_versions
     from tests.integration.deploy_fixtures import PROJECT, small_frame
 
-    src, s = _export(tracker, tmp_path, family, task, recipe)
+    src, s = _export(tracker, tmp_path, family, task, recipe, ints)
     name = f"{PROJECT}.onnx"
     mv = tracker.client.get_model_version(name, str(s["registered_version"]))
     assert mv.tags["workbench.format"] == "onnx" and mv.tags["workbench.source_version"] == str(src.version)
@@ -73,9 +80,15 @@ def test_onnx_export_is_its_own_registered_model_and_predicts_through_pyfunc(tra
     local = Path(mlflow.artifacts.download_artifacts(f"models:/{name}/{mv.version}", dst_path=str(tmp_path / "m")))
     mlmodel = (local / "MLmodel").read_text()
     assert "CPUExecutionProvider" in mlmodel and "CUDA" not in mlmodel
+    from mlflow.models import Model
+
+    types = {c["name"]: c["type"] for c in Model.load(str(local / "MLmodel")).signature.inputs.to_dict()}
+    assert types["depth"] == ("long" if ints else "double") and types["island"] == "string"
 
     # a plain DataFrame of the raw feature columns, as the data arrived (missing cells and all)
     frame = small_frame(task, n=40, seed=7)
+    if ints:
+        frame = _int_depth(frame)
     if recipe:
         from tests.integration.deploy_fixtures import recipe_case
 
