@@ -66,6 +66,8 @@ def save_label_set(
         raise LabelError("There are no labels to save yet; label some rows from the queue or the map first.")
     table = labelled_table(frame, label_column, labels, only_labelled=only_labelled)
     split = _kept_split(load_split(tracker, source.run_id), len(frame), labels, only_labelled)
+    if split is None:  # every version keeps a held-out part: split the labelled table itself (nothing learned yet)
+        split = _own_split(table, label_column)
     counts = {c: 0 for c in classes}
     for v in labels.values():
         counts[v] = counts.get(v, 0) + 1
@@ -100,6 +102,24 @@ def _kept_split(split: pd.Series | None, rows: int, labels: Mapping[int, str], o
     kept = split if not only_labelled else split.iloc[[i for i in range(rows) if labels.get(i) is not None]]
     kept = kept.reset_index(drop=True)
     return kept if {"train", "test"} <= set(kept) else None
+
+
+def _own_split(table: pd.DataFrame, label_column: str) -> pd.Series | None:
+    """A stratified 80/20 split of the label set (random when a class is too small); None below 5 rows."""
+    from core.data.prepare import with_split
+    from core.data.recipe import STEPS, Recipe
+    from core.data.recipe.model import normalize_params
+    from core.data.recipe.splitting import decide_split
+    from core.errors import RecipeError
+
+    if len(table) < 5:
+        return None
+    recipe, _ = with_split(Recipe(), table, target=label_column, method="stratified")
+    try:
+        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
+    except RecipeError:
+        recipe, _ = with_split(Recipe(), table, target=label_column, method="random")
+        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
 
 
 def session_meta(**fields: Any) -> dict[str, Any]:
