@@ -67,6 +67,10 @@ def _check(args: argparse.Namespace) -> int:
     from core.monitor.drift import DriftOptions
 
     options = DriftOptions(method=args.method, threshold=args.threshold, drift_share=args.drift_share)
+    if args.batch_name is not None:  # refused before any work, not after the check
+        from core.tracking.datasets import clean_name
+
+        clean_name(args.batch_name)
     needs_store = not (_is_file(args.reference) and _is_file(args.current) and args.no_record and not args.model)
     tracker, project = None, args.project or "default"
     if needs_store:
@@ -86,8 +90,7 @@ def _check(args: argparse.Namespace) -> int:
     target = target if target in reference.frame.columns else ""
     multivariate = args.multivariate if args.multivariate is not None else model is not None
     result = run_check(reference.frame, frame, options=options, columns=columns, model=model, spec=spec,
-                       target=target, task=task, multivariate=multivariate, notes=[note] if note else [],
-                       on_progress=lambda m: sys.stderr.write(f"{m}…\n"))
+                       target=target, task=task, multivariate=multivariate, notes=[note] if note else [])
     if result.schema.blocking:
         raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
     html = js = None

@@ -94,7 +94,11 @@ def test_headless_model_errors_are_one_line(tracker, tmp_path, capsys) -> None:
     _table(50, 3).to_csv(batch, index=False)
     assert _monitor("--current", str(batch), "--model", "nosuch@champion") == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("error:") and "nosuch" in err[-1]
+    assert len(err) == 1 and err[0].startswith("error:") and "nosuch" in err[0]
+    assert _monitor("--current", str(batch), "--batch-name", "!!!") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "'!!!'" in err[0]
+    assert not tracker.runs(PROJECT, stage="monitor")  # nothing recorded for refused input
 
 
 def test_timeline_run_has_its_table_and_reference_as_dataset_inputs(tracker) -> None:
