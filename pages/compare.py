@@ -27,7 +27,9 @@ with user_errors():
     model_name = model_picker(t, project, key="cmp_model")
     # ONNX exports are Deploy's, not comparable here
     versions = model_versions(t, model_name, sklearn_only=True) if model_name else []
-    labels = ui.version_options(versions)
+    from ui.jobs import version_label
+
+    labels = {mv.version: version_label(t, mv) for mv in versions}
     tab_runs, tab_side, tab_gate, tab_shadow, tab_ab = st.tabs(
         ["Runs", "Side by side", "Champion / challenger", "Shadow", "A/B test"])
 

@@ -103,7 +103,9 @@ with user_errors():
             use_model = m2.checkbox("Score the model (prediction drift, quality)", champion is not None, key="mon_use_model")
             st.form_submit_button("Apply")
         if models:
-            model_choice = st.selectbox("Model", models, format_func=lambda m: m.label,
+            from ui.jobs import version_label
+
+            model_choice = st.selectbox("Model", models, format_func=lambda m: f"{m.name} {version_label(t, m)}",
                                         key=pickers.picker_key("mon_model", models, lambda m: m.label,
                                                                ident=lambda m: (m.name, m.version)),
                                         index=next((i for i, m in enumerate(models) if m is champion), 0))

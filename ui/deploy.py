@@ -27,8 +27,10 @@ def version_picker(versions: list[ModelVersionInfo], key: str) -> ModelVersionIn
     index = next((i for i, v in enumerate(versions) if "champion" in v.aliases), 0)
 
     def fmt(v: ModelVersionInfo) -> str:
-        fam = v.tags.get("workbench.family", "?")
-        return f"{v.label} · {fam} · {v.tags.get('workbench.task', '?')}"
+        from ui.jobs import version_label
+        from ui.resources import tracker
+
+        return f"{v.name} {version_label(tracker(), v)}"
 
     return st.selectbox("Model version or alias", versions, index=index, format_func=fmt,
                         key=picker_key(key, versions, fmt, ident=lambda v: (v.name, v.version)))  # aliases move

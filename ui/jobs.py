@@ -48,3 +48,25 @@ def model_picker(tracker: Tracker, project: str, key: str, *, where=None) -> str
 def clear_cache() -> None:
     """After a registration or promotion the job list (and its promotion metric) may have changed."""
     _jobs.clear()
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _dataset_label(_tracker: Tracker, store: str, run_id: str) -> str:
+    """'penguins v2' for a dataset version run id (versions never change: cached)."""
+    from core.errors import WorkbenchError
+    from core.tracking.datasets import DatasetVersion
+
+    if not run_id:
+        return "?"
+    try:
+        return DatasetVersion.from_run(_tracker.get_run(run_id)).label
+    except WorkbenchError:
+        return "(deleted data)"
+
+
+def version_label(tracker: Tracker, mv) -> str:  # noqa: ANN001 - a ModelVersionInfo
+    """``v3 (champion) · penguins v2 · species · rf``: what every version picker shows."""
+    alias = f" ({', '.join(mv.aliases)})" if mv.aliases else ""
+    data = _dataset_label(tracker, tracker.settings.tracking_uri, mv.tags.get("workbench.data_version", ""))
+    return (f"v{mv.version}{alias} · {data} · {mv.tags.get('workbench.target', '?')} · "
+            f"{mv.tags.get('workbench.family', '?')}")

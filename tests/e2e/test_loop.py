@@ -26,6 +26,7 @@ from tests.e2e.conftest import ROOT, SHOTS, assert_no_error, shot, start_server,
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PROJECT = "default"
+MODEL = "default-species"  # one registered model per prediction job
 LONG = 300_000  # ms: tuning, exporting and retraining on a busy 2-core machine
 DOCS = {"loop-00-home": "home", "loop-02-data-recipe": "data", "loop-05-label-lasso": "label",
         "loop-07-tune-done": "tune", "loop-09-compare-promoted": "compare", "loop-10-deploy-exported": "deploy",
@@ -242,7 +243,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         assert page.get_by_text("4 of 4 trials").count() >= 1
         _seen(page, "tune")
         _snap(page, "loop-07-tune-done")
-        (mv,) = model_versions(t, PROJECT)
+        (mv,) = model_versions(t, MODEL)
         assert mv.tags["workbench.target"] == "species" and mv.tags["workbench.data_version"] == labelled.run_id
         chain = {r.run_id for r in t.lineage(mv.run_id)}
         assert {labelled.run_id, label_runs[0].run_id, cleaned.run_id, raw_run} <= chain, \
@@ -267,7 +268,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         assert "v1" in champion_metric.inner_text()
         _seen(page, "compare gate")
         _snap(page, "loop-09-compare-promoted")
-        (mv,) = model_versions(t, PROJECT)
+        (mv,) = model_versions(t, MODEL)
         assert "champion" in mv.aliases
         assert len(t.runs(PROJECT, stage="compare")) >= 2  # the evaluation and the gate
 
@@ -278,7 +279,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         page.get_by_role("button", name="Export to ONNX").click()
         page.get_by_text("Equivalent on").first.wait_for(timeout=LONG)
         wait_idle(page)
-        assert page.get_by_role("heading", name=f"Parity — {PROJECT} v1 (champion)").count() == 1
+        assert page.get_by_role("heading", name=f"Parity — {MODEL} v1 (champion)").count() == 1
         assert page.get_by_text("Latency and size").count() == 1
         assert page.get_by_text("onnxruntime", exact=True).count() >= 1
         assert page.get_by_role("cell", name="pass", exact=True).count() >= 1
@@ -291,7 +292,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _seen(page, "deploy recorded")
         deploy_runs = t.runs(PROJECT, stage="deploy")
         assert len(deploy_runs) == 1 and mv.run_id in {r.run_id for r in t.lineage(deploy_runs[0].run_id)}
-        (onnx,) = [m for m in model_versions(t, PROJECT) if m.is_onnx]
+        (onnx,) = [m for m in model_versions(t, f"{MODEL}.onnx") if m.is_onnx]
         assert onnx.tags["workbench.source_version"] == str(mv.version) and onnx.tags["workbench.parity"] == "equivalent"
 
         # 6. Monitor: a drifted batch, then retrain → challenger → gate ---------------------------
@@ -322,7 +323,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         _snap(page, "loop-12-monitor-retrained", "3. Retraining")
         (retrain,) = t.runs(PROJECT, stage="retrain")
         assert retrain.tags["workbench.retrain.decision"] in ("promoted", "refused")
-        versions_now = model_versions(t, PROJECT, sklearn_only=True)  # the ONNX export is a version too
+        versions_now = model_versions(t, MODEL, sklearn_only=True)
         assert [v.version for v in versions_now][1:] == [mv.version]
         new = versions_now[0]
         assert "challenger" in new.aliases or "champion" in new.aliases
