@@ -152,8 +152,12 @@ def run_shadow(tracker: Tracker, project: str, data_ref: str, challengers: Seque
         from core.tracking.datasets import log_dataset_inputs
 
         log_dataset_inputs(tracker, run_id, [(data.run_id, "evaluation")])
-        metrics = {f"disagreement.v{c.removeprefix('v')}": v for c, v in result.disagreement.items()}
-        metrics.update({f"{result.score_name}.v{m.removeprefix('v')}": v for m, v in result.scores.items()})
+        # bounded keys: the champion and the challenger (challenger2, … when several), the versions as params
+        role = {result.champion: "champion", **{c: "challenger" if i == 0 else f"challenger{i + 1}"
+                                                for i, c in enumerate(result.challengers)}}
+        metrics = {("disagreement" if role[c] == "challenger" else f"disagreement.{role[c]}"): v
+                   for c, v in result.disagreement.items()}
+        metrics.update({f"{role[m]}.{result.score_name}": v for m, v in result.scores.items()})
         tracker.log_metrics(run_id, metrics)
         pred_cols = [c for c in result.predictions.columns if c.startswith("pred_")] + ["served", "disagree"]
         tracker.log_text(run_id, result.predictions[pred_cols].to_csv(index=True), "shadow/predictions.csv")

@@ -321,6 +321,9 @@ def retrain(
                            inputs=[*inputs, version.run_id, mv.run_id, decision.run_id],
                            params={**base_params, "challenger": f"v{mv.version}", "gate_metric": metric,
                                    "gate_margin": policy.gate_margin}) as rid:
+        from core.tracking.datasets import log_dataset_inputs
+
+        log_dataset_inputs(tracker, rid, [(version.run_id, "training"), (current_run, "current")])
         tracker.set_tags(rid, {"workbench.retrain.decision": "promoted" if decision.passed else "refused",
                                "workbench.retrain.reason": reason, "workbench.retrain.gate": decision.reason[:4000],
                                "workbench.model_version": f"{mv.name}/{mv.version}"})

@@ -293,7 +293,9 @@ def register_trained(
         try:
             dv = DatasetVersion.from_run(tracker.get_run(data_run))
             dataset = (f"{dv.name}:v{dv.version}", dv.digest) if dv.digest else None
-            log_dataset_inputs(tracker, run_id, [(data_run, "training")])
+            run = tracker.client.get_run(run_id)
+            if not (run.inputs and run.inputs.dataset_inputs):  # a study run logged it when it started
+                log_dataset_inputs(tracker, run_id, [(data_run, "training")])
         except TrackingError:
             dataset = None
     target, task = tags.get("workbench.target", ""), tags.get("workbench.task", "")

@@ -269,6 +269,9 @@ def ensure_parent_run(tracker: Tracker, study: optuna.Study, config: StudyConfig
     parent = tracker.start_run(config.project, "tune", name=f"study {config.study_name}", inputs=[config.data_run_id],
                                params=params, tags={"optuna.study_name": config.study_name,
                                                     "workbench.family": config.family})
+    from core.tracking.datasets import log_dataset_inputs
+
+    log_dataset_inputs(tracker, parent, [(config.data_run_id, "training")])  # the Dataset column of the study run
     study.set_user_attr(PARENT_ATTR, parent)
     study.set_user_attr(TRACKING_ATTR, tracker.settings.tracking_uri)
     return parent

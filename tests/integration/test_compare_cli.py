@@ -73,7 +73,7 @@ def test_shadow_and_ab_run_headless_and_log_compare_runs(tracker, tmp_path: Path
     assert set(shadow["scores"]) == {"v1", "v2"}  # iris has labels: who was right
     run = tracker.get_run(shadow["run_id"])
     assert run.stage == "compare" and run.tags["workbench.compare.kind"] == "shadow"
-    assert run.metrics["disagreement.v2"] == pytest.approx(shadow["disagreement"]["v2"])
+    assert run.metrics["disagreement"] == pytest.approx(shadow["disagreement"]["v2"])
 
     assert main(["promote", "--version", "2", "--data", "iris", "--margin", "0.9"]) == 4  # refused ...
     assert main(["challenger", "--version", "2"]) == 0  # ... so v2 is the challenger of an A/B test

@@ -128,8 +128,8 @@ def test_shadow_and_ab_need_a_champion_then_log_runs(tracker) -> None:  # noqa: 
     assert shadow.rows == 45 and shadow.champion == "v1" and shadow.challengers == ("v2",)  # the test part only
     run = tracker.get_run(shadow.run_id)
     assert run.tags["workbench.compare.kind"] == "shadow"
-    assert run.metrics["disagreement.v2"] == pytest.approx(shadow.disagreement["v2"])
-    assert run.metrics["accuracy.v2"] > run.metrics["accuracy.v1"]
+    assert run.metrics["disagreement"] == pytest.approx(shadow.disagreement["v2"])
+    assert run.metrics["challenger.accuracy"] > run.metrics["champion.accuracy"]
     assert "shadow/predictions.csv" in tracker.list_artifacts(shadow.run_id, "shadow")
 
     frame = load_dataset(tracker, tracker.runs(P, stage="data")[0].run_id)  # all 150 rows, training rows included
