@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 LABEL_METRICS = ("accuracy", "error_rate", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro")
 PROBA_METRICS = ("roc_auc", "log_loss")
 REGRESSION_METRICS = ("r2", "rmse", "mse", "mae")
+_AUC_BLOCK_CELLS = 500_000  # resamples × rows per ROC AUC block (measured: ~2× faster than 2.5M at 10k rows)
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,12 @@ def _from_log_loss(state: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (w @ state)[:, 0] / w.sum(axis=1)
 
 
-def _auc_state(y: np.ndarray, proba: np.ndarray, labels: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per scored class: (row order by score, positive flags in that order, starts of tied-score groups)."""
+def _auc_state(y: np.ndarray, proba: np.ndarray, labels: list[Any]) -> list[tuple[np.ndarray, np.ndarray, Any, Any]]:
+    """Per scored class: (row order by score, positive flags in that order, tie-group start / end per row).
+
+    Start and end are slices when no two scores tie (the usual case for continuous scores), index
+    arrays otherwise.
+    """
     import numpy as np
 
     proba = np.asarray(proba, dtype=float)
@@ -173,27 +178,45 @@ def _auc_state(y: np.ndarray, proba: np.ndarray, labels: list[Any]) -> list[tupl
                            f"got an array of shape {proba.shape}.")
     onehot = _class_indicators(y, labels)
     columns = [1] if len(labels) == 2 else range(len(labels))  # binary: the positive class only
+    n = len(proba)
     state = []
     for i in columns:
         order = np.argsort(proba[:, i], kind="mergesort")
         ranked = proba[order, i]
-        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-        state.append((order, onehot[order, i], starts))
+        new_group = np.r_[True, ranked[1:] != ranked[:-1]]
+        if new_group.all():
+            start, end = slice(0, n), slice(1, n + 1)
+        else:
+            group = np.cumsum(new_group) - 1
+            starts = np.flatnonzero(new_group)
+            ends = np.r_[starts[1:], n]
+            start, end = starts[group], ends[group]
+        state.append((order, onehot[order, i], start, end))
     return state
 
 
-def _from_auc(state: list[tuple[np.ndarray, np.ndarray, np.ndarray]], w: np.ndarray) -> np.ndarray:
+def _from_auc(state: list[tuple[np.ndarray, np.ndarray, Any, Any]], w: np.ndarray) -> np.ndarray:
+    """Weighted Mann–Whitney: each positive row counts the negative weight below its score, ties one half.
+
+    With ``C`` the running sum of negative weight in score order (``C[k]`` = weight of the first ``k``
+    rows), a row in the tie group ``[s, e)`` sees ``C[s]`` below and ``C[e] − C[s]`` level, so its
+    credit is ``(C[s] + C[e]) / 2``.
+    """
     import numpy as np
 
+    step = max(1, _AUC_BLOCK_CELLS // w.shape[1])  # resamples per block: its temporaries stay in cache
     aucs = []
-    for order, positive, starts in state:
-        ranked = w[:, order]
-        pos = np.add.reduceat(ranked * positive, starts, axis=1)
-        neg = np.add.reduceat(ranked * ~positive, starts, axis=1)
-        below = np.cumsum(neg, axis=1) - neg
-        pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    for order, positive, start, end in state:
+        credit, pairs = np.empty(len(w)), np.empty(len(w))
+        for b in range(0, len(w), step):
+            ranked = w[b:b + step, order]
+            pos = ranked * positive
+            running = np.zeros((len(ranked), ranked.shape[1] + 1))
+            np.cumsum(ranked - pos, axis=1, out=running[:, 1:])
+            credit[b:b + step] = (pos * (running[:, start] + running[:, end])).sum(axis=1) / 2
+            pairs[b:b + step] = pos.sum(axis=1) * running[:, -1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            aucs.append(np.where(pairs > 0, (pos * (below + 0.5 * neg)).sum(axis=1) / pairs, np.nan))
+            aucs.append(np.where(pairs > 0, credit / pairs, np.nan))
     stacked = np.column_stack(aucs)
     valid = ~np.isnan(stacked)
     with np.errstate(invalid="ignore", divide="ignore"):  # a resample with no class scorable is NaN (dropped)

@@ -259,3 +259,15 @@ def test_gate_significance_bad_input_is_one_sentence() -> None:
         gate_significance("log_loss", "classification", y2, a, b, proba, proba, classes)
     with pytest.raises(CompareError, match="at least 100 resamples"):
         paired_bootstrap(resampled_metric("accuracy"), y, a, b, higher_is_better=True, n_resamples=10)
+
+
+def test_auc_blocks_of_resamples_give_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.compare import resampled
+
+    y, _, _, proba, classes = _classification_case(n=300, k=3)
+    counts = np.stack([np.bincount(i, minlength=300) for i in np.random.default_rng(5).integers(0, 300, (7, 300))])
+    auc = resampled_metric("roc_auc", classes)
+    state = auc.prepare(y, proba)
+    whole = auc.evaluate(state, counts.astype(float))
+    monkeypatch.setattr(resampled, "_AUC_BLOCK_CELLS", 600)  # two resamples per block, the last one alone
+    assert auc.evaluate(state, counts.astype(float)) == pytest.approx(whole, rel=1e-12)
