@@ -95,3 +95,9 @@ def run_user(tracking_uri: str) -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name in some containers
         return "unknown"
+
+
+def run_context_tags(tracking_uri: str) -> dict[str, str]:
+    """``mlflow.user`` / ``mlflow.source.name`` / ``mlflow.source.type`` for a run created now (every
+    ``create_run`` of the workbench passes them; :meth:`Tracker.start_run` does it for its callers)."""
+    return {USER_TAG: run_user(tracking_uri), SOURCE_NAME_TAG: current_run_source(), SOURCE_TYPE_TAG: "LOCAL"}

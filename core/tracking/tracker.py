@@ -14,16 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.config import Settings
 from core.errors import TrackingError
 from core.names import check_project, project_artifact_location
-from core.tracking.context import (
-    CLASSIC_ML,
-    EXPERIMENT_KIND_TAG,
-    SOURCE_NAME_TAG,
-    SOURCE_TYPE_TAG,
-    USER_TAG,
-    current_run_source,
-    home_default_experiment,
-    run_user,
-)
+from core.tracking.context import CLASSIC_ML, EXPERIMENT_KIND_TAG, home_default_experiment, run_context_tags
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlflow import MlflowClient
@@ -271,8 +262,7 @@ class Tracker:
         exp_id = self.ensure_project(project)
         self._prepare_experiment(exp_id)
         all_tags = {STAGE_TAG: stage, INPUTS_TAG: ",".join(i for i in inputs if i), PROJECT_TAG: project,
-                    USER_TAG: run_user(self.settings.tracking_uri), SOURCE_NAME_TAG: current_run_source(),
-                    SOURCE_TYPE_TAG: "LOCAL"}
+                    **run_context_tags(self.settings.tracking_uri)}
         if parent_run_id:
             all_tags["mlflow.parentRunId"] = parent_run_id
         all_tags.update(tags or {})
