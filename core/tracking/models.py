@@ -258,6 +258,15 @@ def register_model(
         description=description or None,
         model_id=model_id or None,
     )
+    if model_id:  # what mlflow.register_model does: the logged model lists its versions (the UI's link)
+        import json
+
+        try:
+            existing = json.loads(client.get_logged_model(model_id).tags.get("mlflow.modelVersions") or "[]")
+        except (ValueError, Exception):  # noqa: BLE001
+            existing = []
+        tracker._call("link the logged model to its version", client.set_logged_model_tags, model_id,
+                      {"mlflow.modelVersions": json.dumps([*existing, {"name": mv.name, "version": mv.version}])})
     return ModelVersionInfo.from_mlflow(mv)
 
 
