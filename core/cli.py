@@ -92,4 +92,8 @@ def settings_and_tracker(args: argparse.Namespace):  # noqa: ANN201 - avoids imp
 
     settings = Settings.from_env()
     project = args.project or settings.project
-    return settings, Tracker.connect(settings), project
+    tracker = Tracker.connect(settings)
+    from core.tracking.repair import repair_project
+
+    repair_project(tracker, project)  # runs a killed process left half-written are repaired first
+    return settings, tracker, project

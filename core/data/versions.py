@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import DataError
 from core.tracking import Tracker
-from core.tracking.datasets import DatasetVersion, dataset_versions, load_dataset, log_dataset_version
+from core.tracking.datasets import DatasetVersion, load_dataset, log_dataset_version
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -64,11 +64,13 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 
 def _find_raw(tracker: Tracker, project: str, name: str, digest: str) -> DatasetVersion | None:
-    for v in dataset_versions(tracker, project, name):
-        run = tracker.get_run(v.run_id)
-        if run.tags.get(KIND_TAG) == "raw" and run.tags.get("workbench.content_digest") == digest:
-            return v
-    return None
+    """The raw version of these bytes saved before — a hidden half of a killed save included (it is reused)."""
+    from core.tracking.datasets import DATASET_TAG, NAME_TAG
+
+    flt = (f"tags.`{DATASET_TAG}` = 'true' and attributes.status = 'FINISHED' and tags.`{NAME_TAG}` = '{name}' "
+           f"and tags.`{KIND_TAG}` = 'raw' and tags.`workbench.content_digest` = '{digest}'")
+    found = tracker.runs(project, filter_string=flt, max_results=1)
+    return DatasetVersion.from_run(found[0]) if found else None
 
 
 def save_version(
@@ -110,10 +112,15 @@ def save_version(
     raw_name = f"{name}-raw"
     digest = frame_digest(raw)
     existing = _find_raw(tracker, project, raw_name, digest)
+    # A save is two runs written in several calls. The raw half stays hidden (pending) until the cleaned half
+    # is FINISHED; a process killed in between leaves a RUNNING cleaned run (marked FAILED at the next start by
+    # core.tracking.repair) and a hidden raw half — never a stray version.
     if existing is None:
         with tracker.stage_run(project, "data", name=f"{raw_name} (raw)", tags={KIND_TAG: "raw",
-                               "workbench.content_digest": digest, "workbench.source": source[:500]}) as raw_id:
+                               "workbench.content_digest": digest, "workbench.source": source[:500],
+                               "workbench.dataset.pending": "true"}) as raw_id:
             raw_version = log_dataset_version(tracker, raw_id, project, raw, raw_name, source=source)
+        _crash_point("raw-saved")
     else:
         raw_version = existing
     steps = (recipe_json or {}).get("steps", [])
@@ -139,8 +146,20 @@ def save_version(
         if split is not None:
             counts = split.value_counts()
             tracker.log_metrics(rid, {f"split_{k}_rows": int(v) for k, v in counts.items()})
+        _crash_point("cleaned-written")
         version = log_dataset_version(tracker, rid, project, cleaned, name, split=split, target=target, source=source)
+    tracker.set_tags(raw_version.run_id, {"workbench.dataset.pending": "false"})  # both halves are whole now
     return SavedVersion(raw_version, version, existing is not None)
+
+
+def _crash_point(step: str) -> None:
+    """Tests kill the process here (WORKBENCH_TEST_KILL_AT=<step>) to prove a half-written save is repaired."""
+    import os
+
+    if os.environ.get("WORKBENCH_TEST_KILL_AT") == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _default_split(cleaned: pd.DataFrame, recipe_json: dict[str, Any] | None, target: str) -> pd.Series:

@@ -86,7 +86,9 @@ def dataset_versions(tracker: Tracker, project: str, name: str | None = None) ->
     flt = f"tags.`{DATASET_TAG}` = 'true' and attributes.status = 'FINISHED'"
     if name:
         flt += f" and tags.`{NAME_TAG}` = '{clean_name(name)}'"
-    return [DatasetVersion.from_run(r) for r in tracker.runs(project, filter_string=flt)]
+    # the raw half of a save whose cleaned half never finished stays hidden (workbench.dataset.pending)
+    return [DatasetVersion.from_run(r) for r in tracker.runs(project, filter_string=flt)
+            if r.tags.get("workbench.dataset.pending") != "true"]
 
 
 def log_dataset_version(

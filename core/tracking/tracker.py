@@ -265,6 +265,9 @@ class Tracker:
                     **run_context_tags(self.settings.tracking_uri)}
         if parent_run_id:
             all_tags["mlflow.parentRunId"] = parent_run_id
+        from core.tracking.repair import OWNER_TAG, owner_id
+
+        all_tags[OWNER_TAG] = owner_id()  # a run left RUNNING by a dead owner is repaired at the next start
         all_tags.update(tags or {})
         run = self._call("start a run", self.client.create_run, exp_id, run_name=name, tags=all_tags)
         run_id = run.info.run_id
