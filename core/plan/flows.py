@@ -6,9 +6,11 @@
 * ``tune`` — one Optuna study as a flow run.
 
 A task's logic lives in :mod:`core.plan.stages` (and the stage packages behind it); tasks only pass run ids.
-Files already processed are remembered in ``<workspace>/plan/<project>/processed.json``, keyed by the file's
-absolute path and the SHA-256 of its content (a rewritten file counts as new; a touched one does not).
-A file that failed is remembered too, with its error, so one unreadable file does not fail every later run.
+Files already processed are remembered by a key — the file's absolute path and the SHA-256 of its content (a
+rewritten file counts as new; a touched one does not) — in two places: the ``workbench.batch.key`` tag of the batch's
+dataset version in MLflow (shared by workers on every host) and ``<workspace>/plan/<project>/processed.json`` (this
+host's record with each file's outcome). A file that failed is remembered there too, with its error, so one unreadable
+file does not fail every later run.
 """
 
 from __future__ import annotations
@@ -116,8 +118,8 @@ def remember(home: Path, project: str, key: str, entry: dict[str, Any]) -> None:
 
 # -- tasks (thin wrappers) ---------------------------------------------------------------------------
 @task(name="save-batch", task_run_name="save-batch", cache_policy=NONE)
-def save_batch(project: str, path: str, model: str = "") -> stages.BatchVersion:
-    return stages.save_batch(_tracker(), project, path, model)
+def save_batch(project: str, path: str, model: str = "", key: str = "") -> stages.BatchVersion:
+    return stages.save_batch(_tracker(), project, path, model, key)
 
 
 @task(name="check-batch", task_run_name="check-batch", cache_policy=NONE)
@@ -176,7 +178,7 @@ def monitor_and_retrain(project: str = "default", watch: str = "", reference: st
                         n_trials: int = 3, export: bool = True) -> list[dict[str, Any]]:
     """Every new batch file under ``watch``: save → check → retrain + gate when triggered → export → notify."""
     home = _home()
-    done = processed(home, project)
+    done = set(processed(home, project)) | stages.saved_batch_keys(_tracker(), project)  # this host's + all hosts'
     todo = [(f, file_key(f)) for f in batch_files(watch)]
     todo = [(f, k) for f, k in todo if k not in done]
     summaries: list[dict[str, Any]] = []
@@ -185,14 +187,14 @@ def monitor_and_retrain(project: str = "default", watch: str = "", reference: st
 
     for path, key in todo:
         started = time.time()
-        summary = _one_batch(project, path, reference, model, n_trials, export)
+        summary = _one_batch(project, path, key, reference, model, n_trials, export)
         summary["seconds_since_landing"] = round(time.time() - path.stat().st_mtime, 2)
         summary["seconds"] = round(time.time() - started, 2)
         summaries.append(summary)
         if summary["status"] == "failed":
             failures.append(f"{path.name} failed at {summary['task']}: {summary['error']}")
         remember(home, project, key, {"file": str(path), "status": summary["status"], "error": summary.get("error", ""),
-                                      "flow_run": str(flow_run.id or ""), "at": time.time()})
+                                      "flow_run": str(flow_run.id or ""), "at": time.time(), "summary": summary})
         print(json.dumps(summary, default=str))
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
@@ -200,10 +202,10 @@ def monitor_and_retrain(project: str = "default", watch: str = "", reference: st
     return summaries
 
 
-def _one_batch(project: str, path: Path, reference: str, model: str, n_trials: int,
+def _one_batch(project: str, path: Path, key: str, reference: str, model: str, n_trials: int,
                export: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"file": path.name, "status": "clean"}
-    state = save_batch(project, str(path), model, return_state=True)
+    state = save_batch(project, str(path), model, key, return_state=True)
     if state.is_failed():
         return {**out, "status": "failed", "task": "save-batch", "error": _failure(state)}
     batch = state.result()

@@ -108,12 +108,28 @@ def _alive(pid: int | None) -> bool:
         os.kill(int(pid), 0)
     except (OSError, ValueError):
         return False
-    try:  # a zombie (our own exited child) is not alive; a reused pid (after a reboot) is not ours
-        if "zombie" in Path(f"/proc/{int(pid)}/status").read_text().lower():
-            return False
-        return b"prefect" in Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+    try:  # a zombie (our own exited child) is not alive
+        return "zombie" not in Path(f"/proc/{int(pid)}/status").read_text().lower()
     except OSError:
         return True
+
+
+def _start_ticks(pid: int | None) -> int | None:
+    """The process's start time in clock ticks since boot (``/proc/PID/stat`` field 22), None when unknown."""
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
+def _ours(state: dict[str, Any]) -> bool:
+    """The process in a state file is alive and is the one we started (a pid reused after a reboot is not)."""
+    pid = state.get("pid")
+    if not _alive(pid):
+        return False
+    recorded, now = state.get("ticks"), _start_ticks(pid)
+    return recorded is None or now is None or recorded == now
 
 
 def healthy(url: str, timeout: float = HEALTH_TIMEOUT_S) -> bool:
@@ -134,7 +150,7 @@ def api_url(settings: Settings) -> str:
     if url:
         return url.rstrip("/")
     state = _read_state(settings, "server")
-    return state.get("url", "") if _alive(state.get("pid")) else ""
+    return state.get("url", "") if _ours(state) else ""
 
 
 def _free_port() -> int:
@@ -153,14 +169,16 @@ def _prefect_env(settings: Settings, url: str = "") -> dict[str, str]:
     return env
 
 
-def _spawn(settings: Settings, name: str, argv: list[str], env: dict[str, str], extra: dict[str, Any]) -> int:
+def _spawn(settings: Settings, name: str, argv: list[str], env: dict[str, str],
+           extra: dict[str, Any]) -> subprocess.Popen:
     home = prefect_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     log = (home / f"{name}.log").open("ab")
     proc = subprocess.Popen(argv, env=env, cwd=str(REPO_ROOT), stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)  # detached: survives the page
-    _state_file(settings, name).write_text(json.dumps({"pid": proc.pid, "started": time.time(), **extra}))
-    return proc.pid
+    _state_file(settings, name).write_text(json.dumps({"pid": proc.pid, "ticks": _start_ticks(proc.pid),
+                                                       "started": time.time(), **extra}))
+    return proc
 
 
 def _log_tail(settings: Settings, name: str, lines: int = 3) -> str:
@@ -190,10 +208,10 @@ def start(settings: Settings, *, worker: bool = True, timeout: float = START_TIM
 
 def _ensure_server(settings: Settings, timeout: float) -> str:
     state = _read_state(settings, "server")
-    if _alive(state.get("pid")) and state.get("url") and healthy(state["url"]):
+    if _ours(state) and state.get("url") and healthy(state["url"]):
         return state["url"]
-    if _alive(state.get("pid")):  # alive but not answering yet (just started by another page) — wait for it
-        if _wait_healthy(state.get("url", ""), state.get("pid"), timeout):
+    if _ours(state):  # alive but not answering yet (just started by another page) — wait for it
+        if _wait_healthy(state.get("url", ""), lambda: _ours(state), timeout):
             return state["url"]
         _kill(state.get("pid"))
     port = _free_port()
@@ -201,21 +219,21 @@ def _ensure_server(settings: Settings, timeout: float) -> str:
     env = _prefect_env(settings)
     env["PREFECT_UI_API_URL"] = url
     argv = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    pid = _spawn(settings, "server", argv, env, {"url": url, "port": port})
-    if not _wait_healthy(url, pid, timeout):
+    proc = _spawn(settings, "server", argv, env, {"url": url, "port": port})
+    if not _wait_healthy(url, lambda: proc.poll() is None, timeout):
         tail = _log_tail(settings, "server")
-        _kill(pid)
+        _kill(proc.pid)
         raise PlanError(f"The embedded Prefect server did not answer within {timeout:.0f} s ({tail or 'no log'}).")
     return url
 
 
-def _wait_healthy(url: str, pid: int | None, timeout: float) -> bool:
+def _wait_healthy(url: str, running: Any, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     delay = 0.1
     while time.monotonic() < deadline:
         if healthy(url, timeout=1.0):
             return True
-        if not _alive(pid):
+        if not running():
             return False
         time.sleep(delay)  # polling a starting process: back off up to 0.5 s
         delay = min(delay * 1.5, 0.5)
@@ -224,9 +242,9 @@ def _wait_healthy(url: str, pid: int | None, timeout: float) -> bool:
 
 def _ensure_worker(settings: Settings, url: str) -> None:
     state = _read_state(settings, "worker")
-    if _alive(state.get("pid")) and state.get("url") == url:
+    if _ours(state) and state.get("url") == url:
         return
-    if _alive(state.get("pid")):
+    if _ours(state):
         _kill(state.get("pid"))
     ensure_pool(url)
     env = _prefect_env(settings, url)
@@ -255,7 +273,7 @@ def stop(settings: Settings) -> list[str]:
     stopped = []
     for name in ("worker", "server"):
         state = _read_state(settings, name)
-        if _kill(state.get("pid")):
+        if _ours(state) and _kill(state.get("pid")):
             stopped.append(f"{name} (pid {state['pid']})")
         with contextlib.suppress(OSError):
             _state_file(settings, name).unlink()
@@ -268,7 +286,7 @@ def status(settings: Settings) -> Status:
     services = []
     for name in ("server", "worker"):
         state = _read_state(settings, name)
-        alive = _alive(state.get("pid"))
+        alive = _ours(state)
         services.append(Service(name, alive, state.get("pid") if alive else None, state.get("url", "")))
     url = env_url or (services[0].detail if services[0].running else "")
     reachable = bool(url) and healthy(url)

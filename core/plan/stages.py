@@ -72,7 +72,15 @@ def champion_config(tracker: Tracker, project: str, model: str = "") -> tuple[An
     return config(tracker, project, model or None)
 
 
-def save_batch(tracker: Tracker, project: str, path: str | Path, model: str = "") -> BatchVersion:
+def saved_batch_keys(tracker: Tracker, project: str) -> set[str]:
+    """The file keys (path + content hash) of every batch already saved in the project (shared by all workers)."""
+    from core.data.versions import KIND_TAG
+
+    runs = tracker.runs(project, stage="data", filter_string=f"tags.`{KIND_TAG}` = '{BATCH_KIND}'")
+    return {r.tags["workbench.batch.key"] for r in runs if r.tags.get("workbench.batch.key")}
+
+
+def save_batch(tracker: Tracker, project: str, path: str | Path, model: str = "", key: str = "") -> BatchVersion:
     """Read a batch file, replay the champion's cleaning recipe, save it as a ``batch`` dataset version.
 
     Raises:
@@ -92,7 +100,7 @@ def save_batch(tracker: Tracker, project: str, path: str | Path, model: str = ""
     target = cfg["target"] if cfg["target"] in frame.columns else ""
     with tracker.stage_run(project, "data", name=f"batch {path.name}", inputs=[cfg["data_version"]],
                            tags={KIND_TAG: BATCH_KIND, "workbench.batch.file": str(path)[:4000],
-                                 "workbench.batch.note": note[:4000]}) as rid:
+                                 "workbench.batch.note": note[:4000], "workbench.batch.key": key[:4000]}) as rid:
         version = log_dataset_version(tracker, rid, project, frame.reset_index(drop=True), f"{base.name}-batches",
                                       target=target, source=f"pipeline: {path.name}")
     return BatchVersion(version.run_id, version.label, len(frame), str(path))
