@@ -67,7 +67,11 @@ def test_model_register_alias_and_load(tracker) -> None:
     from core.tracking.models import load_sklearn_model
 
     frame = pd.DataFrame({"a": range(40), "b": ["x", "y"] * 20, "t": [0, 1] * 20})
-    spec = feature_spec(frame, "t")
+    from core.errors import DataError
+
+    with pytest.raises(DataError, match="Left out as leaks: 'a', 'b'"):  # a row number and a copy of the target
+        feature_spec(frame, "t")
+    spec = feature_spec(frame, "t", ["a", "b"])  # named explicitly: used
     X, y = prepare_xy(frame, "t", spec)
     model = build_pipeline("rf", "classification", spec, {"n_estimators": 5}).fit(X, y)
     assert isinstance(model.named_steps["model"], RandomForestClassifier)
