@@ -388,8 +388,10 @@ def schedule(settings: Settings, flow_name: str, project: str, *, cron: str | No
         ensure_pool(api_url(settings))
         with temporary_settings(updates={PREFECT_API_URL: api_url(settings)}):
             deployment = FLOWS[flow_name].to_deployment(
+                # a module entrypoint (core.plan.flows.…) and no working_dir: a worker on any host imports the
+                # flows from its own checkout (PYTHONPATH), wherever that checkout lives
                 name=project, parameters=params, paused=paused, entrypoint_type=EntrypointType.MODULE_PATH,
-                job_variables={"working_dir": str(REPO_ROOT)}, tags=["workbench", project], **kwargs)
+                tags=["workbench", project], **kwargs)
             return str(deployment.apply(work_pool_name=POOL))
 
 
