@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from core.tracking.context import run_context_tags
 from core.tracking.tracker import INPUTS_TAG, PROJECT_TAG, STAGE_TAG, Tracker, _MAX_PARAM
 
 TRIAL_NUMBER_TAG = "optuna.trial_number"
@@ -57,6 +58,7 @@ def log_trial_run(
         TRIAL_NUMBER_TAG: str(number),
         STUDY_NAME_TAG: study_name,
         STATE_TAG: state,
+        **run_context_tags(tracker.settings.tracking_uri),  # mlflow.user / mlflow.source.* like every run
         **(tags or {}),
     }
     if message:
