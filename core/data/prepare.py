@@ -96,6 +96,29 @@ def with_split(recipe: Recipe, raw: pd.DataFrame, *, target: str = "", method: S
     return replace(recipe, steps=(Step("split", params), *recipe.steps)), note
 
 
+def split_rows(table: pd.DataFrame, target: str = "", method: SplitMethod = "auto") -> pd.Series:
+    """A held-out part for a table nothing was learned from (a label set, a table saved without a recipe).
+
+    Stratified on ``target`` when it is a classification target and the classes allow it, random otherwise.
+
+    Raises:
+        RecipeError: too few rows for a train and a test part.
+    """
+    from core.data.recipe import STEPS
+    from core.data.recipe.model import normalize_params
+    from core.data.recipe.splitting import decide_split
+
+    target = target if target in table.columns else ""
+    recipe, _ = with_split(Recipe(), table, target=target, method=method)
+    try:
+        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
+    except RecipeError:
+        if recipe.steps[0].params.get("method") != "stratified":
+            raise
+        recipe, _ = with_split(Recipe(), table, target=target, method="random")
+        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
+
+
 def prepare_version(raw: pd.DataFrame, recipe: Recipe, *, target: str = "", method: SplitMethod = "auto",
                     test_size: float = DEFAULT_TEST_SIZE, seed: int = 0, time_column: str | None = None,
                     on_progress=None) -> PreparedVersion:  # noqa: ANN001

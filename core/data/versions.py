@@ -164,10 +164,8 @@ def _crash_point(step: str) -> None:
 
 def _default_split(cleaned: pd.DataFrame, recipe_json: dict[str, Any] | None, target: str) -> pd.Series:
     """A held-out part for a table whose recipe learned nothing (refused otherwise: it would be a leak)."""
-    from core.data.prepare import with_split
-    from core.data.recipe import STEPS, Recipe
-    from core.data.recipe.model import normalize_params
-    from core.data.recipe.splitting import decide_split
+    from core.data.prepare import split_rows
+    from core.data.recipe import STEPS
 
     steps = (recipe_json or {}).get("steps", [])
     learned = [s.get("kind") for s in steps if STEPS.get(s.get("kind", "")) and STEPS[s["kind"]].learns]
@@ -175,9 +173,7 @@ def _default_split(cleaned: pd.DataFrame, recipe_json: dict[str, Any] | None, ta
         raise DataError(f"This version has no held-out part, and its recipe learned from every row "
                         f"({', '.join(learned[:3])}); save it through prepare_version (the Data page or "
                         "`python -m core save`) so the split is decided first.")
-    recipe, _ = with_split(Recipe(), cleaned, target=target if target in cleaned.columns else "")
-    step = recipe.steps[0]
-    return decide_split(cleaned, normalize_params(STEPS["split"], step.params), recipe).labels
+    return split_rows(cleaned, target)
 
 
 def load_recipe_json(tracker: Tracker, run_id: str) -> dict[str, Any] | None:

@@ -106,20 +106,9 @@ def _kept_split(split: pd.Series | None, rows: int, labels: Mapping[int, str], o
 
 def _own_split(table: pd.DataFrame, label_column: str) -> pd.Series | None:
     """A stratified 80/20 split of the label set (random when a class is too small); None below 5 rows."""
-    from core.data.prepare import with_split
-    from core.data.recipe import STEPS, Recipe
-    from core.data.recipe.model import normalize_params
-    from core.data.recipe.splitting import decide_split
-    from core.errors import RecipeError
+    from core.data.prepare import split_rows
 
-    if len(table) < 5:
-        return None
-    recipe, _ = with_split(Recipe(), table, target=label_column, method="stratified")
-    try:
-        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
-    except RecipeError:
-        recipe, _ = with_split(Recipe(), table, target=label_column, method="random")
-        return decide_split(table, normalize_params(STEPS["split"], recipe.steps[0].params), recipe).labels
+    return split_rows(table, label_column, "stratified") if len(table) >= 5 else None
 
 
 def session_meta(**fields: Any) -> dict[str, Any]:
