@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError, one_line
 from core.plan import orchestrator as orch
+from core.plan import runs as pr
 from core.plan.charter import Charter, load_charter, save_charter
 from core.plan.notify import alerts, mark_read
 from ui import plan as pu
@@ -60,7 +61,7 @@ if status.embedded and cols[2].button("Stop", key="plan_stop", disabled=not stat
 
 if status.reachable:
     with user_errors():
-        deps = orch.deployments(s)
+        deps = pr.deployments(s)
         pu.deployments_table(deps)
         mine = [d for d in deps if d.name == project]
         if mine:
@@ -68,22 +69,22 @@ if status.reachable:
             pick = a.selectbox("Pipeline of this project", [d.flow for d in mine], key=f"plan_pick_{project}")
             chosen = next(d for d in mine if d.flow == pick)
             if b.button("Run now", key="plan_run_now"):
-                run = orch.run_now(s, pick, project)
+                run = pr.run_now(s, pick, project)
                 st.success(f"Queued flow run {run}; the worker picks it up within seconds.")
             if c.button("Resume" if chosen.paused else "Pause", key="plan_pause"):
-                orch.set_paused(s, pick, project, paused=not chosen.paused)
+                pr.set_paused(s, pick, project, paused=not chosen.paused)
                 st.rerun()
         with st.expander("Create or change a pipeline", expanded=not mine):
             form = pu.schedule_form(project, deps)
             if form is not None:
-                dep = orch.schedule(s, form["flow"], project, cron=form["cron"], interval_days=form["interval_days"],
+                dep = pr.schedule(s, form["flow"], project, cron=form["cron"], interval_days=form["interval_days"],
                                     parameters=form["parameters"])
                 st.success(f"Saved {form['flow']}/{project} (deployment {dep}).", icon=":material/check:")
                 st.rerun()
         st.markdown("**Recent flow runs**")
         if st.button("Refresh", key="plan_refresh", icon=":material/refresh:"):
             st.rerun()
-        pu.runs_table(orch.recent_runs(s, limit=15))
+        pu.runs_table(pr.recent_runs(s, limit=15))
 
 st.subheader("Alerts")
 unread = alerts(s.home, unread_only=True)

@@ -222,7 +222,7 @@ def _status(args: argparse.Namespace) -> int:
 def _runs(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from core.plan.orchestrator import recent_runs
+    from core.plan.runs import recent_runs
 
     rows = recent_runs(_settings(), limit=max(1, args.limit))
     if args.json:
@@ -239,7 +239,7 @@ def _runs(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from core.plan.orchestrator import run_in_foreground, task_runs
+    from core.plan.runs import run_in_foreground, task_runs
 
     settings = _settings()
     project = getattr(args, "project", None) or settings.project
@@ -252,7 +252,7 @@ def _run(args: argparse.Namespace) -> int:
     for name, st, message in task_runs(settings, run_id):
         print(f"  {name:<18} {st}" + (f" — {message}" if message else ""))
     if state.is_failed():
-        from core.plan.orchestrator import _clean_message
+        from core.plan.runs import _clean_message
 
         sys.stderr.write(f"error: the {args.name} run failed: {_clean_message(state.message or '')}\n")
         return 1
@@ -261,7 +261,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from core.plan.orchestrator import schedule
+    from core.plan.runs import schedule
 
     settings = _settings()
     project = getattr(args, "project", None) or settings.project
@@ -273,7 +273,7 @@ def _schedule(args: argparse.Namespace) -> int:
 
 
 def _pause(args: argparse.Namespace) -> int:
-    from core.plan.orchestrator import set_paused
+    from core.plan.runs import set_paused
 
     settings = _settings()
     project = getattr(args, "project", None) or settings.project

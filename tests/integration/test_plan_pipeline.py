@@ -21,6 +21,7 @@ import pytest
 
 from core.plan import PlanError
 from core.plan import orchestrator as orch
+from core.plan import runs as pr
 from tests.conftest import make_settings
 
 
@@ -102,13 +103,13 @@ def test_monitor_and_retrain_over_a_folder(settings, tracker, api_env, webhook, 
     _table(150, 7, shift=2.0).to_csv(inbox / "c_drifted.csv", index=False)
     params = {"project": "loop", "watch": str(inbox), "n_trials": 2, "export": False}
 
-    run_id, state = orch.run_in_foreground(settings, "monitor-and-retrain", params)
+    run_id, state = pr.run_in_foreground(settings, "monitor-and-retrain", params)
 
     assert state.is_failed()  # the unreadable file fails the run — after the next file still ran
-    row = orch.recent_runs(settings, limit=5, flow_run_id=run_id)[0]
+    row = pr.recent_runs(settings, limit=5, flow_run_id=run_id)[0]
     assert row.state == "Failed" and row.failed_task == "save-batch"
     assert row.error.startswith("b_broken.csv failed at save-batch: Line 2 of 'b_broken.csv' has 4 fields")
-    tasks = orch.task_runs(settings, run_id)
+    tasks = pr.task_runs(settings, run_id)
     names = [t[0] for t in tasks]
     assert names.count("save-batch") == 3 and names.count("check-batch") == 2 and names.count("retrain-and-gate") == 1
     failed = [t for t in tasks if t[1] == "Failed"]
@@ -134,12 +135,12 @@ def test_monitor_and_retrain_over_a_folder(settings, tracker, api_env, webhook, 
     record = processed(settings.home, "loop")
     assert {Path(v["file"]).name: v["status"] for v in record.values()} == {
         "a_clean.csv": "clean", "b_broken.csv": "failed", "c_drifted.csv": drifted["status"]}
-    run2, state2 = orch.run_in_foreground(settings, "monitor-and-retrain", params)
-    assert state2.is_completed() and orch.task_runs(settings, run2) == []
+    run2, state2 = pr.run_in_foreground(settings, "monitor-and-retrain", params)
+    assert state2.is_completed() and pr.task_runs(settings, run2) == []
     # another host (its own workspace record) still skips the saved batches: their keys are in MLflow
     (settings.home / "plan" / "loop" / "processed.json").unlink()
-    run3, state3 = orch.run_in_foreground(settings, "monitor-and-retrain", params)
-    assert [t[0] for t in orch.task_runs(settings, run3)] == ["save-batch"]  # only the unreadable file, again
+    run3, state3 = pr.run_in_foreground(settings, "monitor-and-retrain", params)
+    assert [t[0] for t in pr.task_runs(settings, run3)] == ["save-batch"]  # only the unreadable file, again
     assert state3.is_failed()
 
     from core.cli import main
@@ -165,27 +166,27 @@ def test_monitor_and_retrain_over_a_folder(settings, tracker, api_env, webhook, 
 def test_schedules_pause_and_run_now_on_the_api(settings, api_env, tmp_path: Path) -> None:
     inbox = tmp_path / "drop"
     inbox.mkdir()
-    dep = orch.schedule(settings, "monitor-and-retrain", "sched", cron="*/15 * * * *",
+    dep = pr.schedule(settings, "monitor-and-retrain", "sched", cron="*/15 * * * *",
                         parameters={"watch": str(inbox), "n_trials": 2})
-    row = next(d for d in orch.deployments(settings) if d.id == dep)
+    row = next(d for d in pr.deployments(settings) if d.id == dep)
     assert (row.flow, row.name, row.schedule) == ("monitor-and-retrain", "sched", "cron */15 * * * *")
     assert row.parameters["watch"] == str(inbox) and not row.paused
-    again = orch.schedule(settings, "monitor-and-retrain", "sched", interval_days=2, parameters={"watch": str(inbox)})
+    again = pr.schedule(settings, "monitor-and-retrain", "sched", interval_days=2, parameters={"watch": str(inbox)})
     assert again == dep  # changed, not doubled
-    assert next(d for d in orch.deployments(settings) if d.id == dep).schedule == "every 2 days"
-    orch.set_paused(settings, "monitor-and-retrain", "sched")
-    assert next(d for d in orch.deployments(settings) if d.id == dep).paused
-    run = orch.run_now(settings, "monitor-and-retrain", "sched")
-    with orch.api(settings) as client:
+    assert next(d for d in pr.deployments(settings) if d.id == dep).schedule == "every 2 days"
+    pr.set_paused(settings, "monitor-and-retrain", "sched")
+    assert next(d for d in pr.deployments(settings) if d.id == dep).paused
+    run = pr.run_now(settings, "monitor-and-retrain", "sched")
+    with pr.api(settings) as client:
         assert str(client.read_flow_run(run).deployment_id) == dep
 
     with pytest.raises(PlanError, match=r"cron expression '99 \* \* \* \*' does not parse"):
-        orch.schedule(settings, "monitor-and-retrain", "sched", cron="99 * * * *", parameters={"watch": str(inbox)})
+        pr.schedule(settings, "monitor-and-retrain", "sched", cron="99 * * * *", parameters={"watch": str(inbox)})
     with pytest.raises(PlanError, match="watch folder .* does not exist"):
-        orch.schedule(settings, "monitor-and-retrain", "sched", cron="0 * * * *",
+        pr.schedule(settings, "monitor-and-retrain", "sched", cron="0 * * * *",
                       parameters={"watch": str(tmp_path / "nope")})
     with pytest.raises(PlanError, match="no pipeline 'tune' for project 'sched'"):
-        orch.run_now(settings, "tune", "sched")
+        pr.run_now(settings, "tune", "sched")
 
 
 def test_unreachable_api_is_one_sentence(settings, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
@@ -197,7 +198,7 @@ def test_unreachable_api_is_one_sentence(settings, monkeypatch: pytest.MonkeyPat
     st = orch.status(settings)
     assert not st.reachable and "does not answer" in st.message
     with pytest.raises(PlanError, match="the rest of the workbench keeps working"):
-        orch.recent_runs(settings)
+        pr.recent_runs(settings)
     assert main(["pipeline", "runs"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: The Prefect API at {url} does not answer")
@@ -217,15 +218,15 @@ def test_tune_and_scheduled_retrain_flows_and_the_export_step(settings, tracker,
     from core.plan import stages
 
     seed_example(tracker, "sched2", _table(200, 1), "toy", "y")
-    run_id, state = orch.run_in_foreground(settings, "tune", {"project": "sched2", "data": "toy", "target": "y",
+    run_id, state = pr.run_in_foreground(settings, "tune", {"project": "sched2", "data": "toy", "target": "y",
                                                               "family": "linear", "n_trials": 2})
-    assert state.is_completed() and [t[0] for t in orch.task_runs(settings, run_id)] == ["tune-study"]
+    assert state.is_completed() and [t[0] for t in pr.task_runs(settings, run_id)] == ["tune-study"]
     assert state.result().startswith("sched2-y/")  # the job's registered model, a new version
 
-    run_id, state = orch.run_in_foreground(settings, "scheduled-retrain", {"project": "sched2", "n_trials": 2,
+    run_id, state = pr.run_in_foreground(settings, "scheduled-retrain", {"project": "sched2", "n_trials": 2,
                                                                            "export": False})
     assert state.is_completed()
-    assert [t[0] for t in orch.task_runs(settings, run_id)] == ["retrain-and-gate", "notify"]
+    assert [t[0] for t in pr.task_runs(settings, run_id)] == ["retrain-and-gate", "notify"]
     out = state.result()
     assert tracker.get_run(out["retrain_run"]).stage == "retrain" and tracker.get_run(out["gate_run"]).stage == "compare"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.plan import orchestrator as orch
+from core.plan import runs as pr
 from tests.conftest import make_settings
 from tests.ui.conftest import app_test
 
@@ -77,12 +78,12 @@ def test_schedule_created_from_the_page(settings, prefect_api, monkeypatch: pyte
     at.text_input(key="plan_cron").set_value("*/10 * * * *")
     at.button(key="FormSubmitter:plan_schedule_form-Save pipeline").click().run()
     assert not at.exception and not at.error
-    dep = next(d for d in orch.deployments(settings) if d.name == "default")
+    dep = next(d for d in pr.deployments(settings) if d.name == "default")
     assert (dep.flow, dep.schedule, dep.parameters["watch"]) == ("monitor-and-retrain", "cron */10 * * * *",
                                                                  str(inbox))
 
     at.button(key="plan_pause").click().run()
     assert not at.exception
-    assert next(d for d in orch.deployments(settings) if d.name == "default").paused
+    assert next(d for d in pr.deployments(settings) if d.name == "default").paused
     at.button(key="plan_run_now").click().run()
     assert any("Queued flow run" in s.value for s in at.success)
