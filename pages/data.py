@@ -138,4 +138,4 @@ with tab_clean:
 with tab_versions:
     from ui.data_versions import render_save_and_versions
 
-    render_save_and_versions(t, project, src, raw, replayed, replay_error)
+    render_save_and_versions(t, project, src, raw, replayed, replay_error, on_change=_persist)

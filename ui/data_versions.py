@@ -16,7 +16,8 @@ from core.tracking.datasets import dataset_versions
 from ui import data as ud
 
 
-def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any) -> None:
+def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any,
+               on_change: Any = None) -> None:
     from core.data.prepare import SPLIT_METHODS, prepare_version
     from core.data.recipe.splitting import split_step_of
 
@@ -77,6 +78,8 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
         status.update(label=f"Saved {saved.cleaned.label}", state="complete")
     if own_split is None:
         ud.set_recipe_json(prepared.recipe.to_dict())  # the recipe now carries the split it was saved with
+        if on_change is not None:
+            on_change()  # and so does the draft on disk
     counts = prepared.split.value_counts().to_dict()
     st.success(f"Saved **{saved.cleaned.label}** ({saved.cleaned.rows:,} rows: {counts.get('train', 0):,} train, "
                f"{counts.get('test', 0):,} held out) — raw table {'reused' if saved.raw_reused else 'saved'} as "
@@ -86,11 +89,11 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
 
 
 def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any,
-                             replay_error: str) -> None:
+                             replay_error: str, on_change: Any = None) -> None:
     if replay_error:
         st.warning("Fix the recipe before saving: " + replay_error)
     else:
-        _save_form(t, project, src, raw, replayed)
+        _save_form(t, project, src, raw, replayed, on_change)
     st.markdown("#### Versions")
     try:
         versions = dataset_versions(t, project)

@@ -48,7 +48,8 @@ def test_penguins_clean_and_save(app_server, page) -> None:  # noqa: ANN001
 
     page.get_by_role("tab", name="Versions").click()
     page.get_by_role("button", name="Save version").click()
-    page.get_by_text("Saved penguins v1 (344 rows").wait_for(timeout=120_000)
+    page.get_by_text("Saved penguins v1 (344 rows: 275 train, 69 held out)").wait_for(timeout=120_000)
+    page.get_by_text("a held-out part was added first").first.wait_for()
     wait_idle(page)
     table = page.locator('[data-testid="stDataFrame"]').last
     assert table.is_visible()
@@ -61,4 +62,6 @@ def test_penguins_clean_and_save(app_server, page) -> None:  # noqa: ANN001
     page.get_by_text("344 rows × 8 columns").first.wait_for()
     wait_idle(page)
     page.get_by_role("tab", name="Clean").click()
-    assert page.get_by_text("2. Impute missing values").count() == 1
+    # the saved recipe carries the held-out part it was saved with, decided first: the split leads the recipe
+    page.get_by_text("1. Split train / test").first.wait_for()
+    assert page.get_by_text("3. Impute missing values").count() == 1
