@@ -121,6 +121,19 @@ def _quiet() -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
+def _charter_metric(tracker: Any, project: str, target: str, task: str) -> str | None:
+    """The project charter's success metric when it is about this target and task (None otherwise)."""
+    try:
+        from core.plan.charter import load_charter
+
+        charter = load_charter(tracker, project)
+    except Exception:  # noqa: BLE001 - no Plan stage or an unreadable charter: the task's default metric
+        return None
+    if charter is None or charter.target != target or charter.task != task:
+        return None
+    return charter.tune_metric()
+
+
 def run_tune(args: argparse.Namespace) -> int:
     from core.cli import settings_and_tracker
     from core.models import infer_task
@@ -150,7 +163,9 @@ def run_tune(args: argparse.Namespace) -> int:
         print(f"note: {missing} row(s) with a missing {args.target!r} are left out of the study", flush=True)
     task = args.task or infer_task(frame[args.target].dropna())
     config = StudyConfig.create(project=project, data_run_id=version.run_id, target=args.target, task=task,
-                                family=args.model, metric=args.metric, space=_read_space(args.space),
+                                family=args.model, metric=args.metric or _charter_metric(tracker, project, args.target,
+                                                                                           task),
+                                space=_read_space(args.space),
                                 study_name=args.study, n_trials=args.trials, timeout_s=args.timeout,
                                 sampler=args.sampler, pruner=args.pruner, cv_folds=args.folds, seed=args.seed)
     print(f"study {config.study_name}: {config.family} on {version.label}, {config.metric} ({config.direction}), "
