@@ -282,10 +282,12 @@ def training_time_of(tracker: Tracker, mv: ModelVersionInfo) -> float | None:
         trial = mv.tags.get("workbench.trial")
         if found is None and trial is not None and trial.isdigit():
             flt = (f"tags.`mlflow.parentRunId` = '{mv.run_id}' and tags.`optuna.trial_number` = '{trial}'")
-            children = tracker.runs(mv.name, filter_string=flt, max_results=1)
+            # the study's own experiment (not one named after the registered model: that would create it)
+            exp = tracker.client.get_run(mv.run_id).info.experiment_id
+            children = tracker.client.search_runs([exp], filter_string=flt, max_results=1)
             if children:
-                found = measures.training_time({**children[0].metrics})
-    except WorkbenchError:  # a deleted training run only loses the training time
+                found = measures.training_time(dict(children[0].data.metrics))
+    except (WorkbenchError, Exception):  # noqa: BLE001 - a deleted training run only loses the training time
         return None
     return found
 

@@ -323,7 +323,10 @@ def record_export(tracker: Tracker, project: str, outcome: DeployOutcome, *, reg
         if not register:
             message = "Logged; not registered (registration not asked for)."
         elif s["equivalent"] or acknowledged:
-            tags = {k: v for k, v in mv.tags.items() if k.startswith("workbench.") and k != "workbench.format"}
+            # a short registry row: the job facts only (features stay on the logged models), as for scikit-learn
+            from core.tracking.models import VERSION_TAG_KEYS
+
+            tags = {k: v for k, v in mv.tags.items() if k in VERSION_TAG_KEYS and k != "workbench.format"}
             tags["workbench.parity"] = "equivalent" if s["equivalent"] else "acknowledged-not-equivalent"
             tags["workbench.deploy_run"] = run_id
             registered = register_onnx(tracker, run_id, logged, mv, tags)
