@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, metavar="OUT", help="write the result as JSON to this file")
     p.add_argument("--register-partial", action="store_true",
-                   help=f"when stopped (SIGTERM / Ctrl-C) before {MIN_SHARE_TO_REGISTER:.0%%} of the budget finished, "
+                   help=f"when stopped (SIGTERM / Ctrl-C) before {MIN_SHARE_TO_REGISTER:.0%}% of the budget finished, "
                         "still register the best model so far")
     p.set_defaults(func=run_tune)
 
