@@ -77,7 +77,7 @@ def _step(page, title: str, params: dict[str, str] | None = None) -> None:  # no
     page.get_by_text("Add a step").wait_for()
     _pick(page, page.locator('[data-testid="stSelectbox"]').filter(has_text="Step").first, title)
     for name, value in (params or {}).items():
-        _pick(page, page.locator(f'[class*="st-key-data_p_None_"][class*="_split_{name}"]').first, value)
+        _pick(page, page.locator(f'[class*="st-key-data_p_"][class*="_split_{name}"]').first, value)
     page.get_by_role("button", name="Preview").click()
     wait_idle(page)
     page.get_by_role("button", name="Apply step").click()
