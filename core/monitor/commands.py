@@ -159,16 +159,19 @@ def _newest_batch(tracker, project: str, data_version: str):  # noqa: ANN001, AN
     """The newest dataset version that can be a new batch for the champion, as a Table (or None).
 
     Skipped: the champion's training data and its ancestors (e.g. the raw table it was cleaned
-    from), raw tables (they need the recipe; give them with --current), and the training sets
-    earlier retrainings wrote (reference + batch: their rows are not new).
+    from), raw tables (they need the recipe; give them with --current), the training sets
+    earlier retrainings wrote (reference + batch: their rows are not new), and batches a retrain
+    already used (listed among its inputs).
     """
     from core.data.versions import KIND_TAG
     from core.monitor.check import load_table
     from core.tracking.datasets import dataset_versions
 
     ancestors = {r.run_id for r in tracker.lineage(data_version)}
+    # a batch a retrain (run or skipped) already looked at is not new any more
+    used = {i for r in tracker.runs(project, stage="retrain") for i in r.inputs}
     for v in dataset_versions(tracker, project):
-        if v.run_id in ancestors:
+        if v.run_id in ancestors or v.run_id in used:
             continue
         tags = tracker.get_run(v.run_id).tags
         if tags.get(KIND_TAG) == "raw" or tags.get("workbench.dataset.source", "").startswith("retrain:"):

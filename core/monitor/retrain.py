@@ -279,6 +279,15 @@ def retrain(
                                       last_retrain_ms=_last_retrain_ms(tracker, project))
     else:
         fire, reason = True, "requested"
+    if if_drift:  # say exactly what was evaluated, so "not reached" can never hide "nothing was checked"
+        if current is None or not len(current):
+            reason += "; no new batch was given or found, so no drift threshold was evaluated"
+        else:
+            facts = [f"{len(current):,} batch rows", f"drift share {drift_share:.2f} over {len(features)} features "
+                     f"(threshold {policy.max_drift_share})" if drift_share is not None else "drift share not computed",
+                     f"quality drop {quality_drop:.3f} (threshold {policy.max_quality_drop})" if quality_drop is not None
+                     else "quality not checked (the batch has no labels)"]
+            reason += f" — evaluated: {'; '.join(facts)}"
     if not fire:
         with tracker.stage_run(project, "retrain", name="retrain skipped", inputs=inputs, params=base_params) as rid:
             tracker.set_tags(rid, {"workbench.retrain.decision": "skipped", "workbench.retrain.reason": reason})
