@@ -145,7 +145,7 @@ def _run_gate(page, version: int) -> None:  # noqa: ANN001
     page.get_by_role("tab", name="Champion / challenger").click()
     wait_idle(page)
     form = page.locator('[data-testid="stForm"]')
-    for label, option in (("Challenger to promote", re.compile(rf"^\S+ v{version}\b")), ("Gate metric", "accuracy")):
+    for label, option in (("Challenger to promote", re.compile(rf"^(?:\S+ )?v{version}\b")), ("Gate metric", "accuracy")):
         box = form.locator('[data-testid="stSelectbox"]').filter(has_text=label)
         if box.locator("input[disabled]").count():  # the model's promotion metric, once fixed, is the gate's
             continue
