@@ -155,13 +155,14 @@ with user_errors():
                                                 on_progress=ui.status_progress(status))
                         status.update(label="Gate " + ("passed" if decision.passed else "refused"), state="complete")
                     ui.remember(ui.DECISION, project, decision)
+                    ui.forget_registry_cache()  # the promotion metric may have just been set
                     st.rerun()
             st.subheader("Promotion history")
             history = gate.promotion_history(t, project)
             if history.empty:
                 st.caption("No gate has run yet.")
             else:
-                st.dataframe(history, hide_index=True, key="cmp_history")
+                st.dataframe(history.astype(object).where(history.notna(), "—"), hide_index=True, key="cmp_history")
 
     # -- shadow --------------------------------------------------------------
     with tab_shadow, user_errors():

@@ -61,6 +61,14 @@ def _promotion_metric(_tracker: Tracker, store: str, name: str) -> str:
     return promotion_metric(_tracker, name)
 
 
+def forget_registry_cache() -> None:
+    """After a promotion: the promotion metric and the job list are read again."""
+    from ui.jobs import clear_cache
+
+    _promotion_metric.clear()
+    clear_cache()
+
+
 def promotion_metric_of(tracker: Tracker, name: str | None) -> str:
     """The registered model's promotion metric ('' when none is set yet)."""
     return _promotion_metric(tracker, tracker.settings.tracking_uri, name) if name else ""
