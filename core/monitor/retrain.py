@@ -90,7 +90,8 @@ class RetrainResult:
             return f"No retraining: {self.reason}"
         verdict = "promoted" if self.decision and self.decision.passed else "not promoted"
         label = self.challenger.label if self.challenger else "?"
-        return f"Retrained {label} ({self.reason}); gate: {verdict} — {getattr(self.decision, 'reason', '')}"
+        cautions = "".join(f" Caution: {c}" for c in getattr(self.decision, "cautions", ()) or ())
+        return f"Retrained {label} ({self.reason}); gate: {verdict} — {getattr(self.decision, 'reason', '')}{cautions}"
 
 
 def _policy_path(tracker: Tracker, project: str) -> Path:
