@@ -59,3 +59,13 @@ def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_PYTHON_REFRESH", "quiet")
     monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / "workspace" / "numba-cache"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The Chromium journeys run last (the order is otherwise kept).
+
+    Playwright's sync API keeps its event loop running in the main thread for as long as the session-scoped
+    browser lives; Prefect's sync/async dispatch takes that for an async context and hands back coroutines,
+    so the Plan stage's in-process tests must run before the first browser starts.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

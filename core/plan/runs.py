@@ -113,8 +113,8 @@ def schedule(settings: Settings, flow_name: str, project: str, *, cron: str | No
                 # a module entrypoint (core.plan.flows.…) and no working_dir: a worker on any host imports the
                 # flows from its own checkout (PYTHONPATH), wherever that checkout lives
                 name=project, parameters=params, paused=paused, entrypoint_type=EntrypointType.MODULE_PATH,
-                tags=["workbench", project], **kwargs)
-            return str(deployment.apply(work_pool_name=POOL))
+                tags=["workbench", project], _sync=True, **kwargs)  # sync even where an event loop runs
+            return str(deployment.apply(work_pool_name=POOL, _sync=True))
 
 
 def _schedule_text(schedules: list[Any]) -> str:

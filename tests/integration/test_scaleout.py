@@ -220,7 +220,7 @@ def test_two_workers_survive_a_killed_worker(team: TeamServers, team_env: dict[s
     child = team_tracker.get_run(children[dead.number][0])
     assert child.status == "FAILED" and child.tags["optuna.state"] == "FAIL"
 
-    mv = get_model_version(team_tracker, PROJECT, _latest_version(team_tracker))
+    mv = get_model_version(team_tracker, f"{PROJECT}-target", _latest_version(team_tracker))  # <project>-<target>
     assert mv.run_id == parent and mv.tags["workbench.study"] == name
     model = load_sklearn_model(team_tracker, mv)
     X = frame.drop(columns=["target"])
@@ -232,6 +232,9 @@ def test_two_workers_survive_a_killed_worker(team: TeamServers, team_env: dict[s
 def _latest_version(tracker) -> str:
     from core.tracking.models import model_versions
 
-    versions = model_versions(tracker, PROJECT)
+    from core.tracking.models import project_models
+
+    names = project_models(tracker, PROJECT)  # one registered model per prediction job: <project>-<target>
+    versions = [mv for name in names for mv in model_versions(tracker, name)]
     assert versions, "no model version registered"
     return str(max(int(v.version) for v in versions))
