@@ -163,7 +163,12 @@ def _assign_panel(pool: Pool, frame: pd.DataFrame, state: LabelState, setup: Set
                  key="label_map_confirm"):
         events = assign_selection(points, row_keys, state.labels, cls, overwrite=overwrite, session=tab_id(),
                                   ts=time.time())
-        log.append(events)
+        # checked like a queue click: rows another session labelled differently ask first (Queue tab)
+        from ui.label import append_lasso
+
+        written = append_lasso(log, events)
         st.session_state[MAP_ROUND] = st.session_state.get(MAP_ROUND, 0) + 1  # clears the selection
-        st.toast(f"{len(events)} label(s) saved.")
+        held = len(events) - written
+        st.toast(f"{written} label(s) saved." + (f" {held} row(s) labelled by another session wait for your "
+                                                  "confirmation in the Queue tab." if held else ""))
         st.rerun()

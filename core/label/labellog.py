@@ -11,7 +11,9 @@ Every append takes an exclusive ``fcntl`` lock, writes whole lines, then
 interleave or overwrite each other, and a label is on disk when the call returns.
 A process killed mid-write leaves at most one partial last line: readers ignore
 any line that is not complete JSON, and the next writer starts on a fresh line.
-The state is "latest event per row wins" (file order = lock order).
+The state is the log replayed in file order (= lock order): each row's latest
+label wins, ``undo`` takes back a row's latest change, ``remove`` clears a row
+(see :mod:`core.label.history`, which also reads logs written before those kinds existed).
 
 A queue click goes through :meth:`LabelLog.append_checked`: under the same lock it
 looks at the row's latest label and refuses to replace one given by *another*
@@ -34,12 +36,14 @@ from typing import Any
 
 from core.errors import LabelError
 
-SOURCES = ("queue", "lasso", "skip", "table")
+# what made the event: a label (queue click, lasso, table edit, relabel from the history, import),
+# a skip, a removal (the row is unlabelled again) or an undo (the row's latest change is taken back)
+SOURCES = ("queue", "lasso", "skip", "table", "relabel", "import", "remove", "undo")
 
 
 @dataclass(frozen=True)
 class LabelEvent:
-    """One act of labelling. ``label`` is None for ``skip``."""
+    """One act of labelling. ``label`` is None for ``skip``, ``remove`` and ``undo``."""
 
     row: int
     label: str | None
@@ -68,12 +72,17 @@ class Conflict:
 
 
 def _conflict(events: Iterable[LabelEvent], event: LabelEvent) -> Conflict | None:
-    """The row's latest label when it came from another session and differs from ``event``'s."""
-    last = None
-    for e in events:
-        if e.row == event.row and e.label is not None and e.source != "skip":
-            last = e
-    if last is None or last.session == event.session or last.label == event.label:
+    """The row's current label when it came from another session and differs from ``event``'s."""
+    from core.label.history import replay
+
+    return _conflict_with(replay(e for e in events if e.row == event.row).tops.get(event.row), event)
+
+
+def _conflict_with(last: LabelEvent | None, event: LabelEvent) -> Conflict | None:
+    """A conflict when ``last`` (the row's deciding event) is another session's different label."""
+    if last is None or last.label is None or last.source in ("skip", "remove"):
+        return None
+    if last.session == event.session or last.label == event.label:
         return None
     return Conflict(last.row, last.label, last.session, last.ts)
 
@@ -133,13 +142,50 @@ class LabelLog:
         found: list[Conflict | None] = [None]
 
         def guard() -> bool:  # runs under the log's lock: no other writer between this check and the write
-            if event.label is None or event.source == "skip":
+            if event.label is None or event.source in ("skip", "remove", "undo"):
                 return True
-            found[0] = _conflict(self.events(), event)
+            found[0] = _conflict(self.row_events(event.row), event)
             return found[0] is None or found[0] == accept
 
         written = _append_lines(self.path, [event.to_json()], guard=guard)
         return None if written else found[0]
+
+    def append_checked_many(self, events: Iterable[LabelEvent]) -> list[tuple[LabelEvent, Conflict]]:
+        """Append every event that does not replace another session's different label (one lock).
+
+        For a lasso or an import: the rows that would overwrite someone else's label are left out and
+        returned with their conflict, so the person can confirm them one by one like a click.
+        """
+        events = list(events)
+        for e in events:
+            if e.source not in SOURCES:
+                raise LabelError(f"A label event source must be one of {', '.join(SOURCES)}. Got {e.source!r} instead.")
+        held: list[tuple[LabelEvent, Conflict]] = []
+        keep: list[LabelEvent] = []
+
+        def guard() -> bool:  # under the lock: nobody writes between this check and the append
+            from core.label.history import replay
+
+            tops = replay(self.events()).tops
+            for e in events:
+                c = None if e.label is None or e.source in ("skip", "remove", "undo") else \
+                    _conflict_with(tops.get(e.row), e)
+                if c is None:
+                    keep.append(e)
+                else:
+                    held.append((e, c))
+            return True
+
+        _append_lines(self.path, [], guard=guard, lines_from=lambda: [e.to_json() for e in keep])
+        return held
+
+    def append_if(self, events: Iterable[LabelEvent], guard: Callable[[], bool]) -> int:
+        """Append events only if ``guard()`` (run under the log's lock, so no writer in between) is true."""
+        events = list(events)
+        for e in events:
+            if e.source not in SOURCES:
+                raise LabelError(f"A label event source must be one of {', '.join(SOURCES)}. Got {e.source!r} instead.")
+        return _append_lines(self.path, [e.to_json() for e in events], guard=guard)
 
     def append_curve(self, point: CurvePoint, **extra: Any) -> None:
         _append_lines(self.curve_path, [json.dumps({"labels": point.labels, "accuracy": point.accuracy,
@@ -158,13 +204,26 @@ class LabelLog:
     # --- reading -----------------------------------------------------------------------------
     def events(self) -> list[LabelEvent]:
         """All complete events in file order (partial or corrupt lines are skipped)."""
-        out = []
-        for d in _read_lines(self.path):
-            try:
-                out.append(LabelEvent.from_dict(d))
-            except (KeyError, TypeError, ValueError):
-                continue
-        return out
+        return _events(_read_lines(self.path))
+
+    def row_events(self, row: int) -> list[LabelEvent]:
+        """The events of one row, in file order (a byte search first: a click's check stays fast on long logs)."""
+        needle = f'{{"row":{int(row)},'.encode()
+        return [e for e in _events(_read_lines(self.path, needle)) if e.row == row]
+
+    def read_from(self, offset: int) -> tuple[list[LabelEvent], int]:
+        """Events whose lines start at or after byte ``offset``, and the offset to read from next time.
+
+        Only complete lines are consumed, so a line being written is read whole on the next call.
+        """
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(offset)
+                raw = fh.read()
+        except FileNotFoundError:
+            return [], 0
+        end = raw.rfind(b"\n") + 1
+        return _events(_parse(raw[:end])), offset + end
 
     def curve(self) -> list[CurvePoint]:
         pts = []
@@ -195,9 +254,13 @@ def known_label_columns(labels_dir: Path, project: str, dataset_run_id: str) -> 
     return [c for _, c in sorted(metas, reverse=True)]
 
 
-def _append_lines(path: Path, lines: list[str], guard: Callable[[], bool] | None = None) -> int:
-    """Append whole lines under an exclusive lock; ``guard`` (run under the lock) may veto the write."""
-    if not lines:
+def _append_lines(path: Path, lines: list[str], guard: Callable[[], bool] | None = None,
+                  lines_from: Callable[[], list[str]] | None = None) -> int:
+    """Append whole lines under an exclusive lock; ``guard`` (run under the lock) may veto the write.
+
+    ``lines_from`` gives the lines after the guard ran (when the guard decides which lines to write).
+    """
+    if not lines and lines_from is None:
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
@@ -206,6 +269,10 @@ def _append_lines(path: Path, lines: list[str], guard: Callable[[], bool] | None
         try:
             if guard is not None and not guard():
                 return 0
+            if lines_from is not None:
+                lines = lines_from()
+                if not lines:
+                    return 0
             size = os.fstat(fd).st_size
             prefix = b""
             if size:
@@ -226,14 +293,28 @@ def _append_lines(path: Path, lines: list[str], guard: Callable[[], bool] | None
     return len(lines)
 
 
-def _read_lines(path: Path) -> list[dict[str, Any]]:
+def _events(dicts: Iterable[Mapping[str, Any]]) -> list[LabelEvent]:
+    out = []
+    for d in dicts:
+        try:
+            out.append(LabelEvent.from_dict(d))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def _read_lines(path: Path, needle: bytes = b"") -> list[dict[str, Any]]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return []
+    return _parse(raw, needle)
+
+
+def _parse(raw: bytes, needle: bytes = b"") -> list[dict[str, Any]]:
     out = []
     for line in raw.split(b"\n"):
-        if not line.strip():
+        if not line.strip() or (needle and needle not in line):
             continue
         try:
             d = json.loads(line)
@@ -245,21 +326,15 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def latest_labels(events: Iterable[LabelEvent]) -> tuple[dict[int, str], set[int]]:
-    """(labels by row, skipped rows): the latest labelling event per row wins.
+    """(labels by row, skipped rows) from replaying the log (see :func:`core.label.history.replay`).
 
     A skip never erases a label: it only marks a still-unlabelled row as skipped
     (so the queue stops offering it); a later label clears the skip.
     """
-    labels: dict[int, str] = {}
-    skipped: set[int] = set()
-    for e in events:
-        if e.source == "skip" or e.label is None:
-            if e.row not in labels:
-                skipped.add(e.row)
-            continue
-        labels[e.row] = e.label
-        skipped.discard(e.row)
-    return labels, skipped
+    from core.label.history import replay
+
+    r = replay(events)
+    return dict(r.labels), set(r.skipped)
 
 
 def _person_path(labels_dir: Path, project: str, person: str) -> Path:
