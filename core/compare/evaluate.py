@@ -57,6 +57,7 @@ class Evaluation:
     predictions: Mapping[str, Any] = field(default_factory=dict)
     probabilities: Mapping[str, Any] = field(default_factory=dict)  # model -> class probabilities (classifiers)
     classes: Mapping[str, Any] = field(default_factory=dict)  # model -> its classes_ (the probability columns)
+    costs: Mapping[str, Any] = field(default_factory=dict)  # model -> the charter's cost of each prediction
 
     def score(self, model: str, metric: str) -> float:
         """One model's value of ``metric``; CompareError naming the available metrics otherwise."""

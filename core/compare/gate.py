@@ -71,6 +71,7 @@ class GateDecision:
     removed_rows: int = 0
     cautions: tuple[str, ...] = field(default_factory=tuple)
     model_name: str = ""
+    fairness_gap: float | None = None  # the challenger's gap across the charter's protected column, when checked
 
     @property
     def p_value(self) -> float | None:
@@ -145,9 +146,12 @@ def promotion_gate(evaluation: Evaluation, metric: str, margin: float, *, challe
         classes = evaluation.classes.get(challenger)
         if classes is not None and list(evaluation.classes.get(champion, [])) != list(classes):
             classes = None  # the two models order their probability columns differently
+        losses = ((evaluation.costs[champion], evaluation.costs[challenger])
+                  if champion in evaluation.costs and challenger in evaluation.costs else None)
         test = gate_significance(metric, evaluation.task, evaluation.y_true, evaluation.predictions[champion],
                                  evaluation.predictions[challenger], evaluation.probabilities.get(champion),
-                                 evaluation.probabilities.get(challenger), classes, alpha=alpha, seed=seed)
+                                 evaluation.probabilities.get(challenger), classes, alpha=alpha, seed=seed,
+                                 row_losses=losses)
     return gate_decision(champion_score, challenger_score, metric, margin, champion=champion, challenger=challenger,
                          test=test)
 
@@ -204,38 +208,35 @@ def gate_metric_for(tracker: Tracker, mv: ModelVersionInfo, metric: str | None, 
     """
     from core.tracking.models import promotion_metric
 
+    from core.compare.charter_rules import COST_METRIC, project_charter
+
     task = mv.tags.get("workbench.task", "") or "classification"
     stored = promotion_metric(tracker, mv.name)
     if stored and metric and metric != stored and not change_metric:
         raise CompareError(f"The promotion metric of {mv.name} is {stored!r} (set when it was first promoted); "
                            f"the gate does not switch to {metric!r} silently. Use --metric {stored}, or change it "
                            f"for good with --change-metric.")
-    chosen = metric or stored or _charter_metric(tracker, mv) or DEFAULT_GATE_METRIC.get(task, "accuracy")
-    if task in GATE_METRICS and chosen not in GATE_METRICS[task]:
-        raise CompareError(f"The gate metric must be one of {', '.join(GATE_METRICS[task])} for a {task} model. "
+    charter = project_charter(tracker, mv)
+    allowed = gate_metrics(task, charter)
+    charter_metric = charter.metric if charter is not None and charter.metric in allowed else ""
+    chosen = metric or stored or charter_metric or DEFAULT_GATE_METRIC.get(task, "accuracy")
+    if chosen == COST_METRIC and COST_METRIC not in allowed:
+        raise CompareError(f"The gate metric {COST_METRIC!r} is the charter's cost per prediction, but the charter "
+                           f"of this project sets no cost for {mv.tags.get('workbench.target', 'this target')!r}; "
+                           "set the costs on the Plan page (or `python -m core charter set --cost-fp … --cost-fn …`) "
+                           "or pick another metric.")
+    if task in GATE_METRICS and chosen not in allowed:
+        raise CompareError(f"The gate metric must be one of {', '.join(allowed)} for a {task} model. "
                            f"Got {chosen!r} instead.")
     return chosen, chosen != stored
 
 
-def _charter_metric(tracker: Tracker, mv: ModelVersionInfo) -> str:
-    """The project charter's success metric when it is about this model's target ('' otherwise)."""
-    try:
-        from core.plan.charter import load_charter
-    except ImportError:  # pragma: no cover - the Plan stage is not part of this build
-        return ""
-    project = mv.tags.get("workbench.project") or ""
-    if not project:
-        from core.tracking.models import registered_model_tags
+def gate_metrics(task: str, charter: object | None = None) -> tuple[str, ...]:
+    """The metrics a gate of a ``task`` model may use: the task's, plus ``business_cost`` when the charter sets costs."""
+    from core.compare.charter_rules import COST_METRIC
 
-        project = (registered_model_tags(tracker, mv.name) or {}).get("workbench.project", "")
-    try:
-        charter = load_charter(tracker, project) if project else None
-    except Exception:  # noqa: BLE001 - an unreadable charter never blocks a gate
-        return ""
-    if charter is None or getattr(charter, "target", "") != mv.tags.get("workbench.target"):
-        return ""
-    metric = getattr(charter, "metric", "")
-    return metric if metric in GATE_METRICS.get(mv.tags.get("workbench.task", ""), ()) else ""
+    base = GATE_METRICS.get(task, GATE_METRICS["classification"])
+    return (*base, COST_METRIC) if getattr(charter, "has_cost", False) else base
 
 
 def challenger_cv_std(tracker: Tracker, mv: ModelVersionInfo, metric: str) -> float | None:
@@ -279,6 +280,7 @@ def promote(
             models cannot read, or — :class:`~core.compare.heldout.NoHeldOutRows` — no held-out row left.
             Nothing is moved then.
     """
+    from core.compare.charter_rules import fairness_limit, project_charter, with_business_cost
     from core.compare.evaluate import common_target
     from core.compare.heldout import cautions
     from core.compare.loading import held_out_evaluation
@@ -302,8 +304,9 @@ def promote(
     data, held = held_out_evaluation(tracker, project, data_ref, versions, target)
     if on_progress and held.removed:
         on_progress(held.note)
-    evaluation = evaluate_models(tracker, versions, held.frame, importance=False, resources=False,
-                                 on_progress=on_progress)
+    charter = project_charter(tracker, challenger)
+    evaluation = with_business_cost(evaluate_models(tracker, versions, held.frame, importance=False,
+                                                    resources=False, on_progress=on_progress), charter)
     champ_label = f"v{champion.version}" if champion else None
     chall_label = f"v{challenger.version}"
     if on_progress and champion:
@@ -312,14 +315,24 @@ def promote(
     scores = {m: evaluation.score(m, metric) for m in evaluation.models}
     warn = cautions(scores, evaluation.rows, metric, challenger=chall_label, champion=champ_label,
                     cv_std=challenger_cv_std(tracker, challenger, metric))
+    fair = fairness_limit(evaluation, held.frame, charter, chall_label, metric)
+    if fair is not None and not fair.checked:
+        warn.append(fair.sentence)
+    elif fair is not None and fair.exceeded:  # the charter's constraint refuses whatever the metric says
+        verdict = "Otherwise" if decision.passed else "Also"
+        decision = replace(decision, passed=False, reason=f"{fair.sentence} The champion stays. {verdict}: "
+                                                          f"{decision.reason}")
     decision = replace(decision, rows=evaluation.rows, removed_rows=held.removed, cautions=tuple(warn),
-                       model_name=name)
+                       model_name=name, fairness_gap=fair.gap if fair is not None else None)
     inputs = [mv.run_id for mv in versions] + [data.run_id]
     params = {"model": name, "champion_version": champion.version if champion else "none",
               "challenger_version": challenger.version, "metric": metric, "margin": margin, "alpha": alpha,
               "test": decision.test.test if decision.test else "none", "data_version": data.ref,
               "data_part": held.part, "rows": evaluation.rows, "rows_removed_as_training": held.removed,
               "higher_is_better": higher_is_better(metric)}
+    if fair is not None:
+        params.update({"fairness_column": fair.column, "fairness_max_gap": fair.limit,
+                       "fairness_metric": fair.metric})
     run_name = f"gate {name} v{challenger.version} vs {champ_label or 'no champion'}"
     with tracker.stage_run(project, "compare", name=run_name, inputs=inputs, params=params,
                            tags={KIND_TAG: "gate"}) as run_id:
@@ -329,11 +342,15 @@ def promote(
         if decision.test is not None:
             values.update({"p_value": decision.test.p_value, "ci_low": decision.test.ci_low,
                            "ci_high": decision.test.ci_high})
+        if decision.fairness_gap is not None:
+            values["challenger.fairness_gap"] = decision.fairness_gap
         tracker.log_metrics(run_id, {k: v for k, v in values.items() if v is not None})
         log_evaluation(tracker, run_id, evaluation, metrics=False)
         tracker.set_tags(run_id, {"workbench.gate.decision": "passed" if decision.passed else "refused",
                                   "workbench.gate.reason": decision.reason[:4900],
-                                  **({"workbench.gate.cautions": " | ".join(warn)[:4900]} if warn else {})})
+                                  **({"workbench.gate.cautions": " | ".join(warn)[:4900]} if warn else {}),
+                                  **({"workbench.gate.fairness": "unchecked" if not fair.checked else
+                                      "exceeded" if fair.exceeded else "within"} if fair is not None else {})})
         if decision.passed:
             if on_progress:
                 on_progress(f"Gate passed: moving the champion alias to v{challenger.version}…")

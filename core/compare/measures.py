@@ -30,6 +30,7 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "rmse": False,
     "mae": False,
     "r2": True,
+    "business_cost": False,  # the charter's mean cost per prediction
     "size_bytes": False,
     "latency_single_ms_p50": False,
     "latency_batch_1k_ms": False,

@@ -71,6 +71,7 @@ def run_comparison(tracker: Tracker, project: str, refs: list[str | int], data_r
     """
     from dataclasses import replace
 
+    from core.compare.charter_rules import project_charter, with_business_cost
     from core.compare.evaluate import common_target, evaluate_models
     from core.compare.heldout import cautions
     from core.compare.loading import held_out_evaluation, resolve_models
@@ -80,6 +81,8 @@ def run_comparison(tracker: Tracker, project: str, refs: list[str | int], data_r
     part, frame = held.part, held.frame
     evaluation = evaluate_models(tracker, versions, frame, importance=importance, resources=resources,
                                  on_progress=on_progress)
+    # the charter's KPI, from the same held-out predictions (no training row is scored)
+    evaluation = with_business_cost(evaluation, project_charter(tracker, versions[0]))
     notes = [n for n in (held.note,) if n]
     for metric in evaluation.metrics.index[:1]:  # the headline metric (accuracy / r2)
         notes += cautions({m: evaluation.score(m, str(metric)) for m in evaluation.models}, evaluation.rows,

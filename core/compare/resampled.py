@@ -52,6 +52,20 @@ class ResampledMetric:
         return float(self.evaluate(self.prepare(y, pred), np.ones((1, len(y))))[0])
 
 
+def row_loss_metric(name: str) -> ResampledMetric:
+    """The mean of a per-row loss handed in as the "predictions" (e.g. the charter's cost of each prediction).
+
+    ``prepare(y, losses)`` ignores ``y``: the losses were computed once on the full sample, so a resample
+    only reweights them — the same as recomputing each row's cost on the resampled rows.
+    """
+    import numpy as np
+
+    def prepare(_y: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        return np.asarray(losses, dtype=float).reshape(-1, 1)
+
+    return ResampledMetric(name, prepare, lambda state, w: (w @ state)[:, 0] / w.sum(axis=1))
+
+
 def resampled_metric(name: str, classes: Sequence[Any] | None = None) -> ResampledMetric:
     """The vectorised form of a gate metric; ``classes`` orders the probability columns (roc_auc, log_loss)."""
     if name in LABEL_METRICS:

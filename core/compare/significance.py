@@ -31,6 +31,7 @@ from core.compare.resampled import (
     REGRESSION_METRICS,
     ResampledMetric,
     resampled_metric,
+    row_loss_metric,
 )
 from core.errors import CompareError
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MCNEMAR, BOOTSTRAP = "mcnemar", "paired_bootstrap"
 EXACT_BELOW = 25  # fewer discordant rows than this: exact binomial McNemar
 MCNEMAR_METRICS = ("accuracy", "error_rate")
+COST_METRIC = "business_cost"  # the charter's cost per prediction: a per-row loss, bootstrapped as such
 CLASSIFICATION_METRICS = LABEL_METRICS + PROBA_METRICS
 _CHUNK_CELLS = 2_500_000  # resamples × rows held in memory at once (~20 MB of float64 counts)
 
@@ -80,6 +82,8 @@ def choose_test(metric: str, task: str) -> str:
     Regression metrics (RMSE, MAE, MSE, R²) get the paired bootstrap of the error. A metric that does
     not fit the task is a CompareError.
     """
+    if metric == COST_METRIC and task in ("classification", "regression"):
+        return BOOTSTRAP
     if task == "classification":
         if metric in MCNEMAR_METRICS:
             return MCNEMAR
@@ -177,13 +181,15 @@ def paired_bootstrap(metric_fn: Callable[[Any, Any], float], y_true: Any, pred_a
 
 def gate_significance(metric: str, task: str, y_true: Any, pred_champion: Any, pred_challenger: Any,
                       proba_champion: Any = None, proba_challenger: Any = None, classes: Sequence[Any] | None = None,
-                      *, alpha: float = 0.05, seed: int = 0, n_resamples: int = 2000) -> PairedTest:
+                      *, alpha: float = 0.05, seed: int = 0, n_resamples: int = 2000,
+                      row_losses: tuple[Any, Any] | None = None) -> PairedTest:
     """The paired test the promotion gate runs for ``metric`` on the held-out rows.
 
     Accuracy (and error rate) uses McNemar on per-row correctness; ROC AUC and log loss bootstrap
-    the probabilities (``classes`` orders their columns, as the models' ``classes_``); every other
-    metric bootstraps the predictions. The result's ``p_value`` is one-sided: the gate asks whether
-    the challenger is better.
+    the probabilities (``classes`` orders their columns, as the models' ``classes_``); the charter's
+    ``business_cost`` bootstraps ``row_losses`` (champion's, challenger's cost of each prediction; lower
+    is better); every other metric bootstraps the predictions. The result's ``p_value`` is one-sided:
+    the gate asks whether the challenger is better.
     """
     import numpy as np
 
@@ -194,6 +200,13 @@ def gate_significance(metric: str, task: str, y_true: Any, pred_champion: Any, p
     if test == MCNEMAR:
         a, b, y = _paired_arrays(pred_champion, pred_challenger, y)
         return mcnemar_test(a == y, b == y, alpha=alpha, metric=metric)
+    if metric == COST_METRIC:
+        if row_losses is None:
+            raise CompareError("The metric 'business_cost' needs the cost of each prediction of both models; set "
+                               "the costs in the project's charter.")
+        a, b = (np.asarray(x, dtype=float) for x in row_losses)
+        return paired_bootstrap(row_loss_metric(metric), y, a, b, higher_is_better=False, n_resamples=n_resamples,
+                                seed=seed, alpha=alpha, metric=metric)
     if metric in PROBA_METRICS:
         if proba_champion is None or proba_challenger is None:
             raise CompareError(f"The metric {metric!r} needs both models' class probabilities; "

@@ -32,7 +32,8 @@ CHARTER_JSON = "plan/charter.json"
 TASKS = ("classification", "regression")
 # Metrics in [0, 1]; the others are ≥ 0 (losses, errors) except r2, which is ≤ 1.
 _UNIT_METRICS = {"accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro", "roc_auc"}
-_NONNEGATIVE = {"log_loss", "rmse", "mse", "mae"}
+_NONNEGATIVE = {"log_loss", "rmse", "mse", "mae", "business_cost"}
+COST_METRIC = "business_cost"  # the charter's KPI (mean cost per prediction), lower is better
 
 
 def metrics_for_task(task: str) -> tuple[str, ...]:
@@ -40,7 +41,7 @@ def metrics_for_task(task: str) -> tuple[str, ...]:
     from core.compare.gate import GATE_METRICS
     from core.tune.metrics import metrics_for
 
-    names = [*metrics_for(task), *GATE_METRICS.get(task, ())]
+    names = [*metrics_for(task), *GATE_METRICS.get(task, ()), COST_METRIC]
     return tuple(dict.fromkeys(names))
 
 
@@ -111,6 +112,9 @@ class Charter:
         if self.metric not in allowed:
             raise PlanError(f"The success metric {self.metric!r} does not fit a {self.task} task; use one of "
                             f"{', '.join(allowed)}.")
+        if self.metric == COST_METRIC and self.cost_fp is None and self.cost_fn is None and self.cost_per_unit is None:
+            raise PlanError("The success metric business_cost needs the charter's costs: a cost per false positive / "
+                            "negative (classification) or per unit of error (regression).")
         if self.metric in _UNIT_METRICS:
             threshold = _number(self.threshold, f"threshold for {self.metric}", low=0.0, high=1.0)
         elif self.metric in _NONNEGATIVE:
@@ -175,6 +179,8 @@ class Charter:
         """The promotion gate's metric: the success metric when the gate knows it, else the task's first."""
         from core.compare.gate import GATE_METRICS
 
+        if self.metric == COST_METRIC:
+            return COST_METRIC
         return self.metric if self.metric in GATE_METRICS[self.task] else GATE_METRICS[self.task][0]
 
     def retrain_policy(self, n_trials: int = 5, interval_days: float | None = None) -> RetrainPolicy:
@@ -267,6 +273,17 @@ def business_cost(charter: Charter, y_true: Sequence[Any], y_pred: Sequence[Any]
     the largest label in ``y_true``; with more than two classes every miss of the positive class is a FN
     and every wrong prediction of it a FP). Regression: ``cost_per_unit · mean |y_true − y_pred|``.
     """
+    costs = row_costs(charter, y_true, y_pred)
+    return None if costs is None else float(costs.mean())
+
+
+def row_costs(charter: Charter, y_true: Sequence[Any], y_pred: Sequence[Any],
+              positive: str | None = None) -> Any:
+    """The cost of each prediction (a per-row loss; its mean is :func:`business_cost`), None without costs.
+
+    ``positive`` overrides the default positive class (used when resampling, so every resample keeps the
+    positive class of the full sample).
+    """
     import numpy as np
 
     if not charter.has_cost:
@@ -275,13 +292,17 @@ def business_cost(charter: Charter, y_true: Sequence[Any], y_pred: Sequence[Any]
     if t.shape != p.shape or t.size == 0:
         raise PlanError(f"The cost metric needs as many predictions as true values (got {p.size} and {t.size}).")
     if charter.task == "regression":
-        return float((charter.cost_per_unit or 0.0) * np.mean(np.abs(t.astype(float) - p.astype(float))))
-    labels = [str(v) for v in t]
-    positive = charter.positive_class or max(labels)
-    ts, ps = np.asarray(labels), np.asarray([str(v) for v in p])
-    fp = int(np.sum((ps == positive) & (ts != positive)))
-    fn = int(np.sum((ts == positive) & (ps != positive)))
-    return float(((charter.cost_fp or 0.0) * fp + (charter.cost_fn or 0.0) * fn) / t.size)
+        return (charter.cost_per_unit or 0.0) * np.abs(t.astype(float) - p.astype(float))
+    ts, ps = t.astype(str), p.astype(str)
+    positive = positive or positive_label(charter, ts)
+    fp = (ps == positive) & (ts != positive)
+    fn = (ts == positive) & (ps != positive)
+    return (charter.cost_fp or 0.0) * fp + (charter.cost_fn or 0.0) * fn
+
+
+def positive_label(charter: Charter, y_true: Sequence[Any]) -> str:
+    """The class the costs are about: the charter's positive class, else the largest label in ``y_true``."""
+    return charter.positive_class or max(str(v) for v in y_true)
 
 
 def data_findings(charter: Charter, columns: Sequence[str], rows: int) -> list[str]:
