@@ -13,7 +13,7 @@ from core.errors import RecipeError
 
 ALL_KINDS = {"missing_tokens", "fix_types", "trim_case", "drop_columns", "keep_columns", "drop_duplicates",
              "drop_missing_rows", "impute", "outliers", "scale", "encode", "select_filter", "select_wrapper",
-             "select_l1", "pca", "split"}
+             "select_l1", "pca", "split", "group_stats", "rolling", "fourier", "rebalance", "augment_noise"}
 
 
 def test_registry_has_every_kind_with_a_renderable_schema() -> None:
@@ -21,10 +21,12 @@ def test_registry_has_every_kind_with_a_renderable_schema() -> None:
     for kind, spec in STEPS.items():
         assert spec.kind == kind and spec.title and spec.description.endswith(".")
         for p in spec.params:
-            assert p.type in {"columns", "column", "choice", "float", "int", "bool", "text", "tokens"}
+            assert p.type in {"columns", "column", "choice", "multichoice", "float", "int", "bool", "text", "tokens"}
             assert p.help
             if p.type == "choice":
                 assert p.default in p.choices
+            if p.type == "multichoice":
+                assert p.default and set(p.default) <= set(p.choices)
 
 
 def test_json_round_trip_with_numpy_fitted_state_is_pure_json() -> None:

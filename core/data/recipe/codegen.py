@@ -6,7 +6,9 @@ they ever cannot be copied, the script imports ``core.data.io.read_table`` inste
 pandas, numpy and pyarrow — scikit-learn only for a KNN imputation, which refits a
 ``KNNImputer`` on the stored donor rows. Each step's transform function is copied verbatim from
 the step modules — the exact code the workbench ran — and called with the recipe's parameters and
-fitted values written out as Python literals, so the script gives the same frame as ``replay``.
+fitted values written out as Python literals, so the script gives the same frame as ``replay``
+(in ``'transform'`` mode: training-time steps such as ``rebalance`` resample a version's training
+rows when it is saved, and are written as comments).
 """
 
 from __future__ import annotations
@@ -146,6 +148,10 @@ def to_python(recipe: Recipe, source_path: str = "input.csv", *, output_path: st
         calls.append(f"    # Step {i}: {spec.title}")
         if spec.splitter is not None:
             calls.append("    # (the train / test split does not change the table; it is stored with the version)")
+            continue
+        if spec.training_only:
+            calls.append(f"    # ({step.kind} changes the training rows only, when the version is saved; a table "
+                         "cleaned with this script passes through unchanged, as on replay)")
             continue
         transforms.append(spec.transform)
         needs_sklearn |= step.kind == "impute" and step.params.get("strategy") == "knn"

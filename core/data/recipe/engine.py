@@ -5,7 +5,11 @@
   first, so a fit and a later replay from the saved recipe compute exactly the same thing;
 * ``preview_step`` shows the rows a step changes, before and after, without committing anything;
 * ``replay(frame, recipe, mode)`` runs a whole recipe: ``'fit'`` refits every step, ``'transform'``
-  reuses the fitted state (Monitor replays a reference's recipe on a new batch) and skips ``split``.
+  reuses the fitted state (Monitor replays a reference's recipe on a new batch) and skips ``split``
+  and the training-time steps (``rebalance``, ``augment_noise``: a new batch is never resampled).
+
+Training-time steps run on the training rows only: the test rows pass through unchanged, and the
+rows they add get fresh labels (never one of the raw table's) and are marked 'train' in the split.
 
 Evaluation integrity, by construction: in ``'fit'`` mode the recipe's split is decided on the raw
 rows *before* any step runs (:mod:`core.data.recipe.splitting`), wherever the split step sits, and
@@ -52,14 +56,19 @@ class StepResult:
     changed_columns: tuple[str, ...] = ()
     changed_index: pd.Index | None = None  # labels of kept rows that changed (for previews)
     changes: dict | None = None  # changed cells per column (columns with changes only)
+    sources: pd.Series | None = None  # training-time steps: label of each added row → the row it came from
 
 
 @dataclass(frozen=True)
 class FitContext:
-    """What a fit may learn from: the training rows (labels of the frame's index; None = all) and the target."""
+    """What a fit may learn from: the training rows (labels of the frame's index; None = all) and the target.
+
+    ``reserved``: every label the raw table used (rows added by a training-time step never reuse one, so a
+    removed held-out row's label can never come back as a training row)."""
 
     train: pd.Index | None = None
     target: str | None = None
+    reserved: pd.Index | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +109,7 @@ def _check_param_columns(frame: pd.DataFrame, spec, params: dict) -> None:
             check_columns(frame, spec.kind, p.name, [value])
 
 
-_FITTED_COLUMN_KEYS = ("values", "bounds", "stats", "categories", "numeric", "columns", "dropped")
+_FITTED_COLUMN_KEYS = ("values", "bounds", "stats", "categories", "numeric", "columns", "dropped", "source")
 
 
 def _check_fitted_columns(frame: pd.DataFrame, kind: str, fitted: dict) -> None:
@@ -129,6 +138,8 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)  # changes and splits are tracked by row label
     _check_param_columns(frame, spec, params)
+    if spec.training_only:
+        return _apply_training_step(frame, step, spec, params, fit, context)
     # the fit sees the target through a private key, so default column sets can leave it out
     fit_params = {**params, "_target": context.target} if context.target else params
     learn_from = frame
@@ -149,6 +160,8 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
             raise RecipeError(f"{step.kind} could not learn from this table ({type(err).__name__}: {err}). "
                               "Check the chosen columns and the steps before it.") from None
         fitted = json.loads(json.dumps(to_native(learned)))  # exactly what a saved recipe will hold
+    if spec.check is not None:
+        spec.check(frame, params, fitted)
     try:
         out = spec.transform(frame, params, fitted)
         if spec.splitter and fit:
@@ -166,6 +179,63 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
     elif fit and spec.learns and learn_from is not frame:
         summary += f" Fitted on the {len(learn_from):,} training rows only; applied to all {len(out):,}."
     return replace(result, summary=summary)
+
+
+def _fresh_labels(frame: pd.DataFrame, context: FitContext, n: int) -> pd.Index:
+    """``n`` labels used by no row of ``frame``, the training rows or the raw table (integers after the largest)."""
+    used = frame.index
+    for more in (context.train, context.reserved):
+        if more is not None:
+            used = used.append(pd.Index(more))
+    if pd.api.types.is_integer_dtype(used.dtype) or used.empty:
+        start = int(used.max()) + 1 if len(used) else 0
+        return pd.RangeIndex(start, start + n)
+    taken = set(used)
+    fresh, i = [], 0
+    while len(fresh) < n:
+        if (label := f"added-{i}") not in taken:
+            fresh.append(label)
+        i += 1
+    return pd.Index(fresh)
+
+
+def _apply_training_step(frame: pd.DataFrame, step: Step, spec, params: dict, fit: bool,  # noqa: ANN001
+                         context: FitContext) -> StepResult:
+    """Resample the training rows only; the other rows pass through unchanged, added rows get fresh labels."""
+    empty = pd.Index([], dtype=frame.index.dtype)
+    if not fit:  # replay on a new batch: a training-time step never runs on it
+        return StepResult(frame, step, None, len(frame), len(frame), 0, 0, (), (),
+                          f"Skipped {step.kind}: it changes the training rows only; a new batch passes through "
+                          "unchanged (transform mode).", changed_index=empty, changes={})
+    is_train = frame.index.isin(context.train) if context.train is not None else np.ones(len(frame), dtype=bool)
+    train = frame[is_train]
+    if train.empty:
+        raise RecipeError(f"{step.kind} has no training row left to work on: the steps before it removed every row "
+                          "of the training part. Check the row filters.")
+    fit_params = {**params, "_target": context.target} if context.target else params
+    try:
+        fitted = json.loads(json.dumps(to_native(spec.fit(train, fit_params))))
+        kept, added = spec.resample(train, fit_params, fitted)
+    except _DATA_ERRORS as err:
+        raise RecipeError(f"{step.kind} could not resample the training rows ({type(err).__name__}: {err}). "
+                          "Check the chosen columns and the steps before it.") from None
+    labels = _fresh_labels(frame, context, len(added))
+    sources = pd.Series(added.index.to_numpy(), index=labels, dtype=object)
+    added = added.set_axis(labels)
+    out = frame[~is_train | frame.index.isin(kept.index)]
+    if len(added):
+        out = pd.concat([out, added[list(frame.columns)]])
+    new_step = Step(step.kind, params, fitted)
+    n_test = int((~is_train).sum())
+    marked = f"; the {len(added):,} added rows are marked as training rows" if len(added) else ""
+    where = (f" Applied to the {len(train):,} training rows only; the {n_test:,} test rows pass through "
+             f"unchanged{marked}." if context.train is not None else
+             f" No split yet, so all {len(train):,} rows count as training rows; a saved version holds out its test "
+             "part first and resamples only its training part.")
+    summary = spec.summarize(train, out, fit_params, fitted, {}) + where
+    removed = len(train) - len(kept)
+    return StepResult(out, new_step, None, len(frame), len(out), 0, len(added) + removed, (), (), summary,
+                      changed_index=labels, changes={}, sources=sources)
 
 
 def _same(before: pd.Series, after: pd.Series) -> bool:
@@ -239,6 +309,8 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
     if not frame.index.is_unique:
         frame = frame.reset_index(drop=True)
     result = apply_step(frame, step, fit=fit, context=context)
+    if STEPS[step.kind].training_only:
+        return _training_preview(frame, result, n)
     kept = frame.index.isin(result.frame.index)
     touched = ~kept | frame.index.isin(result.changed_index)
     labels = list(frame.index[touched][:n])
@@ -248,6 +320,20 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
         cols_before, cols_after = list(frame.columns), list(result.frame.columns)
     before = frame.loc[labels, cols_before]
     after = result.frame.loc[[label for label in labels if label in result.frame.index], cols_after]  # ≤ n labels
+    return StepPreview(result, before, after)
+
+
+def _training_preview(frame: pd.DataFrame, result: StepResult, n: int) -> StepPreview:
+    """Class counts of the training rows before / after for a rebalance; otherwise rows copied and their copies."""
+    fitted = result.step.fitted or {}
+    if "classes" in fitted:
+        classes = [str(c) for c in fitted["classes"]]
+        before = pd.DataFrame({fitted["target"]: classes, "training rows": fitted["before"]})
+        after = pd.DataFrame({fitted["target"]: classes, "training rows": fitted["after"]})
+        return StepPreview(result, before, after)
+    sources = result.sources.iloc[:n] if result.sources is not None else pd.Series(dtype=object)
+    after = result.frame.loc[sources.index]
+    before = frame.loc[[s for s in sources if s in frame.index]]
     return StepPreview(result, before, after)
 
 
@@ -286,7 +372,9 @@ def replay(frame: pd.DataFrame, recipe: Recipe, mode: Literal["fit", "transform"
         except RecipeError as err:
             where = recipe.steps.index(split_step) + 1
             raise RecipeError(f"Step {where} (split): {err}") from None
-    context = FitContext(decided.train_index if decided is not None else None, recipe_target(recipe, target))
+    raw_decided = decided  # the split as decided on the raw rows (the summary counts those)
+    context = FitContext(decided.train_index if decided is not None else None, recipe_target(recipe, target),
+                         decided.labels.index if decided is not None else None)
     steps = recipe.steps if upto is None else recipe.steps[:upto]
     for i, step in enumerate(steps, start=1):
         try:
@@ -295,7 +383,12 @@ def replay(frame: pd.DataFrame, recipe: Recipe, mode: Literal["fit", "transform"
         except RecipeError as err:
             raise RecipeError(f"Step {i} ({getattr(step, 'kind', '?')}): {err}") from None
         if decided is not None and step.kind == "split":
-            result = replace(result, summary=_split_summary(decided, result, current))
+            result = replace(result, summary=_split_summary(raw_decided, result, current))
+        if decided is not None and result.sources is not None and len(result.sources):
+            # rows a training-time step added are training rows: the split and later fits must know them
+            added = pd.Series("train", index=result.sources.index, name=decided.labels.name, dtype=object)
+            decided = replace(decided, labels=pd.concat([decided.labels, added]))
+            context = replace(context, train=decided.train_index, reserved=decided.labels.index)
         results.append(result)
         current = result.frame
         if result.split is not None:

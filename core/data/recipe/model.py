@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from core.errors import RecipeError
 
-ParamType = Literal["columns", "column", "choice", "float", "int", "bool", "text", "tokens"]
+ParamType = Literal["columns", "column", "choice", "multichoice", "float", "int", "bool", "text", "tokens"]
 RECIPE_VERSION = 1
 
 
@@ -27,7 +27,8 @@ class ParamSpec:
     """One parameter of a step, described so a page can render a widget for it generically.
 
     ``type``: ``columns`` (list of column names, ``None`` = the step's default set), ``column``
-    (one name or ``None``), ``choice`` (one of ``choices``), ``float``/``int`` (within
+    (one name or ``None``), ``choice`` (one of ``choices``), ``multichoice`` (a list of ``choices``),
+    ``float``/``int`` (within
     ``minimum``/``maximum``), ``bool``, ``text``, ``tokens`` (list of strings).
     """
 
@@ -60,6 +61,17 @@ class StepSpec:
     summarize: Callable[..., str] | None = None
     learns: bool = False  # True when fit() records state that transform mode reuses
     splitter: Callable[..., Any] | None = None  # split only: (frame, params) -> Series of 'train' / 'test'
+    # training-time steps (rebalance, augment): (train rows, params, fitted) -> (kept rows, added rows); the
+    # engine runs it on the training part only, labels the added rows as training rows, and skips it on replay
+    resample: Callable[..., Any] | None = None
+    # (frame, params, fitted) -> None, raising a RecipeError sentence for data the transform cannot use; run
+    # before every transform (fit and replay) and never copied into exported code
+    check: Callable[..., Any] | None = None
+
+    @property
+    def training_only(self) -> bool:
+        """True for steps that change the training rows only (a new batch passes through unchanged)."""
+        return self.resample is not None
 
     def param(self, name: str) -> ParamSpec:
         return next(p for p in self.params if p.name == name)
@@ -228,6 +240,11 @@ def _check_value(kind: str, p: ParamSpec, value: Any) -> Any:
         if not isinstance(value, str):
             raise bad("a string")
         return value
+    if p.type == "multichoice":
+        if isinstance(value, str) or not isinstance(value, Sequence) or not value or any(
+                v not in p.choices for v in value):
+            raise bad("a non-empty list of " + ", ".join(map(repr, p.choices)))
+        return list(dict.fromkeys(value))
     if p.type == "choice":
         if value not in p.choices:
             raise bad("one of " + ", ".join(map(repr, p.choices)))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from core.data.recipe.model import StepSpec
+from core.data.recipe.steps_extract import EXTRACT_STEPS
 from core.data.recipe.steps_features import FEATURE_STEPS
 from core.data.recipe.steps_rows import ROW_STEPS
 from core.data.recipe.steps_select import SELECT_STEPS
 from core.data.recipe.steps_text import TEXT_STEPS
+from core.data.recipe.steps_train import TRAIN_STEPS
 
-STEPS: dict[str, StepSpec] = {**TEXT_STEPS, **ROW_STEPS, **FEATURE_STEPS, **SELECT_STEPS}
+STEPS: dict[str, StepSpec] = {**TEXT_STEPS, **ROW_STEPS, **FEATURE_STEPS, **EXTRACT_STEPS, **SELECT_STEPS,
+                               **TRAIN_STEPS}
 
 
 def describe_step(step) -> str:  # noqa: ANN001 - a Step
