@@ -7,7 +7,7 @@ from datetime import datetime
 import streamlit as st
 
 from core.tracking import STAGES
-from core.tracking.models import model_versions
+from ui import cache
 from ui import mlflow_links as links
 from ui.feedback import page_link, user_errors
 from ui.navigation import PAGES
@@ -24,15 +24,9 @@ st.caption(f"Project **{project}** — one loop, one system of record (MLflow). 
 
 with user_errors():
     t = tracker()
-    runs = t.runs(project, max_results=2000)
-    by_stage: dict[str, list] = {s: [] for s in STAGES}
-    for r in runs:
-        if r.stage in by_stage and not r.tags.get("mlflow.parentRunId"):
-            by_stage[r.stage].append(r)
-    from core.tracking.models import project_models
-
-    names = project_models(t, project)
-    versions = [mv for name in names for mv in model_versions(t, name)]
+    snap = cache.home_snapshot(project)  # one read of the store for the cards and models, until the next write
+    runs, names, versions = list(snap.runs), list(snap.models), list(snap.versions)
+    by_stage = {s: snap.stage_runs(s) for s in STAGES}
 
     cols = st.columns(3)
     for i, info in enumerate(LOOP):
@@ -81,8 +75,6 @@ with user_errors():
     if not roots:
         st.caption("Lineage appears here once the project has runs.")
     else:
-        from core.lineage import lineage_graph
-
         by_id = {r.run_id: r for r in roots}
         choices: list[tuple[str, str]] = [(f"model {v.name} v{v.version}" + (f" ({', '.join(v.aliases)})"
                                                                              if v.aliases else ""), v.run_id)
@@ -90,7 +82,7 @@ with user_errors():
         choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:200]]
         label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0],
                                     key=picker_key("home_lineage", choices, lambda c: c[0], ident=lambda c: c[1]))
-        graph = lineage_graph(t, project, focus)
+        graph = cache.lineage(project, focus)
         st.graphviz_chart(graph.to_dot())
         with st.expander("Runs in this chain"):
             for node in graph.nodes:

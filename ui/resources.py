@@ -18,7 +18,11 @@ def settings() -> Settings:
 
 @st.cache_resource(show_spinner="Opening the MLflow store (first time: a few seconds)…")
 def _tracker(s: Settings) -> Tracker:
-    return Tracker.connect(s)
+    from ui.cache import count_writes
+
+    t = Tracker.connect(s)
+    t.client = count_writes(t.client)  # every write through it drops the cached reads of ui.cache
+    return t
 
 
 def tracker() -> Tracker:

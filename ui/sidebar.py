@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import WorkbenchError, one_line
 from core.scaleout.status import mask, storage_kind
+from ui import cache
 from ui.resources import settings, tracker
 from ui.state import PROJECT, current_project, set_project
 
@@ -19,7 +20,7 @@ def render_sidebar() -> None:
         st.markdown("### MLOps workbench")
         try:
             t = tracker()
-            health = t.health()
+            health = cache.store_health()  # probed every few seconds, not on every rerun of every session
         except WorkbenchError as err:
             st.error(f"MLflow store unavailable: {one_line(err)}")
             return
@@ -35,7 +36,7 @@ def render_sidebar() -> None:
             return
         project = current_project()
         try:
-            known = t.projects()
+            known = cache.projects()  # cached until the next write to the store
         except WorkbenchError as err:
             st.error(one_line(err))
             return
