@@ -26,6 +26,9 @@ def _widget(p: ParamSpec, columns: list[str], value: Any, key: str, token_counts
         choices = list(p.choices)
         index = choices.index(value) if value in choices else 0
         return st.selectbox(label, choices, index=index, key=key, help=help_text)
+    if p.type == "multichoice":
+        default = [v for v in (value or []) if v in p.choices]
+        return st.multiselect(label, list(p.choices), default=default, key=key, help=help_text) or None
     if p.type == "bool":
         return st.checkbox(label, value=bool(value), key=key, help=help_text)
     if p.type == "int":

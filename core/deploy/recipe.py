@@ -14,8 +14,11 @@ The recipe (``recipe/recipe.json`` of the cleaned dataset version, see
   ``encode`` on a non-text column. They (and every graph-able step before the last of
   them, to keep the order) must run on the request before it reaches the model.
 * **training only** — row filters (``drop_duplicates``, ``drop_missing_rows``, ``outliers``
-  with ``action=remove``, ``split``) chose the training rows; a service scores every row it
-  is sent, so they are listed but do not run.
+  with ``action=remove``, ``split``) and the training-time steps (``rebalance``,
+  ``augment_noise``) chose or added the training rows; a service scores every row it is sent,
+  so they are listed but do not run.
+
+The feature extraction steps (``group_stats``, ``rolling``, ``fourier``) run before the model.
 """
 
 from __future__ import annotations
@@ -37,10 +40,16 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 ROW_FILTERS = {"drop_duplicates": "removes repeated training rows", "drop_missing_rows": "removes incomplete training rows",
-               "split": "assigns training / test rows"}
+               "split": "assigns training / test rows",
+               "rebalance": "re-samples the training rows to balance the classes (a request is never re-sampled)",
+               "augment_noise": "adds jittered copies of training rows (a request is never augmented)"}
 OUTSIDE_KINDS = {"missing_tokens": "rewrites text tokens (e.g. 'n/a') to missing values",
                  "fix_types": "parses text into numbers / dates / booleans",
-                 "trim_case": "rewrites text (whitespace, case)"}
+                 "trim_case": "rewrites text (whitespace, case)",
+                 "group_stats": "looks up per-group statistics learnt from the training rows; not compiled to ONNX here",
+                 "rolling": "needs the rows before it in time (a window over the batch), not one request row",
+                 "fourier": "runs an FFT over a sequence or a time window; not compiled to ONNX here"}
+EXTRACT_KINDS = ("group_stats", "rolling", "fourier")  # their fitted 'outputs' are numeric columns
 COLUMN_KINDS = ("drop_columns", "keep_columns", "select_filter", "select_wrapper", "select_l1")
 
 
@@ -140,6 +149,10 @@ def _update_kinds(step: Any, kinds: dict[str, str]) -> None:
     elif step.kind == "drop_columns" or step.kind.startswith("select_"):
         for col in (p.get("columns") if step.kind == "drop_columns" else f.get("dropped")) or []:
             kinds.pop(col, None)
+    elif step.kind in EXTRACT_KINDS:
+        if step.kind == "fourier" and p.get("mode", "sequence") == "sequence" and not p.get("keep_column"):
+            kinds.pop(p.get("column"), None)
+        kinds.update({c: "double" for c in f.get("outputs", [])})
     elif step.kind == "outliers" and p.get("action") == "flag":
         kinds.update({f"{c}__outlier": "bool" for c, b in (f.get("bounds") or {}).items() if b is not None})
 

@@ -135,21 +135,22 @@ def _fit_rolling(frame: pd.DataFrame, params: dict) -> dict:
         raise RecipeError(f"rolling over the target {target!r} would put each row's own target into its features "
                           "(the window includes the current row). Leave the target out.")
     require_numeric(frame, "rolling", cols, "(window statistics)")
+    need = params["min_periods"] or params["window"]
+    if need > len(frame):  # a shorter new batch later just gets missing values where no window fits
+        raise RecipeError(f"rolling: window={params['window']} (min_periods={need}) is longer than the table "
+                          f"({len(frame):,} training rows), so every rolling value would be missing. Choose a window "
+                          f"of at most {len(frame):,} rows or lower min_periods.")
     outputs = [f"{c}_roll{params['window']}_{stat}" for c in cols for stat in params["stats"]]
     _no_clash(frame, "rolling", outputs)
     return {"source": cols, "outputs": outputs}
 
 
 def _check_rolling(frame: pd.DataFrame, params: dict, fitted: dict) -> None:
+    """Run before every transform; the window-length check is the fit's (on the training rows)."""
     _time_order_check(frame, "rolling", params["time_column"])
-    need = params["min_periods"] or params["window"]
     if params["min_periods"] is not None and params["min_periods"] > params["window"]:
         raise RecipeError(f"The 'min_periods' parameter of rolling must be at most window={params['window']}. "
                           f"Got {params['min_periods']} instead.")
-    if need > len(frame):
-        raise RecipeError(f"rolling: window={params['window']} (min_periods={need}) is longer than the table's "
-                          f"{len(frame):,} rows, so every rolling value would be missing. Choose a window of at most "
-                          f"{len(frame):,} rows or lower min_periods.")
 
 
 def _summarize_rolling(before, after, params, fitted, changes) -> str:
@@ -232,6 +233,9 @@ def _fit_fourier(frame: pd.DataFrame, params: dict) -> dict:
             raise RecipeError("fourier (window) needs a 'time_column' to order the rows by. Got None.")
         require_numeric(frame, "fourier (window)", [col], "")
         length = params["window"]
+        if length > len(frame):
+            raise RecipeError(f"fourier (window): window={length} is longer than the table ({len(frame):,} training "
+                              f"rows), so no row would get a value. Choose a window of at most {len(frame):,} rows.")
     else:
         lengths = _lengths(frame, col).dropna()
         if lengths.empty:

@@ -51,9 +51,11 @@ def _class_counts(y: pd.Series, kind: str) -> pd.Series:
     if len(counts) < 2:
         raise RecipeError(f"{kind} needs at least 2 classes in {y.name!r}; the training rows hold only "
                           f"{counts.index[0]!r}. Nothing to balance.")
-    if len(counts) > MAX_CLASSES:
+    fractional = pd.api.types.is_float_dtype(y.dtype) and bool((y % 1 != 0).any())
+    if len(counts) > MAX_CLASSES or fractional:
         raise RecipeError(f"{kind} balances classes, but {y.name!r} has {len(counts)} distinct values in the "
-                          f"training rows (more than {MAX_CLASSES}): it looks like a regression target. Use "
+                          f"training rows{'' if fractional else f' (more than {MAX_CLASSES})'}: it looks like a "
+                          "regression target. Use "
                           "augment_noise for numeric tables instead.")
     return counts
 
