@@ -25,10 +25,12 @@ from core.deploy.quantize import QuantizeReport
 from core.errors import ExportError
 
 SERVE_SCRIPT = Path(__file__).with_name("serve_bundle.py")
-BUNDLE_FILES = ("model.onnx", "schema.json", "serve.py", "requirements.txt", "Dockerfile", "README.md",
-                "MODEL_CARD.md", "parity.json")
+LOG_SCRIPT = Path(__file__).with_name("serve_log.py")  # the prediction log, shipped as serve_log.py
+BUNDLE_FILES = ("model.onnx", "schema.json", "serve.py", "serve_log.py", "requirements.txt", "Dockerfile",
+                "README.md", "MODEL_CARD.md", "parity.json")
 # What serve.py imports; requirements.txt pins these and everything they need (httptools / uvloop: uvicorn's fast paths).
-SERVING_PACKAGES = ("onnxruntime", "numpy", "starlette", "uvicorn", "prometheus_client", "httptools", "uvloop")
+SERVING_PACKAGES = ("onnxruntime", "numpy", "starlette", "uvicorn", "prometheus_client", "pyarrow", "httptools",
+                    "uvloop")
 _PLATFORM_MARKERS = {"uvloop": 'sys_platform != "win32" and platform_python_implementation == "CPython"'}
 PORT = 8080
 
@@ -87,8 +89,11 @@ def dockerfile(port: int = PORT) -> str:
         "WORKDIR /srv/model",
         "COPY requirements.txt ./",
         "RUN pip install --no-cache-dir -r requirements.txt",
-        "COPY serve.py schema.json model.onnx ./",
-        "RUN useradd --system --uid 10001 --no-create-home model",  # owns nothing: the files stay read-only to it
+        "COPY serve.py serve_log.py schema.json model.onnx ./",
+        # the user owns nothing but the prediction-log folder: the model files stay read-only to it
+        "RUN useradd --system --uid 10001 --no-create-home model && mkdir -p /srv/model/predictions "
+        "&& chown model /srv/model/predictions",
+        "VOLUME /srv/model/predictions",
         "USER model",
         f"EXPOSE {port}",
         f'HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 CMD ["python", "-c", "{probe}"]',
@@ -145,7 +150,16 @@ docker run --rm -p {port}:{port} {tag}-server
 ```
 
 The container runs as a non-root user, checks `/ready` as its `HEALTHCHECK` and stops gracefully
-on `docker stop` (SIGTERM: in-flight requests finish).
+on `docker stop` (SIGTERM: in-flight requests finish, the prediction log is flushed). Keep the log
+on the host with `-v "$PWD/predictions:/srv/model/predictions"` (the folder must be writable by uid 10001).
+
+## Prediction log
+
+Every scored row is logged (on by default) with its prediction, probability, latency and request id
+to rotating Parquet files in `predictions/` (`--log-dir`): `--log-sample 0.1` keeps a tenth of the rows,
+`--log-max-mb` caps the folder (the oldest files are deleted), `--no-log` turns it off. Send your own
+`X-Request-ID` header to join true labels later; otherwise the answer's `request_id` is the key.
+The workbench reads the folder: `python -m core monitor --reference REF --served predictions/`.
 
 ## Example request
 
@@ -233,6 +247,9 @@ def build_bundle(out_dir: str | Path, export: ExportResult, parity: ParityReport
     """Write the bundle files into ``out_dir`` and zip them as ``out_dir/bundle.zip``; returns the zip path.
 
     ``example`` (one raw input row, e.g. the first row of the parity data) fills the README's example request.
+    The serving path's own single-row latency (:func:`core.deploy.latency.serving_baseline`, on that
+    request) goes into ``schema.json`` as ``latency_baseline``: the prediction log carries it, and
+    Monitor compares served latency against it (resource drift).
 
     Raises:
         ExportError: ``out_dir`` cannot be written.
@@ -241,11 +258,17 @@ def build_bundle(out_dir: str | Path, export: ExportResult, parity: ParityReport
     try:
         out.mkdir(parents=True, exist_ok=True)
         schema = {**export.schema(), **dict(extra or {})}
+        (out / "model.onnx").write_bytes(export.onnx_bytes)
+        if "latency_baseline" not in schema:
+            from core.deploy.latency import serving_baseline
+
+            schema["latency_baseline"] = serving_baseline(out / "model.onnx", schema, example_request(schema, example))
         title = str(schema.get("source_model") or f"{export.family or 'workbench'} {export.task}")
         files = {
             "model.onnx": export.onnx_bytes,
             "schema.json": json.dumps(schema, indent=2, default=str).encode(),
             "serve.py": SERVE_SCRIPT.read_bytes(),
+            "serve_log.py": LOG_SCRIPT.read_bytes(),
             "requirements.txt": serving_requirements().encode(),
             "Dockerfile": dockerfile().encode(),
             "README.md": bundle_readme(schema, title, example).encode(),

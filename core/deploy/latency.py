@@ -142,3 +142,37 @@ def _measure(model: Any, result: ExportResult, frame: pd.DataFrame, spec: Featur
         sklearn_batch_ms=(t1 - t0) * 1000, onnx_batch_ms=(t2 - t1) * 1000,
         sklearn_bytes=sklearn_size(model), onnx_bytes=result.size_bytes,
     )
+
+
+def serving_baseline(model_path: Any, schema: dict, body: dict, calls: int = 300) -> dict[str, Any]:
+    """p50 / p99 of the bundle server's in-process path (JSON text → tensors → onnxruntime) on one request.
+
+    Measured at export on the bundle's own ``serve.py`` code, single-threaded, so the served
+    ``latency_ms`` in the prediction log (the same path, inside the server) has a like-for-like baseline.
+    """
+    import importlib.util
+    import json
+    import tempfile
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("_wb_serve_bundle", Path(__file__).with_name("serve_bundle.py"))
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)  # type: ignore[union-attr]
+    with tempfile.TemporaryDirectory(prefix="wb-baseline-") as tmp:
+        schema_path = Path(tmp) / "schema.json"
+        schema_path.write_text(json.dumps(schema, default=str))
+        model = serve.Model(str(model_path), str(schema_path), threads=1)
+    raw = json.dumps(body).encode()
+    times = []
+    for k in range(calls + 20):
+        t0 = time.perf_counter()
+        model.predict(serve.parse_json(raw))
+        if k >= 20:  # the first calls pay for onnxruntime's lazy initialisation
+            times.append(time.perf_counter() - t0)
+    ms = np.asarray(times) * 1000.0
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)), "calls": calls,
+            "rows": 1, "path": "in-process: JSON → tensors → onnxruntime, 1 thread",
+            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}

@@ -16,7 +16,8 @@ tensors without pandas: a one-row request costs tens of microseconds before onnx
 Endpoints:
 
 ``POST /predict`` (or ``/``)  ``{"rows": [{column: value, ...}, ...]}`` or ``{"columns": {column: [values]}}``;
-    answers ``{"predictions": [...], "probabilities": [[...]], "classes": [...]}`` (probabilities for classifiers).
+    answers ``{"predictions": [...], "probabilities": [[...]], "classes": [...], "request_id": "..."}``
+    (probabilities for classifiers; the id is the client's ``X-Request-ID`` or a new one, also a header).
 ``GET /health``   the process answers.     ``GET /ready``   the model is loaded and warmed up (503 while stopping).
 ``GET /schema``   the contract.            ``GET /metrics`` Prometheus text: requests by status, latency,
     rows scored, predicted classes (or a prediction summary), missing-value share per feature.
@@ -27,6 +28,11 @@ numbers are JSON numbers (finite: ``NaN``, ``Infinity`` and ``1e999`` are refuse
 missing value (the model imputes it); text columns take strings (a number or boolean is converted
 with ``str()``, as in training); cells are scalars (anything nested is refused). Limits: body size
 (413), rows per request (400), the time a client may take to send its declared body (408).
+
+Prediction log (on by default, ``serve_log.py``): every scored row — sampled with ``--log-sample``, the
+folder capped at ``--log-max-mb`` — with its prediction, probability, latency and request id, as
+rotating Parquet files in ``--log-dir``; buffered and written by a background thread, flushed at
+graceful shutdown. A folder that cannot be written is said at start, and the server serves without it.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 
 import numpy as np
 import onnxruntime as ort
@@ -172,10 +179,19 @@ class Model:
         Raises:
             BadRequest: the body breaks the contract (the message names the columns).
         """
+        values, n = self.values(body)
+        feeds, missing = self.feeds(values)
+        return feeds, n, missing
+
+    def values(self, body: object) -> tuple[dict[str, list], int]:
+        """The request's cells as one list per column (raw, as sent) and the row count."""
         if type(body) is not dict or len(body) != 1 or not ({"rows", "columns"} & body.keys()):
             raise BadRequest('The body must be an object with one key, "rows" (a list of objects) or "columns" '
                              '(an object of lists).')
-        values, n = self._rows(body["rows"]) if "rows" in body else self._columns(body["columns"])
+        return self._rows(body["rows"]) if "rows" in body else self._columns(body["columns"])
+
+    def feeds(self, values: dict[str, list]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+        """ONNX feeds and missing cells per column for :meth:`values`' lists (BadRequest for a wrong value)."""
         feeds: dict[str, np.ndarray] = {}
         missing: dict[str, int] = {}
         problems: list[str] = []
@@ -222,7 +238,7 @@ class Model:
             missing[name] = gaps
         if problems:
             raise BadRequest(f"Wrong values: {'; '.join(problems[:6])}.")
-        return feeds, n, missing
+        return feeds, missing
 
     @staticmethod
     def _bad(name: str, row: int, value: object, wanted: str) -> str:
@@ -360,9 +376,26 @@ async def read_body(request: Request, limit: int = MAX_BODY, timeout: float = RE
     return b"".join(chunks)
 
 
-def make_app(model: Model, *, max_body: int = MAX_BODY, read_timeout: float = READ_TIMEOUT_S) -> Starlette:
-    """The ASGI application serving ``model``."""
+def _request_id(request: Request) -> str:
+    """The client's ``X-Request-ID`` when it is a short printable token, else a fresh one."""
+    given = request.headers.get("x-request-id", "")
+    if 0 < len(given) <= 128 and given.isprintable():
+        return given
+    return uuid.uuid4().hex
+
+
+def make_app(model: Model, *, max_body: int = MAX_BODY, read_timeout: float = READ_TIMEOUT_S,
+             log: object = None) -> Starlette:
+    """The ASGI application serving ``model``; ``log`` (a ``serve_log.PredictionLog``) records scored rows."""
     metrics = Metrics(model)
+    if log is not None:
+        logged = Gauge("workbench_log_rows", "Rows written to the prediction log.", registry=metrics.registry)
+        logged.set_function(lambda: log.logged)
+        dropped = Gauge("workbench_log_dropped_rows", "Rows the prediction log dropped (buffer full or a failed "
+                        "write).", registry=metrics.registry)
+        dropped.set_function(lambda: log.dropped)
+        files = Gauge("workbench_log_files", "Prediction-log files written.", registry=metrics.registry)
+        files.set_function(lambda: log.files)
     state = {"ready": False}
     inline_rows = 64  # small batches run on the event loop (no thread hop); larger ones in a worker thread
 
@@ -372,9 +405,11 @@ def make_app(model: Model, *, max_body: int = MAX_BODY, read_timeout: float = RE
 
     async def predict(request: Request) -> Response:
         started = time.perf_counter()
+        rid = _request_id(request)
         try:
             body = parse_json(await read_body(request, max_body, read_timeout))
-            feeds, n, missing = model.tensors(body)
+            values, n = model.values(body)
+            feeds, missing = model.feeds(values)
             if n <= inline_rows:
                 out = model.run(feeds)
             else:
@@ -387,7 +422,12 @@ def make_app(model: Model, *, max_body: int = MAX_BODY, read_timeout: float = RE
             return answer("predict", started, 500, {"error": f"The model failed on this request ({type(err).__name__}: "
                                                              f"{str(err)[:200]})."})
         metrics.scored(n, missing, out)
-        return answer("predict", started, 200, out)
+        if log is not None:  # appends references only: the writer thread builds the Parquet file
+            log.add(rid, time.perf_counter() - started, values, n, out)
+        out["request_id"] = rid
+        response = answer("predict", started, 200, out)
+        response.headers["X-Request-ID"] = rid
+        return response
 
     async def health(request: Request) -> Response:
         return answer("health", time.perf_counter(), 200, {"status": "ok"})
@@ -415,9 +455,13 @@ def make_app(model: Model, *, max_body: int = MAX_BODY, read_timeout: float = RE
     @asynccontextmanager
     async def lifespan(app: Starlette):  # noqa: ANN202
         model.warm_up()
+        if log is not None:
+            log.start()
         state["ready"] = True
         yield
         state["ready"] = False  # stopping: load balancers see 503 while in-flight requests finish
+        if log is not None:
+            log.close()  # uvicorn runs this after in-flight requests finished: every answered row is written
 
     routes = [Route("/predict", predict, methods=["POST"]), Route("/", predict, methods=["POST"]),
               Route("/health", health, methods=["GET"]), Route("/ready", ready, methods=["GET"]),
@@ -439,7 +483,16 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, help="seconds to receive a body")
     parser.add_argument("--max-connections", type=int, default=256, help="concurrent connections (503 beyond)")
     parser.add_argument("--access-log", action="store_true", help="log every request (off: it costs latency)")
+    parser.add_argument("--log-dir", default=os.path.join(HERE, "predictions"),
+                        help="prediction log folder (rotating Parquet files; default ./predictions)")
+    parser.add_argument("--no-log", action="store_true", help="do not keep a prediction log")
+    parser.add_argument("--log-sample", type=float, default=1.0, help="share of scored rows logged (0-1]")
+    parser.add_argument("--log-max-mb", type=float, default=512.0, help="size cap of the log folder (oldest files go)")
+    parser.add_argument("--log-flush-rows", type=int, default=10_000, help="write a file when this many rows wait")
+    parser.add_argument("--log-flush-seconds", type=float, default=60.0, help="... or when this much time passed")
     args = parser.parse_args(argv)
+    if not 0 < args.log_sample <= 1:
+        parser.error(f"--log-sample must be in (0, 1]. Got {args.log_sample:g}.")
     import uvicorn
 
     try:
@@ -447,12 +500,26 @@ def main(argv: list | None = None) -> int:
     except (OSError, ValueError, KeyError) as err:
         sys.stderr.write(f"error: cannot load the model: {err}\n")
         return 2
-    app = make_app(model, max_body=int(args.max_body_mb * 2**20), read_timeout=args.read_timeout)
+    log, where = None, "no prediction log (--no-log)"
+    if not args.no_log:
+        from serve_log import PredictionLog  # shipped beside this file
+
+        log, why = PredictionLog.open(args.log_dir, model.schema, sample=args.log_sample,
+                                      max_bytes=int(args.log_max_mb * 2**20), flush_rows=args.log_flush_rows,
+                                      flush_seconds=args.log_flush_seconds)
+        if log is None:
+            sys.stderr.write(f"warning: the prediction log folder {args.log_dir!r} cannot be written ({why}); "
+                             "serving WITHOUT a prediction log. Give --log-dir a writable folder (or --no-log).\n")
+            sys.stderr.flush()
+            where = "prediction log OFF (folder not writable)"
+        else:
+            where = f"prediction log in {args.log_dir} (sample {args.log_sample:g})"
+    app = make_app(model, max_body=int(args.max_body_mb * 2**20), read_timeout=args.read_timeout, log=log)
     config = uvicorn.Config(app, host=args.host, port=args.port, lifespan="on", log_level="warning",
                             access_log=args.access_log, server_header=False, timeout_keep_alive=5,
                             timeout_graceful_shutdown=10, limit_concurrency=args.max_connections)
-    print(f"serving {os.path.basename(args.model)} on http://{args.host}:{args.port} (SIGTERM stops gracefully)",
-          flush=True)
+    print(f"serving {os.path.basename(args.model)} on http://{args.host}:{args.port} (SIGTERM stops gracefully); "
+          f"{where}", flush=True)
     # uvicorn finishes in-flight requests on SIGTERM / SIGINT, then re-raises the signal with the handler
     # found at start: this one, so a graceful stop exits with status 0 instead of "killed by SIGTERM".
     signal.signal(signal.SIGTERM, _stopped)

@@ -262,7 +262,8 @@ def prepare_export(tracker: Tracker, project: str, ref: str, out_dir: str | Path
     shipped = quant.quantized if quant and quant.quantized else export
     card = model_card(shipped, parity, latency, facts, quant)
     _say(on_progress, "Writing the bundle …")
-    bundle = build_bundle(out_dir, shipped, parity, card, {"source_model": mv.label})
+    bundle = build_bundle(out_dir, shipped, parity, card, {"source_model": mv.label},
+                          example=data.onnx_frame.iloc[0].to_dict())  # a real row for the README and the baseline
     return DeployOutcome(mv, export, parity, latency, quant, bundle, Path(out_dir), data.label,
                          mv.tags.get("workbench.data_version", ""), data.onnx_frame.head(5).reset_index(drop=True))
 

@@ -20,7 +20,13 @@ import sys
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("monitor", help="check a batch for drift against a reference")
     p.add_argument("--reference", required=True, help="dataset version (NAME, NAME:vN, run id) or CSV / Parquet file")
-    p.add_argument("--current", required=True, help="dataset version or CSV / Parquet file")
+    p.add_argument("--current", default=None, help="dataset version or CSV / Parquet file (or --served)")
+    p.add_argument("--served", default=None, help="prediction-log folder of the bundle server: its rows are the batch")
+    p.add_argument("--since", default=None, help="with --served: first served time (ISO, UTC)")
+    p.add_argument("--until", default=None, help="with --served: end of the window (ISO, UTC)")
+    p.add_argument("--labels", default=None, help="with --served: CSV of request_id → true value (quality drift)")
+    p.add_argument("--p99-rise", type=float, default=None, help="with --served: allowed p99 latency rise over the "
+                                                              "export baseline (1.0 = double; default: charter or 1.0)")
     p.add_argument("--json", dest="json_out", default=None, help="write the drift summary JSON here")
     p.add_argument("--html", dest="html_out", default=None, help="build the full Evidently report and write it here")
     p.add_argument("--fail-on-drift", action="store_true", help="exit 3 when the dataset drifts")
@@ -71,12 +77,24 @@ def _check(args: argparse.Namespace) -> int:
         from core.tracking.datasets import clean_name
 
         clean_name(args.batch_name)
-    needs_store = not (_is_file(args.reference) and _is_file(args.current) and args.no_record and not args.model)
+    served = None
+    if args.served or not args.current:  # served traffic is the current batch (core/monitor/served.py)
+        from core.monitor.served import served_batch
+
+        if not args.served or args.current:
+            raise MonitorError("Give the current batch: --current (a dataset version or file) or --served (a "
+                               "prediction-log folder), not both.")
+        served = served_batch(args.served, args.since, args.until, labels=args.labels, p99_rise=args.p99_rise)
+        args.current = str(Path(args.served).expanduser().resolve())
+    needs_store = not (_is_file(args.reference) and (served or _is_file(args.current)) and args.no_record
+                       and not args.model)
     tracker, project = None, args.project or "default"
     if needs_store:
         _settings, tracker, project = settings_and_tracker(args)
     reference = load_table(tracker, project, args.reference)
-    current = load_table(tracker, project, args.current)
+    if served and args.p99_rise is None and tracker is not None:
+        served = served.with_charter(tracker, project)  # the charter's extra["served_p99_rise"], when set
+    current = served.table if served else load_table(tracker, project, args.current)
     frame, note = current.frame, ""
     if tracker is not None and reference.run_id and not current.run_id:
         frame, note = prepare_current(tracker, reference.run_id, current.frame)
@@ -90,7 +108,8 @@ def _check(args: argparse.Namespace) -> int:
     target = target if target in reference.frame.columns else ""
     multivariate = args.multivariate if args.multivariate is not None else model is not None
     result = run_check(reference.frame, frame, options=options, columns=columns, model=model, spec=spec,
-                       target=target, task=task, multivariate=multivariate, notes=[note] if note else [])
+                       target=target, task=task, multivariate=multivariate,
+                       notes=([note] if note else []) + list(served.notes if served else ()))
     if result.schema.blocking:
         raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
     html = js = None
@@ -114,6 +133,8 @@ def _check(args: argparse.Namespace) -> int:
             sys.stderr.write(f"recorded batch {checked.label} ({checked.run_id})\n")
         run_id = record_check(tracker, project, result, reference=reference, current=checked, html=html,
                               report_json=js, model_run=mv.run_id if mv else "", model_label=mv.label if mv else "")
+        if served:
+            tracker.log_metrics(run_id, served.resource.metrics())
         sys.stderr.write(f"recorded monitor run {run_id}\n")
     d = result.drift
     print(f"dataset drift: {'YES' if d.dataset_drift else 'no'} — {d.n_drifted}/{d.n_columns} columns drifted "
@@ -131,6 +152,8 @@ def _check(args: argparse.Namespace) -> int:
               f"{result.domain.auc:.3f}")
     for f in result.findings:
         print(f"  note: {f}")
+    for line in served.resource.lines() if served else ():
+        print(line)
     # a batch that lost a reference column fails the gate too: the model cannot score it
     lost = [f.column for f in result.schema.findings if f.kind == "missing_column"]
     if args.fail_on_drift and lost and not d.dataset_drift:
