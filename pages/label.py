@@ -7,10 +7,12 @@ import streamlit as st
 from core.errors import WorkbenchError, one_line
 from core.label import embed
 from core.label.labellog import LabelLog, last_labelled_version
-from core.label.query import STRATEGY_NAMES, predict_with_confidence
+from core.label.query import predict_with_confidence
 from core.label.save import save_label_set, session_meta
 from core.label.session import Pool
 from ui import label as ul
+from ui import label_history as uh
+from ui import label_queue as uq
 from ui.feedback import empty_state, user_errors
 from ui.identity import identity
 from ui.pickers import dataset_picker
@@ -60,62 +62,68 @@ session_key = (version.run_id, *setup.key, setup.learner, setup.strategy, setup.
 
 @st.fragment
 def queue_panel() -> None:
-    """Reruns alone on each click; a finished batch reruns the whole page (progress, map)."""
+    """Reruns alone on each click: the click is already in the log, the next row is in the drawn batch."""
     with user_errors():
         ul.render_conflicts(pool, frame, log, setup.as_image)  # clicks on rows another session labelled meanwhile
         state = ul.rebuild_state(pool, log)
-        batch = ul.current_batch(pool, state, setup, log, session_key)
-        if not batch["open"]:
+        view = uq.queue_view(pool, state, setup, log, session_key)
+        if not view.open_rows:
             st.success("Every row is labelled or skipped. Save the label set below.", icon=":material/done_all:")
             return
-        if batch["rows"] != st.session_state.get("label_last_rows"):
-            first = "label_last_rows" not in st.session_state
-            st.session_state["label_last_rows"] = batch["rows"]
-            if not first:
-                st.rerun()  # a new batch: refresh progress and map too
-        done = len(batch["rows"]) - len(batch["open"])
-        how = "random rows to start (the model needs two classes first)" if batch["cold"] \
-            else STRATEGY_NAMES.get(batch["strategy"], batch["strategy"])
-        st.markdown(f"**Batch:** {done} of {len(batch['rows'])} done · {how}")
-        if batch.get("shared"):
+        st.markdown(uq.status_line(view))
+        if view.note:
+            st.caption(view.note)
+        if view.ranking.shared:
             st.caption("Every row left is in another session's batch too; a row labelled there first will ask "
                        "before you overwrite it.")
-        model = ul.fitted_model(pool, state, setup.learner)
-        rows = batch["open"]
-        if model is not None:
-            pred, conf = predict_with_confidence(model, pool.X[rows])
-        for i, row in enumerate(rows):
-            with st.container(border=True, key=f"label_row_{row}"):
-                left, right = st.columns([1, 4] if setup.as_image else [2, 3])
-                with left:
-                    ul.show_row(pool, frame, row, setup.as_image)
-                with right:
-                    if model is not None:
-                        st.caption(f"Model says **{pred[i]}** ({conf[i]:.0%} sure)")
-                    else:
-                        st.caption("No model yet: it trains once two classes have labels.")
-                    ul.label_buttons(pool.classes, row, log, "label_btn")
+        row = uq.cursor_row(view)
+        model = uq.model_of(view)
+        with st.container(border=True, key=f"label_row_{row}"):
+            left, right = st.columns([1, 3] if setup.as_image else [3, 2])
+            with left:
+                ul.show_row(pool, frame, row, setup.as_image, search_key="label_card_find")
+            with right:
+                st.markdown(f"**Row {row}**")
+                if model is not None:
+                    pred, conf = predict_with_confidence(model, pool.X[[row]])
+                    st.caption(f"Model says **{pred[0]}** ({conf[0]:.0%} sure), trained on "
+                               f"{view.ranking.trained_on} labels.")
+                else:
+                    st.caption("No model yet: it trains once two classes have labels.")
+            uq.label_keys(uq.class_order(pool.classes, state), row, log, view.open_rows)
+        nxt = [r for r in view.open_rows if r != row][:8]
+        if nxt:
+            st.caption("Up next: " + ", ".join(f"row {r}" for r in nxt) + ("…" if len(view.open_rows) > 9 else ""))
 
 
 @st.fragment(run_every=3)
 def progress_panel() -> None:
     """Re-read from the label log every few seconds: queue clicks rerun only the queue fragment."""
     ul.keep_batch(log)  # a live tab keeps its batch's rows held (a closed one lets them go)
-    ul.render_progress(pool, ul.rebuild_state(pool, log), log)
+    state = ul.rebuild_state(pool, log)
+    uq.curve_job(pool, state, setup, log)  # a lasso's labels get their learning-curve point too
+    ul.render_progress(pool, state, log, ul.random_baseline(project, version.run_id))
 
 
-tab_queue, tab_map, tab_progress, tab_save = st.tabs(["Queue", "Map", "Progress", "Save"])
+tab_queue, tab_history, tab_map, tab_progress, tab_save = st.tabs(["Queue", "History", "Map", "Progress", "Save"])
 with tab_queue:
+    st.caption(uq.KEYS_HELP)
+    uq.bind_space()
     queue_panel()
 state = ul.rebuild_state(pool, log)
+with tab_history:
+    with user_errors():
+        uh.render_history(pool, log)
+        with st.expander("Export / import labels (CSV, Label Studio JSON)", icon=":material/swap_horiz:"):
+            uh.render_exchange(pool, frame, log, dict(state.labels))
 with tab_progress:
     progress_panel()
 with tab_map:
     from ui.label_map import render_map
 
     with user_errors():
-        batch = st.session_state.get(ul.BATCH) or {}
-        render_map(version, frame, pool, state, setup, log, [r for r in batch.get("rows", [])
+        ranking = (st.session_state.get(ul.BATCH) or {}).get("ranking")
+        render_map(version, frame, pool, state, setup, log, [r for r in (ranking.rows if ranking else ())
                                                               if r not in state.labels])
 with tab_save:
     st.markdown("Writes an MLflow run (stage **label**) with the labelled table as a new dataset version, "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 import zlib
@@ -27,18 +28,17 @@ import pandas as pd
 import streamlit as st
 
 from core.label import query as q
-from core.label.labellog import Conflict, CurvePoint, LabelEvent, LabelLog, known_label_columns, \
-    remember_version
+from core.label.labellog import Conflict, LabelEvent, LabelLog, known_label_columns, remember_version
 from core.label.reservations import Reservation, Reservations
-from core.label.session import LabelState, Pool, cv_accuracy, image_side, label_state, numeric_columns, \
-    parse_classes, prepare_pool
+from core.label.session import LabelState, Pool, image_side, label_state, numeric_columns, parse_classes, \
+    prepare_pool
 from core.tracking.datasets import DatasetVersion, load_dataset
 from ui.identity import identity
 from ui.resources import settings, tracker
 
 NEW_COLUMN = "+ New column…"  # plain text: emoji have no glyph in some browsers' fonts
 TAB_ID = "label_tab_id"
-BATCH = "label_batch"          # dict: key, rows, strategy, cold, shared
+BATCH = "label_batch"          # dict: key, ranking (core.label.rounds.Ranking); see ui.label_queue
 CONFLICTS = "label_conflicts"  # row -> (the click's LabelEvent, the Conflict it ran into)
 SERVER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -161,7 +161,7 @@ def reservations(log: LabelLog) -> Reservations:
     return Reservations.for_log(log.path)
 
 
-def _session_gone(r: Reservation) -> bool:
+def session_gone(r: Reservation) -> bool:
     """True when the reservation's session ran on this server and is no longer connected (a closed tab)."""
     if r.server != SERVER or not r.client:
         return False
@@ -170,7 +170,7 @@ def _session_gone(r: Reservation) -> bool:
     return Runtime.exists() and not Runtime.instance().is_active_session(r.client)
 
 
-def _client_id() -> str:
+def client_id() -> str:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
@@ -187,57 +187,6 @@ def keep_batch(log: LabelLog) -> None:
     reservations(log).renew(tab_id())
 
 
-def current_batch(pool: Pool, state: LabelState, setup: Setup, log: LabelLog, session_key: tuple) -> dict:
-    """The open batch; when it is finished, record a learning-curve point and query the next one.
-
-    The next batch leaves out rows held by other live sessions; only when every remaining row is
-    held elsewhere are those offered (``shared``), and the overwrite check guards them.
-    """
-    batch = st.session_state.get(BATCH)
-    if batch and batch["key"] == session_key:
-        open_rows = [r for r in batch["rows"] if r not in state.labels and r not in state.skipped]
-        if open_rows:
-            keep_batch(log)
-            return {**batch, "open": open_rows}
-        record_curve_point(pool, state, setup, log)
-    candidates = state.unlabelled(pool)
-    if len(candidates) == 0:
-        reservations(log).release(tab_id())
-        st.session_state[BATCH] = {"key": session_key, "rows": [], "strategy": setup.strategy, "cold": False}
-        return {**st.session_state[BATCH], "open": []}
-    keys, X, y = state.xy(pool)
-    model = fitted_model(pool, state, setup.learner) if setup.strategy != "committee" else None
-    drawn: dict[str, Any] = {}
-
-    def choose(held: set[int]) -> list[int]:  # runs under the reservation lock
-        free = candidates[~np.isin(candidates, np.fromiter(held, dtype=int, count=len(held)))]
-        rows = free if len(free) else candidates
-        qb = q.query_batch(pool.X[rows], X, y, strategy=setup.strategy, n=min(setup.batch_size, len(rows)),
-                           learner=setup.learner, committee_measure=setup.committee_measure,
-                           seed=query_seed(len(keys)), model=model)
-        drawn.update(strategy=qb.strategy, cold=qb.cold_start, shared=not len(free))
-        return [int(r) for r in rows[qb.indices]]
-
-    rows = reservations(log).draw(tab_id(), choose, owner=identity().key, client=_client_id(), server=SERVER,
-                                  is_dead=_session_gone)
-    st.session_state[BATCH] = {"key": session_key, "rows": rows, **drawn}
-    return {**st.session_state[BATCH], "open": rows}
-
-
-def record_curve_point(pool: Pool, state: LabelState, setup: Setup, log: LabelLog) -> CurvePoint | None:
-    """Held-out (k-fold) accuracy on the labels so far, appended to the log's curve file once per count."""
-    _, X, y = state.xy(pool)
-    acc = cv_accuracy(X, y, setup.learner)
-    if acc is None:
-        return None
-    curve = log.curve()
-    if curve and curve[-1].labels == len(y):
-        return curve[-1]
-    point = CurvePoint(len(y), acc)
-    log.append_curve(point, learner=setup.learner, strategy=setup.strategy, session=tab_id())
-    return point
-
-
 # --- rendering -----------------------------------------------------------------------------
 def row_image(pool: Pool, row: int, scale: int = 12) -> np.ndarray:
     """A crisp, upscaled grey image of one row (ink dark on white)."""
@@ -248,12 +197,16 @@ def row_image(pool: Pool, row: int, scale: int = 12) -> np.ndarray:
     return np.kron(img, np.ones((scale, scale), dtype=np.uint8))
 
 
-def show_row(pool: Pool, frame: pd.DataFrame, row: int, as_image: bool, where: Any = None) -> None:
+def show_row(pool: Pool, frame: pd.DataFrame, row: int, as_image: bool, where: Any = None,
+             search_key: str | None = None) -> None:
+    """The row as an image (pixel tables) or every feature in a two-column grid, plus its text columns."""
+    from ui.label_card import render_card
+
     w = where or st
     if as_image:
         w.image(row_image(pool, row), caption=f"row {row}", width=96)
     else:
-        w.dataframe(row_table(frame, row, pool.features), height=min(35 * len(pool.features) + 38, 250))
+        render_card(frame, row, pool.features, label_column=pool.label_column, search_key=search_key, where=w)
 
 
 def _cell(value: Any) -> str:
@@ -271,22 +224,7 @@ def row_table(frame: pd.DataFrame, row: int, features: tuple[str, ...]) -> pd.Da
                                                                               name=f"row {row}"))
 
 
-def label_buttons(classes: tuple[str, ...], row: int, log: LabelLog, prefix: str) -> None:
-    """One button per class plus skip; a click appends one event to the log (durable before the rerun)."""
-    per_line = 6 if len(classes) > 6 else len(classes) + 1
-    names = [*classes, None]
-    for start in range(0, len(names), per_line):
-        cols = st.columns(per_line)
-        for col, name in zip(cols, names[start:start + per_line], strict=False):
-            if name is None:
-                col.button("Skip", key=f"{prefix}_{row}_skip", on_click=_append, icon=":material/skip_next:",
-                           args=(log, LabelEvent(row, None, 0.0, tab_id(), "skip")), width="stretch")
-            else:
-                col.button(str(name), key=f"{prefix}_{row}_{name}", on_click=_append, type="secondary",
-                           args=(log, LabelEvent(row, name, 0.0, tab_id(), "queue")), width="stretch")
-
-
-def _append(log: LabelLog, event: LabelEvent, accept: Conflict | None = None) -> None:
+def append_event(log: LabelLog, event: LabelEvent, accept: Conflict | None = None) -> None:
     """Write the click, unless another session labelled the row differently: then ask (see render_conflicts)."""
     stamped = LabelEvent(event.row, event.label, time.time(), event.session, event.source)
     conflict = log.append_checked(stamped, accept=accept)
@@ -320,12 +258,28 @@ def render_conflicts(pool: Pool, frame: pd.DataFrame, log: LabelLog, as_image: b
             show_row(pool, frame, row, as_image)
             c1, c2 = st.columns(2)
             c1.button(f"Overwrite with {event.label}", key=f"label_overwrite_{row}", type="primary",
-                      on_click=_append, args=(log, event, conflict), width="stretch")
+                      on_click=append_event, args=(log, event, conflict), width="stretch")
             c2.button(f"Keep {conflict.label}", key=f"label_keep_{row}", on_click=_keep, args=(row,),
                       width="stretch")
 
 
-def render_progress(pool: Pool, state: LabelState, log: LabelLog) -> None:
+def _integer_dtick(top: int) -> int:
+    """A whole-number tick step giving at most ~8 ticks up to ``top`` labels."""
+    step = max(1, -(-top // 8))
+    for nice in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
+        if nice >= step:
+            return nice
+    return step
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def random_baseline(project: str, run_id: str) -> tuple[tuple[int, float], ...]:
+    from core.label.save import random_baseline as baseline
+
+    return tuple((p.labels, p.accuracy) for p in baseline(tracker(), project, run_id))
+
+
+def render_progress(pool: Pool, state: LabelState, log: LabelLog, baseline: tuple[tuple[int, float], ...] = ()) -> None:
     import plotly.graph_objects as go
 
     counts = state.counts(pool.classes)
@@ -336,19 +290,68 @@ def render_progress(pool: Pool, state: LabelState, log: LabelLog) -> None:
     left, right = st.columns(2)
     fig = go.Figure(go.Bar(x=[str(c) for c in counts], y=list(counts.values()), marker_color="#4c78a8"))
     fig.update_layout(title="Labels per class", height=260, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(type="category"))
+                      xaxis=dict(type="category"), yaxis=dict(tickformat="d", rangemode="tozero"))
     left.plotly_chart(fig, key="label_counts_chart")
     curve = log.curve()
     if curve:
-        fig = go.Figure(go.Scatter(x=[p.labels for p in curve], y=[p.accuracy for p in curve], mode="lines+markers"))
-        fig.update_layout(title="Learning curve (held-out accuracy)", height=260, xaxis_title="labels",
-                          yaxis=dict(range=[0, 1.02], title="accuracy"), margin=dict(l=10, r=10, t=40, b=10))
+        fig = go.Figure(go.Scatter(x=[p.labels for p in curve], y=[p.accuracy for p in curve], mode="lines+markers",
+                                   name="this session"))
+        top = max(p.labels for p in curve)
+        if baseline:
+            fig.add_trace(go.Scatter(x=[b[0] for b in baseline], y=[b[1] for b in baseline], mode="lines",
+                                     name="random (label-sim)", line=dict(dash="dot", color="#999")))
+            top = max(top, max(b[0] for b in baseline))
+        fig.update_layout(title="Learning curve (held-out accuracy)", height=260,
+                          xaxis=dict(title="labels", tickformat="d", dtick=_integer_dtick(top), range=[0, top * 1.05]),
+                          yaxis=dict(range=[0, 1.02], title="accuracy"), margin=dict(l=10, r=10, t=40, b=10),
+                          legend=dict(orientation="h", y=-0.3))
         right.plotly_chart(fig, key="label_curve_chart")
-        right.caption(f"{len(curve)} point(s); accuracy is 5-fold cross-validated on the labels so far.")
+        note = " The dotted line is random sampling from label-sim on this version." if baseline else \
+            " Run `python -m core label-sim` on this version to see the random baseline."
+        right.caption(f"{len(curve)} point(s); accuracy is 5-fold cross-validated on the labels so far; a point "
+                      f"is added after every batch and every lasso.{note}")
     else:
         right.info("The learning curve gets its first point when a batch is finished (needs 4 labels, 2 classes).",
                    icon=":material/show_chart:")
 
 
+_EVENTS: dict[str, tuple[int, int, list[LabelEvent]]] = {}  # log path -> (inode, bytes read, events)
+_EVENTS_LOCK = threading.Lock()
+
+
+def log_events(log: LabelLog) -> list[LabelEvent]:
+    """The log's events, reading only the bytes appended since the last call (the log only grows)."""
+    key = str(log.path)
+    try:
+        st_ = log.path.stat()
+    except FileNotFoundError:
+        return []
+    with _EVENTS_LOCK:
+        inode, offset, events = _EVENTS.get(key, (st_.st_ino, 0, []))
+        if inode != st_.st_ino or st_.st_size < offset:  # replaced or truncated: read it again
+            offset, events = 0, []
+        if st_.st_size > offset:
+            new, offset = log.read_from(offset)
+            events = [*events, *new]
+        _EVENTS[key] = (st_.st_ino, offset, events)
+        return list(events)
+
+
 def rebuild_state(pool: Pool, log: LabelLog) -> LabelState:
-    return label_state(pool, log.events())
+    return label_state(pool, log_events(log))
+
+
+def strategy_name(strategy: str) -> str:
+    return q.STRATEGY_NAMES.get(strategy, strategy)
+
+
+def append_lasso(log: LabelLog, events: list[LabelEvent]) -> int:
+    """Write a lasso's labels; rows another session labelled differently wait for a confirmation
+    (shown with the queue's conflicts) instead of being overwritten. Returns how many were written."""
+    held = log.append_checked_many(events)
+    pending = st.session_state.setdefault(CONFLICTS, {})
+    for event, conflict in held:
+        pending[event.row] = (event, conflict)
+    if len(held) < len(events):
+        _remember(log)
+    return len(events) - len(held)

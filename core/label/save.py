@@ -114,3 +114,22 @@ def _own_split(table: pd.DataFrame, label_column: str) -> pd.Series | None:
 def session_meta(**fields: Any) -> dict[str, Any]:
     """The set-up worth keeping next to the log (classes typed for a new column, features…)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+
+
+def random_baseline(tracker: Tracker, project: str, dataset_run_id: str) -> list[CurvePoint]:
+    """The random-sampling curve of the newest ``label-sim`` run on this dataset version ([] when none)."""
+    from core.errors import WorkbenchError
+
+    try:
+        runs = tracker.runs(project, "label", filter_string="tags.`workbench.label.kind` = 'simulation'",
+                            max_results=50)
+        run = next((r for r in runs if dataset_run_id in r.inputs), None)
+        if run is None:
+            return []
+        data = tracker.load_json(run.run_id, "simulation.json")
+    except WorkbenchError:
+        return []
+    try:
+        return [CurvePoint(int(p["labels"]), float(p["accuracy"])) for p in data.get("random", [])]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []

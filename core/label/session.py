@@ -1,7 +1,7 @@
 """Set-up checks, the unlabelled pool, and the labelling state rebuilt from the log.
 
 Everything here is pure: a page or test hands in the table and the log's events and
-gets typed results back. The learner is refitted from the log on each call, so a
+gets typed results back. The state is rebuilt from the log on each call, so a
 refresh, a second tab or a server restart resumes exactly where the log stands.
 """
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core.errors import LabelError
-from core.label.labellog import LabelEvent, latest_labels
+from core.label.labellog import LabelEvent
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -186,11 +186,13 @@ def _natural(text: str) -> tuple:
 
 
 def label_state(pool: Pool, events: Iterable[LabelEvent]) -> LabelState:
-    """The table's labels overlaid by the log (latest event per row wins)."""
-    events = [e for e in events if 0 <= e.row < pool.rows]
-    logged, skipped = latest_labels(events)
-    labels = {**pool.table_labels, **logged}
-    return LabelState(labels, frozenset(s for s in skipped if s not in labels), len(logged))
+    """The table's labels overlaid by the replayed log (latest label wins; undo and remove apply)."""
+    from core.label.history import replay
+
+    r = replay(e for e in events if 0 <= e.row < pool.rows)
+    labels = {k: v for k, v in pool.table_labels.items() if k not in r.removed}
+    labels.update(r.labels)
+    return LabelState(labels, frozenset(s for s in r.skipped if s not in labels), len(r.labels))
 
 
 def cv_accuracy(X: np.ndarray, y: np.ndarray, learner: str = "logreg", seed: int = 0, folds: int = 5) -> float | None:

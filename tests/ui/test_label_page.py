@@ -24,6 +24,13 @@ def _blobs(n: int = 60) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "y": rng.normal(size=n), "kind": kind})
 
 
+def _shown(at) -> int:  # noqa: ANN001
+    """The row on screen (its class buttons are keyed by it)."""
+    rows = {int(b.key.split("_")[2]) for b in at.button if b.key and b.key.startswith("label_btn_")}
+    assert len(rows) == 1, rows
+    return rows.pop()
+
+
 def _run(at):  # noqa: ANN001, ANN202
     at.session_state["label_no_warmup"] = True
     return at.run()
@@ -41,13 +48,15 @@ def test_queue_click_is_durable_and_updates_progress(settings, tracker) -> None:
     assert not at.exception, at.exception
     assert at.selectbox(key=f"label_{version.run_id[:8]}_col").value == "kind"
     buttons = [b for b in at.button if b.key and b.key.startswith("label_btn_") and b.label == "left"]
-    assert len(buttons) == 10  # default batch of 10, one 'left' button per row
+    assert len(buttons) == 1  # one row on screen at a time, the batch behind it
     row = int(buttons[0].key.split("_")[2])
+    assert len(at.session_state["label_batch"]["ranking"].rows) == 20  # the batch of 10 and 10 to bridge a refit
     buttons[0].click().run()
     assert not at.exception
     log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
     events = log.events()
     assert [(e.row, e.label, e.source) for e in events] == [(row, "left", "queue")]
+    assert _shown(at) != row  # the next row of the batch is on screen
     assert log.session()["classes"] == ["left", "right"]
     # A fresh session (a reload) sees the label: it comes from the log, not from session state.
     again = _run(app_test("pages/label.py"))
@@ -74,14 +83,19 @@ def test_finishing_a_batch_adds_a_learning_curve_point(settings, tracker) -> Non
     at.session_state["label_no_warmup"] = True
     at.session_state[f"label_{version.run_id[:8]}_batch"] = 3
     at.run()
+    first = at.session_state["label_batch"]["ranking"]
     for _ in range(3):
-        btn = next(b for b in at.button if b.key and b.key.startswith("label_btn_") and b.label in ("left", "right"))
-        row = int(btn.key.split("_")[2])
+        row = _shown(at)
         label = "left" if float(_blobs()["x"][row]) < 0 else "right"
         next(b for b in at.button if b.key == f"label_btn_{row}_{label}").click().run()
         assert not at.exception, at.exception
+    # the round (refit, next ranking, curve point) runs in the background; the queue goes on meanwhile
+    assert _shown(at) in first.rows[3:]
+    at.session_state["label_round"]["future"].result(timeout=60)
     curve = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind").curve()
     assert [p.labels for p in curve] == [7] and 0.5 <= curve[0].accuracy <= 1.0
+    at.run()
+    assert any("New ranking swapped in" in c.value and "7 labels" in c.value for c in at.caption)
     assert any("Batch:" in m.value and "0 of 3" in m.value for m in at.markdown)  # the next batch is open
 
 
@@ -124,7 +138,7 @@ def test_a_wide_row_is_shown_whole_as_a_feature_value_table() -> None:
 
 
 def _queued(at) -> list[int]:  # noqa: ANN001
-    return sorted({int(b.key.split("_")[2]) for b in at.button if b.key and b.key.startswith("label_btn_")})
+    return sorted(at.session_state["label_batch"]["ranking"].rows)
 
 
 def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriting(settings, tracker) -> None:  # noqa: ANN001
@@ -134,11 +148,11 @@ def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriti
     first, second = _run(app_test("pages/label.py")), _run(app_test("pages/label.py"))
     assert not first.exception and not second.exception
     mine, theirs = _queued(first), _queued(second)
-    assert len(mine) == len(theirs) == 10 and not set(mine) & set(theirs)  # held rows are not offered twice
+    assert len(mine) == len(theirs) == 20 and not set(mine) & set(theirs)  # held rows are not offered twice
 
     # Someone else labels one of my queued rows while my page still shows it; then I click it.
     log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
-    row = mine[0]
+    row = _shown(first)
     log.append([LabelEvent(row, "right", 1.0, "someone-else")])
     first.button(key=f"label_btn_{row}_left").click().run()
     assert not first.exception
@@ -151,7 +165,7 @@ def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriti
     assert not any("already labelled" in w.value for w in first.warning)
 
     # "Keep" leaves the other session's label alone.
-    row = mine[1]
+    row = _shown(first)
     log.append([LabelEvent(row, "right", 2.0, "someone-else")])
     first.button(key=f"label_btn_{row}_left").click().run()
     first.button(key=f"label_keep_{row}").click().run()

@@ -1,0 +1,264 @@
+"""The queue of the Label page: one row at a time, instant clicks, the learner refitted in the background.
+
+A click only appends its event to the durable log and moves to the next row of the batch
+already drawn: no fit on the request path. Once per batch, a *round* (refit, rank the
+next rows, one learning-curve point; :mod:`core.label.rounds`) runs on a thread of a
+process-wide executor; the ranking reaches ``RESERVE`` batches ahead, so the queue keeps
+going on the previous ranking until the new one is ready, and then swaps it in, saying so.
+
+Keys: ``1``–``9`` give the classes in the order shown (the most frequent first when there are
+more than nine; the rest in a searchable picker), ``0`` or space skips, ``u`` undoes, ``←``/``→``
+move through the batch. They are Streamlit's own button shortcuts, plus one tiny script for space.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+import streamlit as st
+
+from core.errors import LabelError
+from core.label.history import undo_last
+from core.label.labellog import LabelEvent, LabelLog
+from core.label.rounds import Ranking, curve_point, rank_rows
+from core.label.session import LabelState, Pool
+from ui import label as ul
+
+BATCH = ul.BATCH        # the current Ranking and what this tab did with it
+ROUND = "label_round"   # the pending background round: {"key", "future"}
+CURSOR = "label_cursor"  # the row on screen
+ORDER = "label_order"    # the class order shown (fixed for a batch, so keys do not move under the fingers)
+NOTE = "label_queue_note"
+HOTKEYS = 9
+MAX_BUTTONS = 20
+
+
+@st.cache_resource
+def _executor() -> ThreadPoolExecutor:
+    # One worker per server process: rounds of all tabs take turns on the 2 cores instead of piling up.
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="label-round")
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """What the queue panel draws."""
+
+    ranking: Ranking
+    open_rows: tuple[int, ...]
+    answered: int        # rows of this ranking labelled or skipped
+    pending: bool        # a background round is running
+    note: str = ""
+
+
+def _round_job(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog, seed: int, session: str,
+               owner: str, client: str, with_point: bool = True) -> Ranking:
+    """Runs on the executor's thread: no Streamlit calls here, only core and the reservation file."""
+    drawn: list[Ranking] = []
+
+    def choose(held: set[int]) -> list[int]:  # under the reservation lock
+        drawn.append(rank_rows(pool, state, strategy=setup.strategy, learner=setup.learner,
+                               committee_measure=setup.committee_measure, batch=setup.batch_size, seed=seed,
+                               held=held))
+        return list(drawn[0].rows)
+
+    ul.reservations(log).draw(session, choose, owner=owner, client=client, server=ul.SERVER,
+                              is_dead=ul.session_gone)
+    if not with_point:  # the session's first batch: nothing was learned in it yet
+        return drawn[0]
+    point = curve_point(pool, state, log, learner=setup.learner, strategy=setup.strategy, session=session)
+    return replace(drawn[0], point=point)
+
+
+def _submit(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog, session_key: tuple,
+            with_point: bool = True) -> Future:
+    from ui.identity import identity
+
+    args = (pool, state, setup, log, ul.query_seed(len(state.labels)), ul.tab_id(), identity().key, ul.client_id(),
+            with_point)
+    future = _executor().submit(_round_job, *args)
+    st.session_state[ROUND] = {"key": session_key, "future": future}
+    return future
+
+
+def _adopt(ranking: Ranking, session_key: tuple, note: str) -> None:
+    st.session_state[BATCH] = {"key": session_key, "ranking": ranking}
+    st.session_state[NOTE] = note
+    st.session_state.pop(CURSOR, None)
+    st.session_state.pop(ORDER, None)
+
+
+def queue_view(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog, session_key: tuple) -> QueueView:
+    """The batch to show now; starts a background round when a batch is finished, adopts it when done."""
+    pending = st.session_state.get(ROUND)
+    if pending and pending["key"] != session_key:
+        st.session_state.pop(ROUND, None)
+        pending = None
+    batch = st.session_state.get(BATCH)
+    if not batch or batch.get("key") != session_key or "ranking" not in batch:
+        # the first batch of a session: drawn here (a cold start is random, so it is quick)
+        _adopt(_submit(pool, state, setup, log, session_key, with_point=False).result(), session_key, "")
+        st.session_state.pop(ROUND, None)
+        batch, pending = st.session_state[BATCH], None
+    ranking: Ranking = batch["ranking"]
+    open_rows = tuple(r for r in ranking.rows if r not in state.labels and r not in state.skipped)
+    answered = len(ranking.rows) - len(open_rows)
+    if pending and (pending["future"].done() or not open_rows):
+        if not open_rows:  # labelled faster than the round ran: wait for it (the only wait in the queue)
+            with st.spinner("Ranking the next rows…"):
+                pending["future"].result()
+        new = pending["future"].result()
+        st.session_state.pop(ROUND, None)
+        _adopt(new, session_key, f"New ranking swapped in: the model trained on {new.trained_on} labels chose "
+                                 "these rows.")
+        return queue_view(pool, state, setup, log, session_key)
+    if not pending and (answered >= ranking.batch or not open_rows) and len(state.unlabelled(pool)):
+        _submit(pool, state, setup, log, session_key)
+        pending = st.session_state[ROUND]
+        if not open_rows:
+            return queue_view(pool, state, setup, log, session_key)
+    ul.keep_batch(log)
+    return QueueView(ranking, open_rows, answered, pending is not None, st.session_state.get(NOTE, ""))
+
+
+def model_of(view: QueueView) -> Any | None:
+    """The learner of the ranking on screen (fitted in the background round)."""
+    return view.ranking.model
+
+
+# --- the row on screen and its keys -------------------------------------------------------
+def cursor_row(view: QueueView) -> int:
+    row = st.session_state.get(CURSOR)
+    return row if row in view.open_rows else view.open_rows[0]
+
+
+def _move(step: int, rows: tuple[int, ...], row: int) -> None:
+    i = rows.index(row) if row in rows else 0
+    st.session_state[CURSOR] = rows[(i + step) % len(rows)]
+
+
+def class_order(classes: tuple[str, ...], state: LabelState) -> tuple[str, ...]:
+    """Classes in the order shown: as set up when ≤ 9, else the most frequent first (fixed per batch)."""
+    order = st.session_state.get(ORDER)
+    if order and set(order) == set(classes):
+        return order
+    if len(classes) > HOTKEYS:
+        counts = state.counts(classes)
+        order = tuple(sorted(classes, key=lambda c: (-counts.get(c, 0), classes.index(c))))
+    else:
+        order = tuple(classes)
+    st.session_state[ORDER] = order
+    return order
+
+
+def _click(log: LabelLog, event: LabelEvent, rows: tuple[int, ...]) -> None:
+    """A class or skip key: write the event durably, then show the next row of the batch."""
+    ul.append_event(log, event)
+    rest = [r for r in rows if r != event.row]
+    if rest:
+        i = rows.index(event.row)
+        st.session_state[CURSOR] = next((r for r in rows[i + 1:] if r != event.row), rest[0])
+
+
+def _undo(log: LabelLog) -> None:
+    try:
+        target = undo_last(log, ul.tab_id())
+    except LabelError as err:
+        st.session_state[NOTE] = str(err)
+        return
+    if target is None:
+        st.session_state[NOTE] = "Nothing to undo: this tab has not labelled anything yet."
+        return
+    what = "skip" if target.label is None else f"label {target.label!r}"
+    st.session_state[NOTE] = f"Undid the {what} of row {target.row}."
+    st.session_state[CURSOR] = target.row
+
+
+def _pick(log: LabelLog, row: int, rows: tuple[int, ...]) -> None:
+    name = st.session_state.get(f"label_pick_{row}")
+    if name:
+        _click(log, LabelEvent(row, name, 0.0, ul.tab_id(), "queue"), rows)
+
+
+def label_keys(classes: tuple[str, ...], row: int, log: LabelLog, rows: tuple[int, ...]) -> None:
+    """Class buttons that wrap to their full names, with keys 1–9; a searchable picker past 20 classes."""
+    shown = classes[:MAX_BUTTONS]
+    with st.container(horizontal=True, key="label_classes", gap="small"):
+        for i, name in enumerate(shown):
+            st.button(str(name), key=f"label_btn_{row}_{name}", on_click=_click,
+                      args=(log, LabelEvent(row, name, 0.0, ul.tab_id(), "queue"), rows),
+                      shortcut=str(i + 1) if i < HOTKEYS else None, wrap=True)
+    if len(classes) > HOTKEYS:
+        st.selectbox("Any class (type to search)", classes, index=None, key=f"label_pick_{row}",
+                     placeholder=f"Search {len(classes)} classes…", on_change=_pick, args=(log, row, rows))
+    with st.container(horizontal=True, key="label_nav", gap="small"):
+        with st.container(key="label_skip", width="content"):
+            st.button("Skip", key=f"label_btn_{row}_skip", icon=":material/skip_next:", shortcut="0",
+                      on_click=_click, args=(log, LabelEvent(row, None, 0.0, ul.tab_id(), "skip"), rows))
+        st.button("Undo", key="label_undo", icon=":material/undo:", shortcut="U", on_click=_undo, args=(log,))
+        st.button("Previous", key="label_prev", icon=":material/arrow_back:", shortcut="Left",
+                  on_click=_move, args=(-1, rows, row), disabled=len(rows) < 2)
+        st.button("Next", key="label_next", icon=":material/arrow_forward:", shortcut="Right",
+                  on_click=_move, args=(1, rows, row), disabled=len(rows) < 2)
+
+
+SPACE_TO_SKIP = """<script>
+// Space = Skip (Streamlit's button shortcuts take one key each; 0 is the other). Bound once per page.
+const doc = window.parent.document;  // the page itself (st.html runs here; an iframe reaches its parent)
+if (!doc.__labelSpace) {
+  doc.__labelSpace = true;
+  doc.addEventListener("keydown", (e) => {
+    if (e.key !== " " || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t && (["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName) || t.isContentEditable)) return;
+    const b = doc.querySelector(".st-key-label_skip button");
+    if (b) { e.preventDefault(); b.click(); }
+  }, true);
+}
+</script>"""
+
+KEYS_HELP = ("**Keys:** `1`–`9` give the classes in the order shown · `0` or `space` skips · `u` undoes your last "
+             "label · `←` / `→` move through the batch. Past nine classes, the most frequent get the keys and "
+             "the picker finds the rest.")
+
+
+def bind_space() -> None:
+    """The space key clicks Skip (a script without any element, bound to the page once)."""
+    st.html(SPACE_TO_SKIP, unsafe_allow_javascript=True)
+
+
+def status_line(view: QueueView) -> str:
+    how = ("random rows to start (the model needs two classes first)" if view.ranking.cold
+           else ul.strategy_name(view.ranking.strategy))
+    done = min(view.answered, view.ranking.batch)
+    text = f"**Batch:** {done} of {view.ranking.batch} done · {how}"
+    if view.pending:
+        text += " · refitting the model in the background…"
+    return text
+
+
+def curve_job(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog) -> None:
+    """A learning-curve point off the request path (after a lasso: the queue's rounds cover batches)."""
+    job = st.session_state.get("label_curve_job")
+    if job is not None and not job.done():
+        return
+    events = ul.log_events(log)
+    if not events or events[-1].source not in ("lasso", "import"):
+        return
+    curve = log.curve()
+    if curve and curve[-1].labels == len(state.labels):
+        return
+    st.session_state["label_curve_job"] = _executor().submit(
+        curve_point, pool, state, log, learner=setup.learner, strategy=setup.strategy, session=ul.tab_id())
+
+
+def wait_idle(timeout: float = 60.0) -> None:
+    """Block until this tab's background work is finished (tests and the bench use it)."""
+    deadline = time.time() + timeout
+    for key in (ROUND, "label_curve_job"):
+        job = st.session_state.get(key)
+        future = job["future"] if isinstance(job, dict) else job
+        if future is not None:
+            future.result(timeout=max(0.0, deadline - time.time()))
