@@ -211,6 +211,10 @@ def fourier(frame, params, fitted):
     return frame
 
 
+def _row(label) -> str:  # noqa: ANN001 - a row label
+    return repr(label) if isinstance(label, str) else str(label)
+
+
 def _lengths(frame: pd.DataFrame, col: str) -> pd.Series:
     """Length of each cell's sequence (NaN for empty cells); a sentence for a cell that is not one."""
     out = []
@@ -218,7 +222,7 @@ def _lengths(frame: pd.DataFrame, col: str) -> pd.Series:
         try:
             seq = parse_sequence(cell)
         except (TypeError, ValueError):
-            raise RecipeError(f"fourier could not read row {label!r} of {col!r} as a sequence of numbers "
+            raise RecipeError(f"fourier could not read row {_row(label)} of {col!r} as a sequence of numbers "
                               f"(got {str(cell)[:40]!r}). Write signals as '1 2 3', '1,2,3' or lists.") from None
         out.append(np.nan if seq is None else len(seq))
     return pd.Series(out, index=frame.index, dtype=float)
@@ -263,8 +267,8 @@ def _check_fourier(frame: pd.DataFrame, params: dict, fitted: dict) -> None:
     lengths = _lengths(frame, col).dropna()
     other = lengths[lengths != fitted["length"]]
     if len(other) and params["unequal"] == "refuse":
-        raise RecipeError(f"fourier learnt signals of {fitted['length']} values, but row {other.index[0]!r} of {col!r} "
-                          f"holds {int(other.iloc[0])}. Set unequal='zero_pad' to pad or cut them, or fix the signals.")
+        raise RecipeError(f"fourier learnt signals of {fitted['length']} values, but row {_row(other.index[0])} of "
+                          f"{col!r} holds {int(other.iloc[0])}. Set unequal='zero_pad' to pad or cut them, or fix the signals.")
 
 
 def _summarize_fourier(before, after, params, fitted, changes) -> str:
