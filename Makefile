@@ -19,8 +19,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# `make run PORT=8600` for another port; ui/serve.py is `streamlit run app.py` with the store and imports warmed at start
+PORT ?= 8501
+
 run: $(VENV)/.runtime
-	$(BIN)/python -m streamlit run app.py
+	$(BIN)/python -m ui.serve --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.tracking.context import set_run_source
-from ui.navigation import PAGES
-from ui.sidebar import render_sidebar
+from ui import warmup
+
+# `python -m ui.serve` (make run) warms the store and the first pages' imports at start: a request that comes
+# before it is done waits for it instead of importing the same modules on a second thread
+warmup.wait()
+
+from core.tracking.context import set_run_source  # noqa: E402
+from ui.navigation import PAGES  # noqa: E402
+from ui.sidebar import render_sidebar  # noqa: E402
 
 st.set_page_config(page_title="MLOps workbench", page_icon=":material/science:", layout="wide")
 nav = st.navigation([

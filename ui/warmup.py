@@ -1,0 +1,101 @@
+"""Warm the server off the request path: the store, the imports of the first pages, a frozen import heap.
+
+``python -m ui.serve`` (what ``make run`` starts) calls :func:`start`; the thread waits until the server
+has started (so health is not delayed), then works while the first browser loads its JavaScript:
+
+* the MLflow store is opened through the app's own cached tracker (a new workspace's SQLite file is
+  created and migrated here, once, instead of inside the first person's page);
+* the modules of the frame, Home and Data are imported (MLflow, SQLAlchemy, pandas …);
+* the import heap is frozen (``gc.freeze``): with ``runner.postScriptGC`` off, Python's own full
+  collections then skip those ~300k long-lived objects instead of walking them (≈ 0.1-0.9 s each).
+
+Heavy, page-specific libraries (umap, evidently, onnxruntime) are not imported here: their pages warm
+them on demand. A request that arrives before the warm-up is done waits for it (:func:`wait`) rather
+than importing the same modules on a second thread (two threads importing one package can deadlock).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import logging
+import sys
+import threading
+import time
+
+# the frame, Home and Data: what the first page of nearly every visit needs
+MODULES = (
+    "ui.sidebar", "ui.cache", "ui.state", "ui.feedback", "ui.pickers", "ui.mlflow_links", "core.lineage",
+    "core.tracking.models", "core.tracking.datasets", "core.tracking.repair", "core.plan.notify",
+    "ui.identity", "ui.data", "ui.data_profile", "core.data.drafts", "core.data.versions",
+)
+_LOG = logging.getLogger("workbench.warmup")
+_done = threading.Event()
+_started = False
+_took: float | None = None
+
+
+def start() -> threading.Thread | None:
+    """Start the warm-up on a daemon thread (once per process); None when it was started before."""
+    global _started
+    if _started:
+        return None
+    _started = True
+    thread = threading.Thread(target=_warm, name="workbench-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def _server_started(timeout: float = 120.0) -> None:
+    """Wait until Streamlit's runtime has started: warming while the server starts would slow the start
+    (one GIL), and the first browser still needs a second or two for its JavaScript after that."""
+    from streamlit.runtime import Runtime
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Runtime.exists() and Runtime.instance().state.name not in ("INITIAL",):
+            return
+        time.sleep(0.05)
+
+
+def _warm() -> None:
+    global _took
+    _server_started()
+    t0 = time.perf_counter()
+    # the cached resources below are built outside a script run: Streamlit warns about the missing
+    # ScriptRunContext (and cache decorators about the runtime), which is expected here
+    quiet = [logging.getLogger(n) for n in ("streamlit.runtime.scriptrunner_utils.script_run_context",
+                                           "streamlit.runtime.caching.cache_data_api")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.ERROR)
+    try:
+        from core.tracking.repair import repair_project
+        from ui.resources import settings, tracker
+
+        t = tracker()          # the app's cached tracker: imports MLflow, opens (or creates) the store
+        t.health()
+        repair_project(t, settings().project)  # the once-per-process repair of the default project
+        for name in MODULES:
+            importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - never stop the server: the first page reports a store that fails
+        _LOG.warning("Warm-up stopped early; the first page does the rest.", exc_info=True)
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
+        gc.collect()
+        gc.freeze()  # what is alive now lives for the whole process: keep it out of every later collection
+        _took = time.perf_counter() - t0
+        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported)", file=sys.stderr, flush=True)
+        _done.set()
+
+
+def wait(timeout: float = 120.0) -> None:
+    """On the request path: if a warm-up is under way, wait for it (a no-op without one)."""
+    if _started:
+        _done.wait(timeout)
+
+
+def took() -> float | None:
+    """Seconds the warm-up took, or None while it runs (or when none was started)."""
+    return _took
