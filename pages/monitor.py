@@ -274,3 +274,7 @@ with user_errors():
                                       target, f"{reference_v.name}-to-label")
             st.success(f"Saved as a new dataset version with an empty {target!r} column (run {rid[:8]}); "
                        "open it in Label.")
+
+    from ui.served import served_section  # the deployed model's prediction log: latency drift, a batch to check
+
+    served_section(t, project)

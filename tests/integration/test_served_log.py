@@ -181,3 +181,35 @@ def test_monitor_served_gives_a_check_run(tmp_path: Path, settings, tracker, cap
                  "--since", "2001-01-01", "--until", "2001-01-02"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "no rows served" in err[0]
+
+
+def _served_page() -> None:
+    from core.config import Settings
+    from core.tracking import Tracker
+    from ui.served import served_section
+
+    served_section(Tracker.connect(Settings.from_env()), "deployproj")
+
+
+def test_monitor_section_shows_latency_against_the_baseline_and_saves_the_window(tmp_path: Path, settings,
+                                                                                 tracker) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    log, _ = _in_process_log(tmp_path / "log", 30, flush_rows=10**9)
+    log.close()
+    at = AppTest.from_function(_served_page, default_timeout=60).run()
+    at.text_input(key="wb_served_folder").input(str(tmp_path / "nowhere"))
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and "no prediction-log folder" in at.error[0].value
+    at.text_input(key="wb_served_folder").input(str(tmp_path / "log"))
+    at.number_input(key="wb_served_rise").set_value(0.05)
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert [m.label for m in at.metric] == ["Rows served", "Rows / s", "p50 (one row)", "p99 (one row)"]
+    assert at.metric[0].value == "30"
+    assert any("Resource drift: " in w.value and "+5%" in w.value for w in [*at.warning, *at.success])
+    at.button(key="wb_served_save").click().run()
+    assert not at.exception and "Saved as" in at.success[-1].value
+    from core.tracking.datasets import dataset_versions
+
+    assert any(v.name == "served-log" for v in dataset_versions(tracker, "deployproj"))
