@@ -9,7 +9,8 @@ from pathlib import Path
 
 from core.errors import LabelError
 
-STRATEGY_CHOICES = ("uncertainty", "margin", "entropy", "committee", "ranked", "random")  # = query.STRATEGIES
+STRATEGY_CHOICES = ("uncertainty", "margin", "entropy", "density", "expected_change", "committee", "ranked",
+                    "random")  # = query.STRATEGIES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +30,73 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", type=int, default=10, help="random starting labels (default 10)")
     p.add_argument("--seeds", type=int, default=3, help="repetitions averaged (default 3)")
     p.add_argument("--learner", default="logreg", choices=("logreg", "rf", "hgb", "knn"))
+    p.add_argument("--no-diverse", dest="diverse", action="store_false",
+                   help="take the plain top BATCH rows instead of one per cluster of the best candidates")
     p.add_argument("--features", default="", help="comma-separated feature columns (default: all numeric)")
     p.add_argument("--json", dest="json_out", default=None, help="write the result JSON here ('-' = stdout)")
     p.set_defaults(func=run_label_sim)
+    _register_exchange(sub)
+
+
+def _register_exchange(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("label", help="export or import the labels of a dataset version (CSV, Label Studio JSON)",
+                       description="Move labels between the workbench's label log and a file: CSV (row,label,…) "
+                                   "or Label Studio JSON tasks.")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", parser_class=sub._parser_class)
+    verbs.required = True
+    for verb, what in (("export", "write the current labels to FILE"),
+                       ("import", "read FILE and show what matches; --yes writes the matched labels")):
+        v = verbs.add_parser(verb, help=what, description=what)
+        v.add_argument("dataset", metavar="DATASET", help="a dataset version (NAME, NAME:vN, run id)")
+        v.add_argument("file", metavar="FILE", help="the label file ('-' = stdout for export)")
+        v.add_argument("--column", required=True, help="the label column")
+        v.add_argument("--format", dest="fmt", choices=("csv", "labelstudio"), default=None,
+                       help="default: from FILE's extension (.json = labelstudio)")
+        if verb == "import":
+            v.add_argument("--yes", action="store_true", help="apply the matched labels (default: only count them)")
+        v.set_defaults(func=run_label_exchange)
+
+
+def run_label_exchange(args: argparse.Namespace) -> int:
+    from core.cli import settings_and_tracker
+    from core.label import exchange as ex
+    from core.label.history import history_table
+    from core.label.labellog import LabelLog
+    from core.label.session import label_text
+    from core.tracking.datasets import load_dataset, resolve_dataset
+
+    settings, tracker, project = settings_and_tracker(args)
+    version = resolve_dataset(tracker, project, args.dataset)
+    frame = load_dataset(tracker, version.run_id)
+    log = LabelLog.for_version(settings.labels_dir, project, version.run_id, args.column)
+    fmt = args.fmt or ("labelstudio" if args.file.lower().endswith(".json") else "csv")
+    table = {} if args.column not in frame.columns else {
+        i: v for i, v in enumerate(label_text(x) for x in frame[args.column].tolist()) if v is not None}
+    if args.verb == "export":
+        entries = history_table(log.events(), table)
+        text = ex.export_csv(entries) if fmt == "csv" else ex.export_labelstudio(entries, frame, list(frame.columns))
+        if args.file == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.file).write_text(text, encoding="utf-8")
+            sys.stderr.write(f"{len(entries)} label(s) of {version.ref} written to {args.file} ({fmt})\n")
+        return 0
+    path = Path(args.file)
+    if not path.exists():
+        raise LabelError(f"The label file {args.file!r} does not exist.")
+    classes = [*dict.fromkeys([*sorted(set(table.values())), *log.session().get("classes", [])])]
+    from core.label.history import replay
+
+    current = {**table, **replay(log.events()).labels}
+    preview = ex.read_import(path.read_text(encoding="utf-8", errors="replace"), fmt, rows=len(frame),
+                             classes=classes, current=current)
+    print(preview.summary)
+    if not args.yes:
+        sys.stderr.write("nothing applied; run again with --yes to write the matched labels\n")
+        return 0
+    n = ex.apply_import(log, preview, session="cli")
+    print(f"{n} label(s) written to the log of {version.ref} / {args.column}")
+    return 0
 
 
 def _read_file(path: Path):  # noqa: ANN202 - pandas DataFrame
@@ -76,7 +141,7 @@ def run_label_sim(args: argparse.Namespace) -> int:
     except (TypeError, ValueError) as err:
         raise LabelError(f"The features must be numeric; pick numeric columns with --features ({err}).") from err
     result = simulate(X, y, strategy=args.strategy, budget=args.budget, batch=args.batch, init=args.init,
-                      seeds=args.seeds, learner=args.learner,
+                      seeds=args.seeds, learner=args.learner, diverse=args.diverse,
                       on_progress=lambda i, n: sys.stderr.write(f"seed {i}/{n} done\n"))
     out = result.to_json()
     if project is not None:
