@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -33,63 +33,11 @@ import pandas as pd
 from core.data.recipe._common import check_columns, is_number, is_text
 from core.data.recipe.model import Recipe, Step, normalize_params, to_native
 from core.data.recipe.registry import STEPS
+from core.data.recipe.results import DATA_ERRORS, FitContext, ReplayResult, StepPreview, StepResult
+from core.data.recipe.training import apply_training_step, training_preview
 from core.errors import RecipeError
 
-
-@dataclass(frozen=True)
-class StepResult:
-    """What one step did. ``changed_cells`` counts cells of columns present before and after whose
-    value changed (a text number that became the same number is not a change); ``changed_rows``
-    also counts rows touched through added or removed columns. Removed rows are
-    ``rows_before - rows_after``."""
-
-    frame: pd.DataFrame
-    step: Step
-    split: pd.Series | None
-    rows_before: int
-    rows_after: int
-    changed_cells: int
-    changed_rows: int
-    added_columns: tuple[str, ...]
-    removed_columns: tuple[str, ...]
-    summary: str
-    changed_columns: tuple[str, ...] = ()
-    changed_index: pd.Index | None = None  # labels of kept rows that changed (for previews)
-    changes: dict | None = None  # changed cells per column (columns with changes only)
-    sources: pd.Series | None = None  # training-time steps: label of each added row → the row it came from
-
-
-@dataclass(frozen=True)
-class FitContext:
-    """What a fit may learn from: the training rows (labels of the frame's index; None = all) and the target.
-
-    ``reserved``: every label the raw table used (rows added by a training-time step never reuse one, so a
-    removed held-out row's label can never come back as a training row)."""
-
-    train: pd.Index | None = None
-    target: str | None = None
-    reserved: pd.Index | None = None
-
-
-@dataclass(frozen=True)
-class StepPreview:
-    """``before``: up to n changed or removed rows (affected columns only); ``after``: the same rows after."""
-
-    result: StepResult
-    before: pd.DataFrame
-    after: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    frame: pd.DataFrame
-    split: pd.Series | None
-    results: tuple[StepResult, ...]
-    recipe: Recipe  # the recipe with every step's fitted state (the one to save)
-
-
-# what pandas / numpy / scikit-learn raise on data they cannot use (RecipeError is not among them)
-_DATA_ERRORS = (KeyError, ValueError, TypeError, IndexError, ArithmeticError, np.linalg.LinAlgError)
+__all__ = ["FitContext", "ReplayResult", "StepPreview", "StepResult", "apply_step", "preview_step", "replay"]
 
 
 def _spec(step: Step):
@@ -139,7 +87,7 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
         frame = frame.reset_index(drop=True)  # changes and splits are tracked by row label
     _check_param_columns(frame, spec, params)
     if spec.training_only:
-        return _apply_training_step(frame, step, spec, params, fit, context)
+        return apply_training_step(frame, step, spec, params, fit, context)
     # the fit sees the target through a private key, so default column sets can leave it out
     fit_params = {**params, "_target": context.target} if context.target else params
     learn_from = frame
@@ -156,7 +104,7 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
     else:
         try:
             learned = spec.fit(learn_from, fit_params) if spec.fit else {}
-        except _DATA_ERRORS as err:
+        except DATA_ERRORS as err:
             raise RecipeError(f"{step.kind} could not learn from this table ({type(err).__name__}: {err}). "
                               "Check the chosen columns and the steps before it.") from None
         fitted = json.loads(json.dumps(to_native(learned)))  # exactly what a saved recipe will hold
@@ -168,7 +116,7 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
             split = split.reindex(out.index) if split is not None else spec.splitter(out, params)
         else:
             split = None
-    except _DATA_ERRORS as err:
+    except DATA_ERRORS as err:
         raise RecipeError(f"{step.kind} could not be applied to this table ({type(err).__name__}: {err}).") from None
     new_step = Step(step.kind, params, fitted if spec.learns else None)
     result = _result(frame, out, new_step, split)
@@ -179,63 +127,6 @@ def apply_step(frame: pd.DataFrame, step: Step, *, fit: bool = True, context: Fi
     elif fit and spec.learns and learn_from is not frame:
         summary += f" Fitted on the {len(learn_from):,} training rows only; applied to all {len(out):,}."
     return replace(result, summary=summary)
-
-
-def _fresh_labels(frame: pd.DataFrame, context: FitContext, n: int) -> pd.Index:
-    """``n`` labels used by no row of ``frame``, the training rows or the raw table (integers after the largest)."""
-    used = frame.index
-    for more in (context.train, context.reserved):
-        if more is not None:
-            used = used.append(pd.Index(more))
-    if pd.api.types.is_integer_dtype(used.dtype) or used.empty:
-        start = int(used.max()) + 1 if len(used) else 0
-        return pd.RangeIndex(start, start + n)
-    taken = set(used)
-    fresh, i = [], 0
-    while len(fresh) < n:
-        if (label := f"added-{i}") not in taken:
-            fresh.append(label)
-        i += 1
-    return pd.Index(fresh)
-
-
-def _apply_training_step(frame: pd.DataFrame, step: Step, spec, params: dict, fit: bool,  # noqa: ANN001
-                         context: FitContext) -> StepResult:
-    """Resample the training rows only; the other rows pass through unchanged, added rows get fresh labels."""
-    empty = pd.Index([], dtype=frame.index.dtype)
-    if not fit:  # replay on a new batch: a training-time step never runs on it
-        return StepResult(frame, step, None, len(frame), len(frame), 0, 0, (), (),
-                          f"Skipped {step.kind}: it changes the training rows only; a new batch passes through "
-                          "unchanged (transform mode).", changed_index=empty, changes={})
-    is_train = frame.index.isin(context.train) if context.train is not None else np.ones(len(frame), dtype=bool)
-    train = frame[is_train]
-    if train.empty:
-        raise RecipeError(f"{step.kind} has no training row left to work on: the steps before it removed every row "
-                          "of the training part. Check the row filters.")
-    fit_params = {**params, "_target": context.target} if context.target else params
-    try:
-        fitted = json.loads(json.dumps(to_native(spec.fit(train, fit_params))))
-        kept, added = spec.resample(train, fit_params, fitted)
-    except _DATA_ERRORS as err:
-        raise RecipeError(f"{step.kind} could not resample the training rows ({type(err).__name__}: {err}). "
-                          "Check the chosen columns and the steps before it.") from None
-    labels = _fresh_labels(frame, context, len(added))
-    sources = pd.Series(added.index.to_numpy(), index=labels, dtype=object)
-    added = added.set_axis(labels)
-    out = frame[~is_train | frame.index.isin(kept.index)]
-    if len(added):
-        out = pd.concat([out, added[list(frame.columns)]])
-    new_step = Step(step.kind, params, fitted)
-    n_test = int((~is_train).sum())
-    marked = f"; the {len(added):,} added rows are marked as training rows" if len(added) else ""
-    where = (f" Applied to the {len(train):,} training rows only; the {n_test:,} test rows pass through "
-             f"unchanged{marked}." if context.train is not None else
-             f" No split yet, so all {len(train):,} rows count as training rows; a saved version holds out its test "
-             "part first and resamples only its training part.")
-    summary = spec.summarize(train, out, fit_params, fitted, {}) + where
-    removed = len(train) - len(kept)
-    return StepResult(out, new_step, None, len(frame), len(out), 0, len(added) + removed, (), (), summary,
-                      changed_index=labels, changes={}, sources=sources)
 
 
 def _same(before: pd.Series, after: pd.Series) -> bool:
@@ -310,7 +201,7 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
         frame = frame.reset_index(drop=True)
     result = apply_step(frame, step, fit=fit, context=context)
     if STEPS[step.kind].training_only:
-        return _training_preview(frame, result, n)
+        return training_preview(frame, result, n)
     kept = frame.index.isin(result.frame.index)
     touched = ~kept | frame.index.isin(result.changed_index)
     labels = list(frame.index[touched][:n])
@@ -320,20 +211,6 @@ def preview_step(frame: pd.DataFrame, step: Step, n: int = 20, *, fit: bool = Tr
         cols_before, cols_after = list(frame.columns), list(result.frame.columns)
     before = frame.loc[labels, cols_before]
     after = result.frame.loc[[label for label in labels if label in result.frame.index], cols_after]  # ≤ n labels
-    return StepPreview(result, before, after)
-
-
-def _training_preview(frame: pd.DataFrame, result: StepResult, n: int) -> StepPreview:
-    """Class counts of the training rows before / after for a rebalance; otherwise rows copied and their copies."""
-    fitted = result.step.fitted or {}
-    if "classes" in fitted:
-        classes = [str(c) for c in fitted["classes"]]
-        before = pd.DataFrame({fitted["target"]: classes, "training rows": fitted["before"]})
-        after = pd.DataFrame({fitted["target"]: classes, "training rows": fitted["after"]})
-        return StepPreview(result, before, after)
-    sources = result.sources.iloc[:n] if result.sources is not None else pd.Series(dtype=object)
-    after = result.frame.loc[sources.index]
-    before = frame.loc[[s for s in sources if s in frame.index]]
     return StepPreview(result, before, after)
 
 
