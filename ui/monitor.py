@@ -1,19 +1,39 @@
-"""Streamlit glue for the Monitor page: session keys, cached loaders, renderers of core results."""
+"""Streamlit glue for the Monitor page: session keys, cached loaders, the input and option widgets, the run.
+
+Renderers live in :mod:`ui.monitor_render` (re-exported here), the result / report / history / retraining
+sections in :mod:`ui.monitor_sections`; the flows themselves are one core call each
+(:mod:`core.monitor.service`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.monitor.check import MonitorResult
-from core.monitor.drift import TESTS, DriftOptions, DriftSummary
-from core.monitor.timeline import Timeline
+from core.monitor.check import Table
+from core.monitor.drift import TESTS, DriftOptions
+from core.monitor.timeline import FREQS, time_columns
+from ui.monitor_render import (  # noqa: F401 - the page's renderers, one import away
+    columns_frame,
+    overlay_figure,
+    render_extras,
+    render_findings,
+    render_summary,
+    render_timeline,
+    runs_frame,
+    show_report,
+    timeline_figure,
+)
 
-RESULT = "monitor_result"      # dict: kind ('batch' | 'timeline'), result, reference, current, run_id, ...
+RESULT = "monitor_result"      # dict: kind ('batch' | 'timeline'), result, current, raw, run_id, model
 REPORT = "monitor_report"      # (run_id, html) of the Evidently report on show
 OVERRIDES = "monitor_overrides"
+GENERATION = "monitor_threshold_generation"  # bumped after a check: a threshold override lasts one check
+TIMELINE = "Periods of a time column"
+MODES = ["Dataset version", "Upload a file", TIMELINE]
 
 
 @st.cache_data(show_spinner="Loading the table…", max_entries=8)
@@ -22,6 +42,14 @@ def cached_dataset(run_id: str, tracking_uri: str) -> pd.DataFrame:
     from ui.resources import tracker
 
     return load_dataset(tracker(), run_id)
+
+
+@st.cache_data(show_spinner="Loading the raw table…", max_entries=8)
+def cached_raw(run_id: str, tracking_uri: str) -> tuple[pd.DataFrame | None, str]:
+    from core.monitor.service import raw_table
+    from ui.resources import tracker
+
+    return raw_table(tracker(), run_id)
 
 
 @st.cache_data(show_spinner="Reading the upload…", max_entries=4)
@@ -50,113 +78,6 @@ def test_names() -> list[str]:
     return ["(Evidently default)", *TESTS]
 
 
-def columns_frame(summary: DriftSummary) -> pd.DataFrame:
-    """The per-column table, drifted columns first (the order of the summary)."""
-    return pd.DataFrame([{
-        "column": c.name, "drift": "DRIFT" if c.drifted else "ok", "kind": c.kind, "test": TESTS[c.test].display_name,
-        "statistic": c.statistic, "threshold": c.threshold,
-    } for c in summary.columns])
-
-
-def render_findings(findings: list[str]) -> None:
-    if not findings:
-        st.success("Schema check: the current batch lines up with the reference.", icon=":material/check:")
-        return
-    with st.container(border=True):
-        st.markdown(f"**Findings ({len(findings)})**")
-        for f in findings:
-            st.markdown(f"- {f}")
-
-
-def render_summary(summary: DriftSummary) -> None:
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Dataset drift", "YES" if summary.dataset_drift else "no",
-              help=f"Dataset drift when at least {summary.share_threshold:.0%} of the columns drift.")
-    c2.metric("Drifted columns", f"{summary.n_drifted} / {summary.n_columns}")
-    c3.metric("Drift share", f"{summary.drift_share:.0%}")
-    if summary.columns:
-        st.dataframe(columns_frame(summary), hide_index=True, width="stretch",
-                     column_config={"statistic": st.column_config.NumberColumn(format="%.4g"),
-                                    "threshold": st.column_config.NumberColumn(format="%.3g")})
-
-
-def overlay_figure(reference: pd.Series, current: pd.Series, kind: str) -> Any:
-    """Reference vs current distribution (share of rows), overlaid."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    if kind == "numeric":
-        for name, s, color in (("reference", reference, "#1f77b4"), ("current", current, "#ff7f0e")):
-            fig.add_trace(go.Histogram(x=s.dropna(), name=name, histnorm="probability", opacity=0.55,
-                                       marker_color=color, nbinsx=40))
-        fig.update_layout(barmode="overlay")
-    else:
-        r = reference.astype(str).value_counts(normalize=True)
-        c = current.astype(str).value_counts(normalize=True)
-        keys = list(r.index.union(c.index))[:30]
-        fig.add_bar(x=keys, y=[r.get(k, 0) for k in keys], name="reference", marker_color="#1f77b4")
-        fig.add_bar(x=keys, y=[c.get(k, 0) for k in keys], name="current", marker_color="#ff7f0e")
-        fig.update_layout(barmode="group")
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), yaxis_title="share of rows",
-                      legend=dict(orientation="h", y=1.12))
-    return fig
-
-
-def timeline_figure(timeline: Timeline) -> Any:
-    from plotly.subplots import make_subplots
-
-    periods = [p.period for p in timeline.points]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(x=periods, y=[p.drift_share for p in timeline.points], name="drift share",
-                marker_color=["#d62728" if p.dataset_drift else "#1f77b4" for p in timeline.points])
-    if any(p.quality is not None for p in timeline.points):
-        fig.add_scatter(x=periods, y=[p.quality for p in timeline.points], name=timeline.metric, mode="lines+markers",
-                        secondary_y=True)
-    fig.update_yaxes(title_text="drift share", range=[0, 1], secondary_y=False)
-    fig.update_xaxes(type="category")
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.15))
-    return fig
-
-
-def render_extras(result: MonitorResult) -> None:
-    """Multivariate, prediction and quality panels."""
-    cols = st.columns(3)
-    with cols[0].container(border=True):
-        st.markdown("**Multivariate**")
-        if result.domain:
-            d = result.domain
-            st.metric("Domain classifier ROC AUC", f"{d.auc:.3f}", help=f"Drift when ≥ {d.threshold}. 0.5 = the two "
-                      "tables cannot be told apart.")
-            st.caption(("DRIFT" if d.drifted else "no drift") + " · separating columns: "
-                       + ", ".join(f"{n} ({v:.2f})" for n, v in d.top_features[:3]))
-        if result.clusters:
-            c = result.clusters
-            st.metric("Cluster occupancy change (TVD)", f"{c.tvd:.3f}", help=f"KMeans with {c.k} clusters on the "
-                      f"reference; drift when ≥ {c.threshold}.")
-            st.caption(("DRIFT" if c.drifted else "no drift") + f" · chi-squared p = {c.p_value:.3g}")
-        if not (result.domain or result.clusters):
-            st.caption("Not checked.")
-    with cols[1].container(border=True):
-        st.markdown("**Prediction drift**")
-        if result.prediction:
-            p = result.prediction
-            st.metric(TESTS[p.test].display_name, f"{p.statistic:.4g}", help=f"threshold {p.threshold:g}")
-            st.caption("DRIFT in the model's output" if p.drifted else "The model's output is stable.")
-        else:
-            skipped = next((n for n in result.notes if n.startswith("Prediction drift was not checked")), "")
-            st.caption(skipped or "Pick a model to compare its predictions on both sides.")
-    with cols[2].container(border=True):
-        st.markdown("**Model quality**")
-        if result.quality:
-            q = result.quality
-            st.metric(f"{q.metric} on current", f"{q.current:.3f}", delta=f"{q.current - q.reference:+.3f} vs reference",
-                      delta_color="normal" if q.metric in ("accuracy", "f1_macro", "r2") else "inverse")
-            st.caption(("CONCEPT DRIFT: " if q.concept_drift else "") + f"drop {q.drop:.3f} (limit {q.max_drop:g}) "
-                       f"on {q.n_rows:,} labelled rows")
-        else:
-            st.caption("Needs a model and labels in the current batch.")
-
-
 def override_frame(columns: list[str]) -> pd.DataFrame:
     """The editable per-column override table (empty test / threshold = default)."""
     return pd.DataFrame({"column": [str(c) for c in columns], "test": [None] * len(columns),
@@ -176,27 +97,121 @@ def drift_options(share: float, method: str, threshold: float, overrides: pd.Dat
                         per_column_method=per_method, per_column_threshold=per_threshold, drift_share=share)
 
 
-def render_timeline(timeline: Timeline) -> None:
-    st.markdown(f"**Drift over time** — each {timeline.freq} against {timeline.reference_label}")
-    st.plotly_chart(timeline_figure(timeline), width="stretch")
-    st.dataframe(pd.DataFrame(timeline.to_records()), hide_index=True, width="stretch",
-                 column_config={"drift_share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                               format="percent")})
+# -- the page's widgets -----------------------------------------------------------
+@dataclass(frozen=True)
+class Inputs:
+    reference_version: Any
+    reference: Table
+    mode: str
+    current: Table | None
+    time_column: str | None = None
+    freq: str | None = None
 
 
-def runs_frame(runs: list) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "when": pd.to_datetime(r.start_time, unit="ms"), "check": r.name,
-        "dataset drift": r.tags.get("dataset_drift", ""), "drift share": r.metrics.get("drift_share"),
-        "drifted columns": r.tags.get("drifted_columns", "") or r.tags.get("drifted_periods", ""), "run": r.run_id,
-    } for r in runs])
+def choose_inputs(uri: str, versions: list, champion: Any) -> Inputs:
+    """Section 1: the reference version and the current batch (version, upload or periods)."""
+    left, right = st.columns(2)
+    default_ref = champion.tags.get("workbench.data_version") if champion else None
+    ref_index = next((i for i, v in enumerate(versions) if v.run_id == default_ref), 0)
+    ref_v = left.selectbox("Reference", versions, index=ref_index, key="mon_ref", format_func=lambda v: v.label,
+                           help="Default: the champion's training data.")
+    mode = right.radio("Current", MODES, key="mon_mode", horizontal=True)
+    reference = Table(cached_dataset(ref_v.run_id, uri), ref_v.label, ref_v.run_id, ref_v.target)
+    if mode == "Dataset version":
+        v = right.selectbox("Current version", versions, key="mon_cur", format_func=lambda v: v.label)
+        return Inputs(ref_v, reference, mode, Table(cached_dataset(v.run_id, uri), v.label, v.run_id, v.target))
+    if mode == "Upload a file":
+        up = right.file_uploader("CSV or Parquet batch", type=["csv", "parquet"], key="mon_upload")
+        return Inputs(ref_v, reference, mode, Table(read_upload(up.name, up.getvalue()), up.name) if up else None)
+    v = right.selectbox("Time-stamped table", versions, key="mon_tl_table", format_func=lambda v: v.label,
+                        index=ref_index)
+    table = Table(cached_dataset(v.run_id, uri), v.label, v.run_id, v.target)
+    candidates = time_columns(table.frame)
+    if not candidates:
+        right.warning("This table has no date column; pick another table or another kind of current batch.")
+        return Inputs(ref_v, reference, mode, None)
+    c1, c2 = right.columns(2)
+    time_col = c1.selectbox("Time column", candidates, key="mon_time_col")
+    freq = c2.selectbox("Period", list(FREQS), index=2, key="mon_freq")
+    st.caption("The first period is the reference; every later period is checked against it.")
+    return Inputs(ref_v, reference, mode, table, time_col, freq)
 
 
-def show_report(html: str, height: int = 900) -> None:
-    """Embed an Evidently report. Its widgets clip (not wrap) below ~1,200 px, which the page is
-    at 1280 px with the sidebar open: give its body that width so the frame scrolls sideways instead."""
-    import streamlit.components.v1 as components
+@dataclass(frozen=True)
+class Options:
+    drift: DriftOptions
+    max_quality_drop: float
+    source: str  # where the thresholds came from: "the charter", "the defaults", or overridden for this check
+    multivariate: bool
+    model: Any  # the registered version to score, or None
 
-    style = "<style>body{min-width:1200px}</style>"
-    components.html(html.replace("<head>", "<head>" + style, 1) if "<head>" in html else style + html,
-                    height=height, scrolling=True)
+
+def options_form(inputs: Inputs, models: list, champion: Any, charter: Any, version_label: Any) -> Options:
+    """The expander of tests and thresholds; the charter's thresholds are the defaults, overridable once."""
+    from core.monitor.charter_checks import monitor_thresholds
+    from ui import pickers
+
+    base = monitor_thresholds(charter)
+    gen = st.session_state.get(GENERATION, 0)
+    model_choice = None
+    with st.expander("Tests, thresholds and model", icon=":material/tune:"):
+        st.caption(f"Drift share {base.drift_share:g} and quality drop {base.quality_drop:g} are from "
+                   f"{base.source}" + (" — change them here for this check only; the charter stays as it is."
+                                       if charter else " — write a charter on Plan to set them for the project."))
+        with st.form("mon_options", border=False, enter_to_submit=False):
+            o1, o2, o3, o4 = st.columns(4)
+            share = o1.slider("Drift share for dataset drift", 0.01, 1.0, base.drift_share, 0.01,
+                              key=f"mon_share_{base.drift_share}_{gen}", help=f"Default from {base.source}.")
+            drop = o2.number_input("Quality drop for concept drift", 0.0, max(1.0, base.quality_drop),
+                                   base.quality_drop, step=0.01, key=f"mon_drop_{base.quality_drop}_{gen}",
+                                   help=f"Default from {base.source}.")
+            method = o3.selectbox("Test for all columns", test_names(), key="mon_method")
+            threshold = o4.number_input("Threshold for all columns (0 = the test's default)", 0.0, 10.0, 0.0,
+                                        step=0.01, key="mon_threshold")
+            cols = [c for c in inputs.reference.frame.columns if c != inputs.time_column]
+            overrides = st.data_editor(
+                override_frame(cols), key="mon_overrides", hide_index=True, width="stretch",
+                column_config={"test": st.column_config.SelectboxColumn(options=test_names()),
+                               "threshold": st.column_config.NumberColumn(min_value=0.0, step=0.01)},
+                disabled=["column"])
+            m1, m2 = st.columns(2)
+            multivariate = m1.checkbox("Multivariate checks (domain classifier, clusters, autoencoder)", True,
+                                       key="mon_multi")
+            use_model = m2.checkbox("Score the model (prediction drift, quality)", champion is not None,
+                                    key="mon_use_model")
+            st.form_submit_button("Apply")
+        if models:
+            model_choice = st.selectbox("Model", models, format_func=lambda m: f"{m.name} {version_label(m)}",
+                                        key=pickers.picker_key("mon_model", models, lambda m: m.label,
+                                                               ident=lambda m: (m.name, m.version)),
+                                        index=next((i for i, m in enumerate(models) if m is champion), 0))
+    changed = abs(share - base.drift_share) > 1e-9 or abs(drop - base.quality_drop) > 1e-9
+    source = f"this check (overriding {base.source})" if changed else base.source
+    return Options(drift_options(share, method, threshold, overrides), float(drop), source, multivariate,
+                   model_choice if use_model else None)
+
+
+def run(t: Any, project: str, inputs: Inputs, opts: Options, charter: Any) -> None:
+    """*Run the check*: one core call (batch or timeline), its result kept in the session."""
+    from core.monitor.service import ModelInput, check_and_record, timeline_and_record
+
+    uri = t.settings.tracking_uri
+    mv = opts.model
+    model = ModelInput.of(mv, cached_model(mv.name, mv.version, uri), inputs.reference.target) if mv else None
+    with st.status("Checking…", expanded=True) as status:
+        if inputs.mode == TIMELINE:
+            timeline, run_id = timeline_and_record(
+                t, project, inputs.current, inputs.time_column, inputs.freq, options=opts.drift, model=model,
+                charter=charter, autoencoder=opts.multivariate,
+                on_progress=lambda i, n, label: status.write(f"Period {label} ({i}/{n})"))
+            st.session_state[RESULT] = {"kind": "timeline", "timeline": timeline, "current": inputs.current,
+                                        "run_id": run_id}
+        else:
+            out = check_and_record(t, project, inputs.reference, inputs.current, options=opts.drift, model=model,
+                                   multivariate=opts.multivariate, max_quality_drop=opts.max_quality_drop,
+                                   charter=charter, thresholds_from=opts.source, on_progress=status.write)
+            st.session_state[RESULT] = {"kind": "batch", "result": out.result, "current": out.current,
+                                        "raw": inputs.current, "run_id": out.run_id, "model": mv}
+        st.session_state.pop(REPORT, None)
+        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # the override lasted one check
+        status.update(label="Check recorded in MLflow.", state="complete", expanded=False)

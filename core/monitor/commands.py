@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", default=None, help="write the drift summary JSON here")
     p.add_argument("--html", dest="html_out", default=None, help="build the full Evidently report and write it here")
     p.add_argument("--fail-on-drift", action="store_true", help="exit 3 when the dataset drifts")
-    p.add_argument("--drift-share", type=float, default=0.5, help="share of drifted columns for dataset drift")
+    p.add_argument("--drift-share", type=float, default=None, help="share of drifted columns for dataset drift "
+                                                                    "(default: the charter's, else 0.5)")
+    p.add_argument("--quality-drop", type=float, default=None, help="model-quality drop that is concept drift "
+                                                                     "(default: the charter's, else 0.05)")
     p.add_argument("--method", default=None, help="drift test for every column (ks, chisquare, z, jensenshannon, "
                                                   "wasserstein, psi, kl_div)")
     p.add_argument("--threshold", type=float, default=None, help="threshold for every column")
@@ -72,7 +75,9 @@ def _check(args: argparse.Namespace) -> int:
     from core.monitor.check import load_table, prepare_current, record_batch, record_check, run_check
     from core.monitor.drift import DriftOptions
 
-    options = DriftOptions(method=args.method, threshold=args.threshold, drift_share=args.drift_share)
+    # validated before any work; the charter's drift share replaces the 0.5 below when none was given
+    options = DriftOptions(method=args.method, threshold=args.threshold,
+                           drift_share=0.5 if args.drift_share is None else args.drift_share)
     if args.batch_name is not None:  # refused before any work, not after the check
         from core.tracking.datasets import clean_name
 
@@ -107,9 +112,16 @@ def _check(args: argparse.Namespace) -> int:
         columns = [c for c in spec.columns if c in reference.frame.columns]
     target = target if target in reference.frame.columns else ""
     multivariate = args.multivariate if args.multivariate is not None else model is not None
+    charter, options, max_drop, source = _thresholds(tracker, project, args, options)
+    from core.monitor.service import scoring_rows
+
+    rows = scoring_rows(tracker, reference, frame, mv, target)  # never score the rows the model learned
     result = run_check(reference.frame, frame, options=options, columns=columns, model=model, spec=spec,
                        target=target, task=task, multivariate=multivariate,
-                       notes=([note] if note else []) + list(served.notes if served else ()))
+                       max_quality_drop=max_drop, quality_reference=rows.reference, quality_current=rows.current,
+                       charter=charter, file_time=None if current.run_id or served else _file_time(args.current),
+                       thresholds_from=source,
+                       notes=([note] if note else []) + list(served.notes if served else ()) + list(rows.notes))
     if result.schema.blocking:
         raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
     html = js = None
@@ -150,6 +162,8 @@ def _check(args: argparse.Namespace) -> int:
     if result.domain:
         print(f"multivariate drift: {'YES' if result.domain.drifted else 'no'} — domain classifier AUC "
               f"{result.domain.auc:.3f}")
+    for line in _extra_lines(result):
+        print(line)
     for f in result.findings:
         print(f"  note: {f}")
     for line in served.resource.lines() if served else ():
@@ -227,3 +241,51 @@ def _retrain(args: argparse.Namespace) -> int:
                      on_progress=lambda m: sys.stderr.write(f"{m}…\n"), model_name=args.model)
     print(result.summary)
     return 0
+
+
+def _thresholds(tracker, project: str, args: argparse.Namespace, options):  # noqa: ANN001, ANN202
+    """(charter, drift options, quality drop, where they came from): the charter's unless given on the line."""
+    from dataclasses import replace
+
+    from core.monitor.charter_checks import monitor_thresholds
+
+    charter = None
+    if tracker is not None:
+        from core.plan.charter import load_charter
+
+        charter = load_charter(tracker, project)
+    base = monitor_thresholds(charter)
+    share = base.drift_share if args.drift_share is None else args.drift_share
+    drop = base.quality_drop if args.quality_drop is None else args.quality_drop
+    overridden = args.drift_share is not None or args.quality_drop is not None
+    return charter, replace(options, drift_share=share), drop, "the command line" if overridden else base.source
+
+
+def _file_time(ref: str) -> float | None:
+    """The batch file's modification time (freshness when it has no time column)."""
+    from pathlib import Path
+
+    path = Path(ref).expanduser()
+    return path.stat().st_mtime if path.is_file() else None
+
+
+def _extra_lines(result) -> list[str]:  # noqa: ANN001
+    """The autoencoder, fairness and business-KPI lines of the printed summary."""
+    out = []
+    if result.autoencoder:
+        a = result.autoencoder
+        out.append(f"autoencoder drift: {'YES' if a.drifted else 'no'} — {a.share:.1%} of rows above the reference's "
+                   f"95th percentile (binomial p-value {a.p_value:.3g}); most changed: "
+                   + ", ".join(c for c, _ in a.top_columns))
+    o = result.outcomes
+    if o and o.fairness:
+        f = o.fairness
+        out.append(f"fairness: {f.metric} gap {f.gap:.3f} across {f.column!r}"
+                   + (f" (largest allowed {f.max_gap:g}){' — EXCEEDED' if f.exceeded else ''}" if f.max_gap is not None
+                      else ""))
+    if o and o.cost_per_row is not None:
+        out.append(f"business KPI: cost per row {o.cost_per_row:.4g} on {o.n_rows:,} labelled rows")
+    if result.thresholds_from != "the defaults":
+        out.append(f"thresholds from {result.thresholds_from}: drift share {result.drift.share_threshold:g}, "
+                   f"quality drop {result.quality_drop_threshold:g}")
+    return out

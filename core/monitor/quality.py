@@ -35,6 +35,7 @@ class QualityResult:
     all_metrics: dict[str, float]
     n_rows: int
     note: str = ""
+    n_reference: int = 0  # labelled reference rows the baseline was scored on (held-out rows only)
 
 
 def predict(model: Any, frame: pd.DataFrame, spec: FeatureSpec) -> pd.Series:
@@ -89,6 +90,8 @@ def model_quality(model: Any, spec: FeatureSpec, target: str, task: str, referen
         raise MonitorError(f"The current batch has no values in the target column {target!r}; label it to check quality.")
     ref = reference[reference[target].notna()]
     cur = current[current[target].notna()]
+    if ref.empty:
+        raise MonitorError(f"The reference has no labelled rows in {target!r} to score the baseline on.")
     ref_scores = score_all(ref[target], predict(model, ref, spec), task)
     cur_scores = score_all(cur[target], predict(model, cur, spec), task)
     if metric not in ref_scores:
@@ -103,7 +106,8 @@ def model_quality(model: Any, spec: FeatureSpec, target: str, task: str, referen
         note = (f"The current labels hold one class only ({cur[target].iloc[0]!r}); accuracy is meaningful, "
                 "F1 and class balance are not.")
     all_metrics = {f"reference_{k}": v for k, v in ref_scores.items()} | {f"current_{k}": v for k, v in cur_scores.items()}
-    return QualityResult(metric, r, c, float(drop), max_drop, bool(drop > max_drop), all_metrics, len(cur), note)
+    return QualityResult(metric, r, c, float(drop), max_drop, bool(drop > max_drop), all_metrics, len(cur), note,
+                         len(ref))
 
 
 def labelled_predictions(model: Any, spec: FeatureSpec, target: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from core.models import FeatureSpec
+    from core.monitor.autoencoder import Autoencoder
+    from core.plan.charter import Charter
 
 FREQS = {"month": "M", "quarter": "Q", "year": "Y"}
 
@@ -31,6 +33,26 @@ class PeriodPoint:
     dataset_drift: bool
     drifted_columns: tuple[str, ...]
     quality: float | None = None
+    autoencoder_share: float | None = None
+    autoencoder_p_value: float | None = None
+    fairness_gap: float | None = None
+    fairness_exceeded: bool | None = None
+    fairness_by_group: tuple[tuple[str, float], ...] = ()
+    cost_per_row: float | None = None
+    scored_rows: int = 0  # labelled rows the model was not trained on (quality, fairness, cost)
+
+    def extra_metrics(self) -> dict[str, float]:
+        """The period's autoencoder, fairness and KPI values as metric keys (nothing for what did not run)."""
+        out: dict[str, float] = {}
+        if self.autoencoder_share is not None:
+            out["autoencoder.share"] = self.autoencoder_share
+            out["autoencoder.p_value"] = float(self.autoencoder_p_value)
+        if self.fairness_gap is not None:
+            out["fairness.gap"] = self.fairness_gap
+            out.update({f"fairness.{g}": v for g, v in self.fairness_by_group})
+        if self.cost_per_row is not None:
+            out["kpi.cost_per_row"] = self.cost_per_row
+        return out
 
 
 @dataclass(frozen=True)
@@ -45,7 +67,10 @@ class Timeline:
     def to_records(self) -> list[dict[str, Any]]:
         return [{"period": p.period, "rows": p.rows, "drift_share": p.drift_share, "n_drifted": p.n_drifted,
                  "dataset_drift": p.dataset_drift, "drifted_columns": ", ".join(p.drifted_columns),
-                 "quality": p.quality} for p in self.points]
+                 "quality": p.quality, "autoencoder_share": p.autoencoder_share,
+                 "autoencoder_p_value": p.autoencoder_p_value, "fairness_gap": p.fairness_gap,
+                 "fairness_exceeded": p.fairness_exceeded, "cost_per_row": p.cost_per_row,
+                 "scored_rows": p.scored_rows} for p in self.points]
 
 
 def time_columns(frame: pd.DataFrame) -> list[str]:
@@ -98,11 +123,18 @@ def drift_timeline(
     spec: FeatureSpec | None = None,
     target: str | None = None,
     task: str | None = None,
+    scored_index: Any = None,
+    charter: Charter | None = None,
+    autoencoder: bool = False,
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> Timeline:
-    """Drift share (and quality) per period of ``frame``.
+    """Drift share (and quality, autoencoder share, fairness gap, cost per row) per period of ``frame``.
 
-    With no ``reference`` the first period is the reference and is not a point.
+    With no ``reference`` the first period is the reference and is not a point. ``scored_index``: the
+    index labels of ``frame``'s rows the model may be scored on (the rows it was not trained on; see
+    :mod:`core.monitor.heldout`); None scores every labelled row. ``charter``: its protected column
+    and costs give each period's fairness gap and cost per row. ``autoencoder``: fit one on the
+    reference and give each period's share of rows above its threshold.
     """
     from core.monitor.quality import QUALITY_METRIC, predict, score_all
 
@@ -115,16 +147,40 @@ def drift_timeline(
         parts = parts[1:]
     cols = [c for c in (columns or reference.columns) if c != time_column]
     metric = QUALITY_METRIC.get(task or "", "")
+    ae = _fit_autoencoder(reference, cols) if autoencoder else None
     points, summaries = [], []
     for i, (label, part) in enumerate(parts, start=1):
         summary = detect_drift(reference, part, options, columns=[c for c in cols if c in part.columns])
-        quality = None
-        if model is not None and spec is not None and target and task and target in part and part[target].notna().any():
-            labelled = part[part[target].notna()]
-            quality = score_all(labelled[target], predict(model, labelled, spec), task)[metric]
+        quality = outcomes = None
+        scored = part if scored_index is None else part[part.index.isin(scored_index)]
+        n_scored = 0
+        if model is not None and spec is not None and target and task and target in part and scored[target].notna().any():
+            labelled = scored[scored[target].notna()]
+            pred = predict(model, labelled, spec)
+            quality, n_scored = score_all(labelled[target], pred, task)[metric], len(labelled)
+            from core.monitor.outcomes import score_outcomes
+
+            outcomes = score_outcomes(charter, model, spec, target, task, labelled, predictions=pred)
+        ae_result = ae.check(part) if ae is not None and all(c in part.columns for c in ae.columns) else None
+        fair = outcomes.fairness if outcomes else None
         points.append(PeriodPoint(label, len(part), summary.drift_share, summary.n_drifted, summary.dataset_drift,
-                                  tuple(c.name for c in summary.columns if c.drifted), quality))
+                                  tuple(c.name for c in summary.columns if c.drifted), quality,
+                                  ae_result.share if ae_result else None, ae_result.p_value if ae_result else None,
+                                  fair.gap if fair else None, fair.exceeded if fair else None,
+                                  tuple(fair.by_group.items()) if fair else (),
+                                  outcomes.cost_per_row if outcomes else None, n_scored))
         summaries.append(summary)
         if on_progress:
             on_progress(i, len(parts), label)
     return Timeline(time_column, freq, ref_label, metric, tuple(points), tuple(summaries))
+
+
+def _fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str]) -> Autoencoder | None:
+    """One autoencoder for every period; None when the reference cannot carry one (few rows or numbers)."""
+    from core.errors import WorkbenchError
+    from core.monitor.autoencoder import fit_autoencoder
+
+    try:
+        return fit_autoencoder(reference, columns)
+    except (WorkbenchError, ValueError):
+        return None

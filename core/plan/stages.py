@@ -129,21 +129,31 @@ def check_batch(tracker: Tracker, project: str, batch_run: str, charter: Charter
     features = [c for c in cfg["features"] if c in reference.frame.columns]
     model = load_sklearn_model(tracker, champion)
     labelled = target in current.frame.columns and current.frame[target].notna().any()
+    from core.monitor.service import scoring_rows
+
+    rows = scoring_rows(tracker, reference, current.frame, champion, target)  # held-out rows only
+    file_time = _batch_file_time(tracker, batch_run)
     result = run_check(reference.frame, current.frame, options=options, columns=features, model=model,
                        spec=spec_from_tags(champion.tags), target=target if labelled else "", task=cfg["task"],
-                       max_quality_drop=charter.quality_drop if charter else 0.05)
+                       max_quality_drop=charter.quality_drop if charter else 0.05,
+                       quality_reference=rows.reference, quality_current=rows.current, charter=charter,
+                       file_time=file_time, thresholds_from="the charter" if charter else "the defaults",
+                       notes=rows.notes)
     run_id = record_check(tracker, project, result, reference=reference, current=current,
                           model_run=champion.run_id, model_label=champion.label,
                           name=f"pipeline check {current.label}")
     d = result.drift
     drop = result.quality.drop if result.quality is not None else None
-    findings = ()
-    if charter is not None:
-        from core.plan.charter import data_findings
-
-        findings = tuple(data_findings(charter, list(current.frame.columns), len(current.frame)))
+    findings = result.charter.findings if result.charter is not None else ()  # data needs and freshness
     return CheckOutcome(run_id, float(d.drift_share), bool(d.dataset_drift),
                         tuple(c.name for c in d.columns if c.drifted), drop, findings)
+
+
+def _batch_file_time(tracker: Tracker, batch_run: str) -> float:
+    """The batch file's modification time (freshness without a time column); when it was saved if it is gone."""
+    run = tracker.get_run(batch_run)
+    path = Path(run.tags.get("workbench.batch.file", ""))
+    return path.stat().st_mtime if path.name and path.is_file() else run.start_time / 1000
 
 
 def retrain_policy(tracker: Tracker, project: str, charter: Charter | None, n_trials: int = 5) -> RetrainPolicy:

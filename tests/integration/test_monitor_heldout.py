@@ -1,0 +1,79 @@
+"""Model quality's baseline comes from the reference's held-out rows, never from the rows the model learned."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.models import spec_from_tags
+from core.monitor.check import Table, run_check
+from core.monitor.demo import seed_example
+from core.monitor.drift import DriftOptions
+from core.monitor.heldout import held_out_reference
+from core.monitor.service import ModelInput, check_and_record
+from core.tracking.datasets import load_dataset, load_split
+from core.tracking.models import load_sklearn_model
+
+PROJECT = "heldout"
+
+
+def _table(n: int, seed: int, noise: float = 0.8) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    y = np.where(x1 + x2 + rng.normal(0, noise, n) > 0, "yes", "no")  # noisy: a forest memorises its rows
+    return pd.DataFrame({"x1": x1, "x2": x2, "y": y})
+
+
+def _reference(tracker, version) -> Table:
+    return Table(load_dataset(tracker, version.run_id), version.label, version.run_id, version.target)
+
+
+def test_the_quality_baseline_is_scored_on_the_test_rows_only(tracker) -> None:
+    version, mv = seed_example(tracker, PROJECT, _table(400, 0), "toy", "y", family="rf")
+    reference = _reference(tracker, version)
+    model = load_sklearn_model(tracker, mv)
+    split = load_split(tracker, version.run_id).to_numpy()
+    test_rows, train_rows = reference.frame[split == "test"], reference.frame[split == "train"]
+    # hand-checked: accuracy of the model on the rows it was not trained on
+    by_hand = float((model.predict(test_rows[["x1", "x2"]]) == test_rows["y"]).mean())
+    on_training = float((model.predict(train_rows[["x1", "x2"]]) == train_rows["y"]).mean())
+    assert on_training > by_hand + 0.05  # the forest memorised its rows: scoring them would flatter it
+
+    rows = held_out_reference(tracker, reference, mv, "y")
+    assert list(rows.frame.index) == list(test_rows.index) and rows.part == "test"
+    assert "held-out (test) rows" in rows.note
+
+    batch = Table(_table(300, 5), "new.csv")
+    run = check_and_record(tracker, PROJECT, reference, batch, options=DriftOptions(), multivariate=False,
+                           model=ModelInput.of(mv, model))
+    q = run.result.quality
+    assert q.n_reference == len(test_rows) and q.reference == by_hand
+    metrics = tracker.client.get_run(run.run_id).data.metrics
+    assert metrics["quality.reference_rows"] == len(test_rows)
+    assert metrics["quality.reference_accuracy"] == by_hand
+
+
+def test_the_reference_against_itself_scores_held_out_rows_on_both_sides(tracker) -> None:
+    version, mv = seed_example(tracker, PROJECT, _table(400, 1), "toy", "y", family="rf")
+    reference = _reference(tracker, version)
+    run = check_and_record(tracker, PROJECT, reference, reference, options=DriftOptions(), multivariate=False,
+                           model=ModelInput.of(mv, load_sklearn_model(tracker, mv)))
+    q = run.result.quality
+    n_test = int((load_split(tracker, version.run_id) == "test").sum())
+    # the current side loses the training rows too, so the two sides are the same held-out rows
+    assert q.n_rows == n_test == q.n_reference and q.drop == 0.0
+    assert any("repeat rows" in f for f in run.result.findings)
+
+
+def test_no_held_out_rows_left_says_so_instead_of_scoring_training_rows(tracker) -> None:
+    version, mv = seed_example(tracker, PROJECT, _table(300, 2), "toy", "y", family="rf")
+    model = load_sklearn_model(tracker, mv)
+    train = load_dataset(tracker, version.run_id, "train")
+    as_file = Table(train, "train.csv")  # a file: no recorded split, every row one the model learned
+    rows = held_out_reference(tracker, as_file, mv, "y")
+    assert rows.empty
+    result = run_check(train, _table(200, 3), model=model, spec=spec_from_tags(mv.tags), target="y",
+                       task="classification", multivariate=False, quality_reference=rows.frame)
+    assert result.quality is None
+    sentence = next(f for f in result.findings if f.startswith("Model quality was not checked"))
+    assert "no held-out rows" in sentence and sentence.count(". ") <= 2
