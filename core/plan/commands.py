@@ -152,6 +152,10 @@ def _charter_show(args: argparse.Namespace) -> int:
     print(f"charter of {project!r} (plan run {current_charter_run(tracker, project)}):")
     for key, value in charter.params().items():
         print(f"  {key:<17} {value}")
+    from core.plan.verdict import champion_verdict
+
+    verdict = champion_verdict(tracker, project)
+    print(f"verdict: {verdict.sentence}" if verdict else "verdict: no champion yet, so there is nothing to judge.")
     return 0
 
 

@@ -1,0 +1,26 @@
+"""The charter's verdict for the champion on Home, read once per store write (core.plan.verdict does the work)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.plan.charter import Verdict
+from ui import cache
+from ui.resources import tracker
+
+_ENTRY_TTL_S = 600  # memory bound only: a write changes the stamp long before this
+
+
+@st.cache_data(ttl=_ENTRY_TTL_S, show_spinner=False, max_entries=32)
+def _verdict(uri: str, project: str, stamp: tuple) -> Verdict | None:
+    from core.plan.verdict import champion_verdict
+
+    return champion_verdict(tracker(), project)
+
+
+def show_champion_verdict(project: str) -> None:
+    """One line: meets (success) or misses (warning) the charter, by how much; nothing without charter or champion."""
+    t = tracker()
+    verdict = _verdict(t.settings.tracking_uri, project, cache.store_stamp())
+    if verdict is not None:
+        (st.success if verdict.meets else st.warning)(verdict.sentence, icon=":material/flag:")
