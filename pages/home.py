@@ -60,6 +60,9 @@ with user_errors():
         for col, mv in ((c2, champ), (c3, chall)):
             if mv is not None and (url := links.for_version(t, mv)):
                 col.markdown(links.markdown(f"{mv.name} v{mv.version} in MLflow", url))
+    from ui.verdict import show_champion_verdict
+
+    show_champion_verdict(project)  # the charter's verdict for the champion (Plan → Compare's gate)
     if not versions:
         st.info("No registered model yet: save a dataset version in **Data**, then run a study in **Tune**.",
                 icon=":material/info:")
