@@ -13,9 +13,10 @@ quality drops by more than ``max_quality_drop``.
    ``skipped`` decision) when the policy is not triggered;
 3. saves a new dataset version = the reference (with its split) + the newly
    labelled current rows (as training rows);
-4. runs a short Optuna study warm-started with the champion's params
-   (``core.tune.run_trials(enqueue_params=…)``) and registers its best model
-   (``finalize_study``), which gets the ``challenger`` alias;
+4. trains the challenger by the policy's mode (:mod:`core.monitor.retrain_modes`): by default a
+   short Optuna study warm-started with the champion's params (``core.tune.run_trials(enqueue_params=…)``,
+   best model registered by ``finalize_study``); or refit, fine-tune, incremental or ensemble. The
+   challenger gets the ``challenger`` alias;
 5. runs the Compare stage's promotion gate on the new version's test split;
 6. records a ``retrain`` stage run with the decision.
 """
@@ -51,8 +52,12 @@ class RetrainPolicy:
     gate_metric: str = ""  # default: accuracy / rmse
     gate_margin: float = 0.0
     n_trials: int = 5
+    mode: str = "study"  # how the challenger learns the new rows: core.monitor.retrain_modes.MODES
 
     def __post_init__(self) -> None:
+        from core.monitor.retrain_modes import check_mode
+
+        check_mode(self.mode)
         if self.interval_days is not None and self.interval_days <= 0:
             raise MonitorError(f"The retraining interval must be a positive number of days. Got {self.interval_days} instead.")
         if self.max_drift_share is not None and not 0 < self.max_drift_share <= 1:
@@ -83,6 +88,7 @@ class RetrainResult:
     challenger: ModelVersionInfo | None = None
     decision: Any = None  # core.compare.gate.GateDecision
     queued_version: str = ""
+    mode: str = "study"
 
     @property
     def summary(self) -> str:
@@ -91,7 +97,8 @@ class RetrainResult:
         verdict = "promoted" if self.decision and self.decision.passed else "not promoted"
         label = self.challenger.label if self.challenger else "?"
         cautions = "".join(f" Caution: {c}" for c in getattr(self.decision, "cautions", ()) or ())
-        return f"Retrained {label} ({self.reason}); gate: {verdict} — {getattr(self.decision, 'reason', '')}{cautions}"
+        how = "" if self.mode == "study" else f" by {self.mode}"
+        return f"Retrained {label}{how} ({self.reason}); gate: {verdict} — {getattr(self.decision, 'reason', '')}{cautions}"
 
 
 def _policy_path(tracker: Tracker, project: str) -> Path:
@@ -236,11 +243,13 @@ def retrain(
     on_progress: Callable[[str], None] | None = None,
     check_run: str = "",
     model_name: str | None = None,
+    mode: str | None = None,
 ) -> RetrainResult:
     """Retrain the champion's configuration on reference + newly labelled rows and send it to the gate.
 
     ``check_run`` is the monitor run that looked at ``current`` (the page passes it): it joins the
-    retrain run's inputs, so the lineage reads monitoring check → retrain.
+    retrain run's inputs, so the lineage reads monitoring check → retrain. ``mode`` overrides the
+    policy's retraining mode for this run.
 
     Raises:
         MonitorError: no champion, or the champion cannot be retrained.
@@ -250,10 +259,15 @@ def retrain(
     from core.monitor.drift import detect_drift
     from core.tracking.datasets import load_dataset, load_split, log_dataset_version, resolve_dataset
 
+    from core.monitor.retrain_modes import check_mode
+
     say = on_progress or (lambda _m: None)
     policy = policy or load_policy(tracker, project)
+    if mode:
+        policy = replace(policy, mode=mode)
     champion, cfg = champion_config(tracker, project, model_name)
     target, task, family = cfg["target"], cfg["task"], cfg["family"]
+    check_mode(policy.mode, family, task)  # refused before anything is written
     reference = load_dataset(tracker, cfg["data_version"])
     split = load_split(tracker, cfg["data_version"])
     features = [c for c in cfg["features"] if c in reference.columns]
@@ -269,10 +283,16 @@ def retrain(
             from core.models import spec_from_tags
             from core.tracking.models import load_sklearn_model
 
-            model = load_sklearn_model(tracker, champion)
-            quality_drop = model_quality(model, spec_from_tags(champion.tags), target, task, reference, labelled).drop
+            # the baseline is the champion's score on the reference's held-out rows: on its training rows the
+            # model looks better than it is, and every batch would seem to drop
+            held_out = reference[[s == "test" for s in split]] if split is not None else reference.iloc[:0]
+            if len(held_out):
+                model = load_sklearn_model(tracker, champion)
+                quality_drop = model_quality(model, spec_from_tags(champion.tags), target, task, held_out,
+                                             labelled).drop
     inputs = [r for r in (champion.run_id, cfg["data_version"], current_run, check_run) if r]
     base_params = {"champion": champion.label, "family": family, "target": target, "policy": policy.to_json(),
+                   "mode": policy.mode,
                    "if_drift": if_drift, "current_rows": 0 if current is None else len(current),
                    "labelled_rows": len(labelled)}
     if if_drift:
@@ -287,7 +307,8 @@ def retrain(
             facts = [f"{len(current):,} batch rows", f"drift share {drift_share:.2f} over {len(features)} features "
                      f"(threshold {policy.max_drift_share})" if drift_share is not None else "drift share not computed",
                      f"quality drop {quality_drop:.3f} (threshold {policy.max_quality_drop})" if quality_drop is not None
-                     else "quality not checked (the batch has no labels)"]
+                     else "quality not checked (the batch has no labels)" if not len(labelled)
+                     else "quality not checked (the reference has no held-out rows to compare with)"]
             reason += f" — evaluated: {'; '.join(facts)}"
     if not fire:
         with tracker.stage_run(project, "retrain", name="retrain skipped", inputs=inputs, params=base_params) as rid:
@@ -312,9 +333,17 @@ def retrain(
                            inputs=[cfg["data_version"], current_run]) as data_run:
         version = log_dataset_version(tracker, data_run, project, combined, base.name, split=new_split, target=target,
                                       source=f"retrain: {base.ref} + {len(new_rows)} labelled rows")
-    say(f"Tuning {family} warm-started from {champion.label}'s parameters")
-    mv = _train_challenger(tracker, project, version.run_id, target, task, family, cfg["params"], features, policy,
-                           champion.name)
+    if policy.mode == "study":
+        say(f"Tuning {family} warm-started from {champion.label}'s parameters")
+        mv = _train_challenger(tracker, project, version.run_id, target, task, family, cfg["params"], features,
+                               policy, champion.name)
+        mode_note = f"a {policy.n_trials}-trial study warm-started from {champion.label}"
+    else:
+        from core.monitor.retrain_modes import train_by_mode
+
+        mv, mode_note = train_by_mode(tracker, project, policy.mode, champion=champion, cfg=cfg,
+                                      data_run=version.run_id, n_reference=len(reference), model_name=champion.name,
+                                      say=say)
     from core.compare.gate import promote, set_challenger
 
     set_challenger(tracker, project, mv.ref)
@@ -336,12 +365,13 @@ def retrain(
         log_dataset_inputs(tracker, rid, [(version.run_id, "training"), (current_run, "current")])
         tracker.set_tags(rid, {"workbench.retrain.decision": "promoted" if decision.passed else "refused",
                                "workbench.retrain.reason": reason, "workbench.retrain.gate": decision.reason[:4000],
+                               "workbench.retrain.mode": policy.mode, "workbench.retrain.mode_note": mode_note[:500],
                                "workbench.model_version": f"{mv.name}/{mv.version}"})
         metrics = {"drift_share": drift_share, "quality_drop": quality_drop, "new_rows": len(new_rows),
                    "new_rows_repeating_reference": repeats, "gate_rows_removed_as_training": decision.removed_rows,
                    "challenger_score": decision.challenger_score, "champion_score": decision.champion_score}
         tracker.log_metrics(rid, {k: v for k, v in metrics.items() if v is not None})
-    return RetrainResult(True, reason, rid, version.run_id, mv, decision)
+    return RetrainResult(True, reason, rid, version.run_id, mv, decision, mode=policy.mode)
 
 
 def _repeated_rows(rows: pd.DataFrame, reference: pd.DataFrame, columns: list[str]) -> int:
