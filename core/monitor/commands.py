@@ -51,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--current", default=None, help="new batch (dataset version or file); default: the newest "
                                                    "dataset version that is not the champion's training data")
     r.add_argument("--model", default=None, help="registered model to retrain (default: the project's only one)")
+    r.add_argument("--mode", default=None, choices=("study", "refit", "fine-tune", "incremental", "ensemble"),
+                   help="how the challenger learns the new rows (default: the policy's, else study): a warm-started "
+                        "study, a refit of the champion's params, fine-tuning the champion on the new rows, "
+                        "incremental partial_fit with a replay sample, or an ensemble of champion and refit")
     _project_option(r)
     r.set_defaults(func=_retrain)
 
@@ -238,7 +242,7 @@ def _retrain(args: argparse.Namespace) -> int:
             sys.stderr.write(f"new batch: {table.label}\n")
             current, current_run = table.frame, table.run_id
     result = retrain(tracker, project, current=current, current_run=current_run, if_drift=args.if_drift,
-                     on_progress=lambda m: sys.stderr.write(f"{m}…\n"), model_name=args.model)
+                     on_progress=lambda m: sys.stderr.write(f"{m}…\n"), model_name=args.model, mode=args.mode)
     print(result.summary)
     return 0
 
