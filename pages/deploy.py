@@ -77,23 +77,32 @@ with user_errors():
     st.subheader("Cleaning steps")
     ui.render_recipe(o)
 
+    st.subheader("Compression: pruning and distillation")
+    st.caption("Prune a forest to its best trees (chosen on a validation part of the training rows) or distil the "
+               "model into a small student; each is scored on the held-out test rows next to the original and int8.")
+    if st.button("Compare pruning and distillation", key="wb_deploy_compress", icon=":material/compress:"):
+        ui.run_compression(t, project, o)
+    ui.render_compression(t, project)
+
     st.subheader("Record and download")
     done = ui.recorded()
+    # a non-equivalent export is neither registered nor downloaded until the listed differences are acknowledged
+    ack = o.parity.equivalent or st.checkbox(
+        "I have read the differences above and accept this non-equivalent export (register / download).",
+        key="wb_deploy_ack")
     if done is not None:
         run_ref = links.markdown(f"`{done.run_id}`", links.for_run(t, project, done.run_id))
         st.success(f"{done.message} Deploy run {run_ref}.", icon=":material/check_circle:")
-    else:
-        ack = True
-        if not o.parity.equivalent:
-            ack = st.checkbox("I have read the differences above and want to register this non-equivalent export anyway.",
-                              key="wb_deploy_ack")
-        if st.button("Record in MLflow and register", disabled=not ack, icon=":material/inventory_2:",
-                     key="wb_deploy_record"):
-            with st.spinner("Logging the ONNX model, metrics and bundle …"):
-                st.session_state[ui.RECORDED] = record_export(t, project, o, acknowledged=not o.parity.equivalent and ack)
-            st.rerun()
-    st.download_button("Download bundle (zip)", data=o.bundle.read_bytes(),
+    elif st.button("Record in MLflow and register", disabled=not ack, icon=":material/inventory_2:",
+                   key="wb_deploy_record"):
+        with st.spinner("Logging the ONNX model, metrics and bundle …"):
+            st.session_state[ui.RECORDED] = record_export(t, project, o, acknowledged=not o.parity.equivalent and ack)
+        st.rerun()
+    st.download_button("Download bundle (zip)", data=o.bundle.read_bytes(), disabled=not ack,
                        file_name=f"{o.source.name}-v{o.source.version}-onnx-bundle.zip", mime="application/zip",
                        icon=":material/download:", key="wb_deploy_download")
-    st.caption("model.onnx · schema.json · serve.py (http.server + onnxruntime + numpy) · requirements.txt · "
-               "MODEL_CARD.md · parity.json")
+    if not ack:
+        st.caption("Download is off: this export does not predict like the scikit-learn model (see the differences "
+                   "above). Tick the acknowledgement to enable it.")
+    st.caption("model.onnx · schema.json · serve.py (Starlette on uvicorn + onnxruntime, prediction log) · "
+               "serve_log.py · requirements.txt · Dockerfile · README.md · MODEL_CARD.md · parity.json")

@@ -106,3 +106,73 @@ def render_recipe(o: DeployOutcome) -> None:
     if e.recipe_outside:
         st.markdown("**Not in the model** (run before it, or training only):")
         st.dataframe(pd.DataFrame(e.recipe_outside, columns=["step", "why"]), hide_index=True, width="stretch")
+
+
+COMPRESSION = "wb_deploy_compression"  # (source version label, CompressionReport)
+COMPRESSED = "wb_deploy_compressed"  # ModelVersionInfo of the registered variant
+
+
+def run_compression(tracker: Tracker, project: str, o: DeployOutcome) -> None:
+    """*Compare pruning and distillation*: one core call, the report kept in the session."""
+    from core.deploy.compress import compress_version
+
+    with st.spinner("Pruning, distilling, exporting and timing each variant …"):
+        mv, report = compress_version(tracker, project, f"{o.source.name}/{o.source.version}")
+    st.session_state[COMPRESSION] = (mv, report)
+    st.session_state[COMPRESSED] = None
+
+
+def pareto_figure(report) -> object:  # noqa: ANN001
+    """Held-out score against single-row latency; marker area ∝ ONNX size; the Pareto front joined."""
+    import plotly.graph_objects as go
+
+    vs = list(report.variants)
+    fig = go.Figure()
+    front = sorted((v for v in vs if v.pareto), key=lambda v: v.p50_ms)
+    fig.add_scatter(x=[v.p50_ms for v in front], y=[v.score for v in front], mode="lines", name="Pareto front",
+                    line=dict(dash="dot", color="gray"))
+    biggest = max(v.size_bytes for v in vs) or 1
+    fig.add_scatter(x=[v.p50_ms for v in vs], y=[v.score for v in vs], mode="markers+text", name="variants",
+                    text=[v.name for v in vs], textposition="top center",
+                    marker=dict(size=[12 + 30 * (v.size_bytes / biggest) ** 0.5 for v in vs],
+                                color=["#d62728" if v.pareto else "#1f77b4" for v in vs], opacity=0.7),
+                    customdata=[[v.size_bytes] for v in vs],
+                    hovertemplate="%{text}<br>p50 %{x:.3f} ms<br>score %{y:.4f}<br>%{customdata[0]:,} bytes")
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      xaxis_title="single-row p50 ms (serving path)", yaxis_title=f"held-out {report.metric}")
+    return fig
+
+
+def render_compression(tracker: Tracker, project: str) -> None:
+    """Table, Pareto plot and *register the chosen variant* (as a version of the teacher's model)."""
+    from core.deploy.compress import register_variant
+    from core.errors import WorkbenchError, one_line
+
+    found = st.session_state.get(COMPRESSION)
+    if not found:
+        return
+    teacher, report = found
+    st.dataframe(pd.DataFrame(report.rows()), hide_index=True, width="stretch",
+                 column_config={"ONNX bytes": st.column_config.NumberColumn(format="%d")})
+    st.plotly_chart(pareto_figure(report), key="wb_deploy_pareto")
+    st.caption(f"Scored on the {report.test_rows:,} held-out test rows; trees were chosen on a validation part of "
+               f"{report.validation_rows:,} training rows. ★ = Pareto-optimal (no variant is better on score, size "
+               "and p50 at once). " + " ".join(report.notes))
+    new = [v.name for v in report.variants if v.kind in ("pruned", "student")]
+    if not new:
+        return
+    done = st.session_state.get(COMPRESSED)
+    if done is not None:
+        st.success(f"Registered {done.label}, linked to its teacher {teacher.label} (tag workbench.teacher_version)."
+                   " Export it above like any version.", icon=":material/check_circle:")
+        return
+    pareto = [v.name for v in report.variants if v.pareto and v.name in new]
+    choice = st.selectbox("Variant to register", new, index=new.index(pareto[0]) if pareto else 0,
+                          key="wb_deploy_variant")
+    if st.button("Register as a new version", key="wb_deploy_register_variant", icon=":material/inventory_2:"):
+        try:
+            st.session_state[COMPRESSED] = register_variant(tracker, project, teacher, report.variant(choice),
+                                                            report.sample)
+            st.rerun()
+        except WorkbenchError as err:
+            st.error(one_line(err), icon=":material/error:")

@@ -61,8 +61,38 @@ def test_non_equivalent_export_needs_acknowledgement(tracker) -> None:
     assert not at.exception
     assert any("NOT equivalent" in e.value for e in at.error)
     assert at.button(key="wb_deploy_record").disabled
+    download = lambda: next(e for e in at.get("download_button") if e.proto.label.startswith("Download"))  # noqa: E731
+    assert download().proto.disabled and any("Download is off" in c.value for c in at.caption)
     at.checkbox(key="wb_deploy_ack").check().run()
     assert not at.button(key="wb_deploy_record").disabled
+    assert not download().proto.disabled  # acknowledged: the bundle can be downloaded
     at.button(key="wb_deploy_record").click().run()
     exports = onnx_versions(tracker, PROJECT)
     assert exports and exports[0].tags["workbench.parity"] == "acknowledged-not-equivalent"
+
+
+def test_compression_table_pareto_and_registered_student(tracker) -> None:
+    """Pruning + distillation on a real forest: the table lists every variant, the student registers as a new
+    version of the same model linked to its teacher."""
+    from core.deploy.service import prepare_export
+    from core.tracking.models import model_versions
+
+    teacher = seed_model(tracker, "rf", "classification")
+    outcome = prepare_export(tracker, PROJECT, f"{PROJECT}@champion", tracker.settings.home / "c", calls=10,
+                             batch_rows=100)
+    at = _page()
+    at.session_state["wb_deploy_outcome"] = outcome
+    at.run()
+    at.button(key="wb_deploy_compress").click().run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "variant" in d.value.columns)
+    names = list(table["variant"])
+    assert names[0] == "original" and "pruned 7/15 trees" in names and "student: tree depth 6" in names
+    assert table.loc[0, "Δ held-out"] == 0 and (table["ONNX bytes"] > 0).all() and "★" in set(table["Pareto"])
+    at.selectbox(key="wb_deploy_variant").set_value("student: linear")
+    at.button(key="wb_deploy_register_variant").click().run()
+    assert not at.exception
+    assert any("linked to its teacher" in s.value for s in at.success)
+    student = next(v for v in model_versions(tracker, PROJECT) if v.tags.get("workbench.compression"))
+    assert student.tags["workbench.teacher_version"] == str(teacher.version)
+    assert student.tags["workbench.compression"] == "student: linear" and student.version != teacher.version
