@@ -157,10 +157,16 @@ def _batch_file_time(tracker: Tracker, batch_run: str) -> float:
 
 
 def retrain_policy(tracker: Tracker, project: str, charter: Charter | None, n_trials: int = 5) -> RetrainPolicy:
-    """The charter's thresholds as the retraining policy (the project's stored policy without a charter)."""
+    """The charter's thresholds as the retraining policy (the project's stored policy without a charter).
+
+    The retraining mode is the stored policy's either way: the charter sets the bar, not how to learn.
+    """
+    from dataclasses import replace
+
     from core.monitor.retrain import load_policy
 
-    return charter.retrain_policy(n_trials=n_trials) if charter else load_policy(tracker, project)
+    stored = load_policy(tracker, project)
+    return replace(charter.retrain_policy(n_trials=n_trials), mode=stored.mode) if charter else stored
 
 
 def should_retrain(policy: RetrainPolicy, check: CheckOutcome | None) -> tuple[bool, str]:
@@ -174,7 +180,7 @@ def should_retrain(policy: RetrainPolicy, check: CheckOutcome | None) -> tuple[b
 
 def retrain_and_gate(tracker: Tracker, project: str, policy: RetrainPolicy, *, batch_run: str = "",
                      check_run: str = "", model: str = "") -> RetrainOutcome:
-    """Monitor's retrain (reference + the batch's labelled rows, a warm-started study) ending at Compare's gate.
+    """Monitor's retrain (reference + the batch's labelled rows, by the policy's mode) ending at Compare's gate.
 
     The retrain run lists the batch and the check run among its inputs.
     """
