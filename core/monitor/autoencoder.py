@@ -121,10 +121,15 @@ def fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str] | None = Non
     medians = fit_rows[cols].apply(lambda s: s.astype(float)).median()
     scaler = StandardScaler().fit(_matrix(fit_rows, cols, medians))
     X = scaler.transform(_matrix(fit_rows, cols, medians))
-    # a bottleneck narrower than the input, so the network must learn the columns' joint structure
-    width = max(1, len(cols) // 2)
-    net = MLPRegressor(hidden_layer_sizes=(max(8, 2 * len(cols)), width, max(8, 2 * len(cols))), max_iter=400,
-                       random_state=seed, early_stopping=False, alpha=1e-3)
+    # the bottleneck is as wide as the principal components that carry 95 % of the variance: narrow
+    # enough that the network must learn how the columns move together, wide enough to reproduce them
+    eig = np.sort(np.linalg.eigvalsh(np.cov(X, rowvar=False)))[::-1]
+    share = np.cumsum(eig) / eig.sum() if eig.sum() > 0 else np.ones(len(eig))
+    width = int(min(len(cols) - 1, max(1, np.searchsorted(share, 0.95) + 1)))
+    # tanh, not relu: a ReLU bottleneck this narrow loses the negative half of a component
+    wide = max(8, 2 * len(cols))
+    net = MLPRegressor(hidden_layer_sizes=(wide, width, wide), activation="tanh", max_iter=1000,
+                       learning_rate_init=0.01, random_state=seed, alpha=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         net.fit(X, X)
