@@ -1,18 +1,34 @@
-"""Deploy benchmark: per family, scikit-learn vs onnxruntime latency, sizes and the quantization effect.
+"""Deploy benchmark: the bundle's serving path against scikit-learn, and its HTTP server against MLflow's.
 
-    .venv/bin/python bench/bench_deploy.py            # 600 single-row calls, 10k-row batch, 2,000-row training set
-    .venv/bin/python bench/bench_deploy.py --quick    # 100 calls, 2k batch, 600 rows
+    .venv/bin/python bench/bench_deploy.py            # 600 single-row calls, 2,000 training rows, 1,000 HTTP requests/client
+    .venv/bin/python bench/bench_deploy.py --quick    # 200 calls, 1,000 rows, 300 requests/client
 
-Both runtimes run single-threaded with interleaved calls (see core/deploy/latency.py), on the
-California-housing-like synthetic table below (8 numeric + 1 categorical column, missing cells).
-Ratio = scikit-learn time / onnxruntime time (> 1: ONNX faster).
+1. **In-process, one row** (per family and task): the bundle's own input code (``serve.py``'s
+   ``Model.predict`` on a JSON-like ``{"rows": [row]}``) against the scikit-learn pipeline on the same
+   row (``predict_proba`` / ``predict`` on a one-row DataFrame built from it). Single-threaded, calls
+   interleaved so a busy machine slows both alike.
+2. **Batch of 10,000 rows**: ``Model.predict`` on ``{"columns": ...}`` with 2 onnxruntime intra-op
+   threads against scikit-learn's ``predict_proba`` / ``predict`` on the DataFrame (its own threading).
+3. **HTTP on loopback** (one 100-tree forest): ``python serve.py`` (prediction log on, and off) against
+   ``mlflow models serve --env-manager local`` on the same model (saved with skops), the same rows;
+   one-row requests over keep-alive connections from 1 and 8 concurrent client threads: p50 / p99 and
+   requests per second. The client threads share this machine's cores with the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,11 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from core.deploy.bundle import CardFacts, build_bundle, model_card  # noqa: E402
 from core.deploy.export import export_onnx  # noqa: E402
-from core.deploy.latency import measure_latency  # noqa: E402
-from core.deploy.parity import check_parity  # noqa: E402
-from core.deploy.quantize import quantize_export  # noqa: E402
+from core.deploy.parity import check_parity, sklearn_input  # noqa: E402
 from core.models import FAMILIES, build_pipeline, feature_spec, prepare_xy  # noqa: E402
+
+PARAMS = {"rf": {"n_estimators": 100}, "hgb": {"max_iter": 100}, "mlp": {"hidden_layer_sizes": 128}}
 
 
 def table(n: int, task: str, seed: int = 0) -> pd.DataFrame:
@@ -41,40 +58,210 @@ def table(n: int, task: str, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def json_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    """Rows as a client sends them: floats, strings, null for missing."""
+    out = []
+    for rec in frame[columns].to_dict("records"):
+        out.append({k: (None if isinstance(v, float) and v != v else (v.item() if hasattr(v, "item") else v))
+                    for k, v in rec.items()})
+    return out
+
+
+def serve_module(folder: Path):  # noqa: ANN201
+    sys.path.insert(0, str(folder))
+    try:
+        import serve  # the bundle's own serve.py
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("serve", None)
+    return serve
+
+
+def make_bundle(model, spec, task: str, family: str, held: pd.DataFrame, folder: Path) -> Path:  # noqa: ANN001
+    export = export_onnx(model, spec, task, family=family)
+    parity = check_parity(model, export, held.head(200), spec)
+    card = model_card(export, parity, None, CardFacts(model=f"bench {family}", target="target"))
+    build_bundle(folder, export, parity, card, {"source_model": f"bench-{family}-{task}"})
+    return folder
+
+
+def in_process(model, spec, task: str, folder: Path, rows: list[dict], calls: int) -> tuple[float, float]:  # noqa: ANN001
+    from threadpoolctl import threadpool_limits
+
+    serve = serve_module(folder)
+    m = serve.Model(str(folder / "model.onnx"), str(folder / "schema.json"), threads=1)
+    predict = model.predict_proba if task == "classification" else model.predict
+    t_on, t_sk = [], []
+    with threadpool_limits(limits=1):
+        for k in range(calls + 20):
+            row = rows[k % len(rows)]
+            t0 = time.perf_counter()
+            m.predict({"rows": [row]})
+            t1 = time.perf_counter()
+            predict(sklearn_input(pd.DataFrame([row]), spec))
+            t2 = time.perf_counter()
+            if k >= 20:
+                t_on.append(t1 - t0)
+                t_sk.append(t2 - t1)
+    return float(np.median(t_sk) * 1e3), float(np.median(t_on) * 1e3)
+
+
+def batch(model, spec, task: str, folder: Path, frame: pd.DataFrame, columns: list[str], n: int) -> tuple[float, float]:  # noqa: ANN001
+    serve = serve_module(folder)
+    m = serve.Model(str(folder / "model.onnx"), str(folder / "schema.json"), threads=2, max_rows=n)
+    big = frame.sample(n, replace=True, random_state=0).reset_index(drop=True)
+    body = {"columns": {c: [r[c] for r in json_rows(big, [c])] for c in columns}}
+    X = sklearn_input(big, spec)
+    predict = model.predict_proba if task == "classification" else model.predict
+    m.predict(body)
+    predict(X.head(100))
+    t0 = time.perf_counter()
+    predict(X)
+    t1 = time.perf_counter()
+    m.predict(body)
+    t2 = time.perf_counter()
+    return (t1 - t0) * 1e3, (t2 - t1) * 1e3
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}"[-2000:])
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def load(port: int, path: str, bodies: list[bytes], clients: int, per_client: int) -> tuple[float, float, float]:
+    """p50 ms, p99 ms, requests/s of one-row POSTs from ``clients`` keep-alive connections."""
+    lat: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[str] = []
+    start = threading.Barrier(clients + 1)
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Content-Type": "application/json"}
+        start.wait()
+        for k in range(per_client):
+            body = bodies[(i * per_client + k) % len(bodies)]
+            t0 = time.perf_counter()
+            conn.request("POST", path, body, headers)
+            r = conn.getresponse()
+            r.read()
+            lat[i].append(time.perf_counter() - t0)
+            if r.status != 200:
+                errors.append(str(r.status))
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} requests failed (status {errors[0]})")
+    allv = np.concatenate([np.asarray(v) for v in lat]) * 1e3
+    return float(np.percentile(allv, 50)), float(np.percentile(allv, 99)), clients * per_client / wall
+
+
+def http_bench(model, spec, folder: Path, rows: list[dict], per_client: int, tmp: Path) -> list[tuple]:  # noqa: ANN001
+    import mlflow.sklearn
+    import skops.io as sio
+
+    ours = [json.dumps({"rows": [r]}).encode() for r in rows]
+    theirs = [json.dumps({"dataframe_records": [r]}).encode() for r in rows]
+    results = []
+    servers = [("serve.py (log on)", [sys.executable, "serve.py", "--threads", "1", "--log-dir", str(tmp / "log")],
+                folder, "/ready", "/predict", ours),
+               ("serve.py (--no-log)", [sys.executable, "serve.py", "--threads", "1", "--no-log"], folder, "/ready",
+                "/predict", ours)]
+    mdir = tmp / "mlflow-model"
+    mlflow.sklearn.save_model(model, str(mdir), serialization_format="skops", pip_requirements=[],
+                              skops_trusted_types=sio.get_untrusted_types(data=sio.dumps(model)))
+    mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
+    servers.append(("mlflow models serve", [mlflow_bin, "models", "serve", "-m", str(mdir), "--env-manager", "local",
+                                            "--host", "127.0.0.1"], tmp, "/ping", "/invocations", theirs))
+    for name, cmd, cwd, ready, path, bodies in servers:
+        port = free_port()
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+        proc = subprocess.Popen([*cmd, "--port", str(port)], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}{ready}", proc)
+            load(port, path, bodies, 1, 50)  # warm up
+            for clients in (1, 8):
+                results.append((name, clients, *load(port, path, bodies, clients, per_client)))
+                print(f"  {name:<22} {clients} client(s): p50 {results[-1][2]:.3f} ms p99 {results[-1][3]:.3f} ms "
+                      f"{results[-1][4]:,.0f} req/s", flush=True)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-http", action="store_true", help="skip the HTTP comparison")
     args = ap.parse_args()
-    calls, batch, rows = (100, 2_000, 600) if args.quick else (600, 10_000, 2_000)
-    params = {"rf": {"n_estimators": 100}, "hgb": {"max_iter": 100}, "mlp": {"hidden_layer_sizes": 128}}
-    print(f"calls={calls} batch={batch:,} train rows={rows:,} (single-threaded, interleaved)\n")
-    head = (f"{'family':<7}{'task':<6}{'skl p50':>9}{'onnx p50':>9}{'ratio':>7}{'skl p99':>9}{'onnx p99':>9}"
-            f"{'skl batch':>11}{'onnx batch':>11}{'ratio':>7}{'skops B':>10}{'onnx B':>10}{'int8 B':>10}"
-            f"{'score f32→int8':>18}{'parity':>9}")
+    calls, rows_n, per_client = (200, 1_000, 300) if args.quick else (600, 2_000, 1_000)
+    n_batch = 10_000
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min), "
+          f"{os.cpu_count()} cores; calls={calls} train rows={rows_n:,} batch={n_batch:,}\n")
+    head = (f"{'family':<7}{'task':<7}{'skl 1-row':>10}{'serve 1-row':>12}{'ratio':>7}"
+            f"{'skl 10k':>10}{'onnx 10k':>10}{'ratio':>7}")
+    print("in-process single row p50 (ms) and 10k-row batch (ms, ONNX with 2 intra-op threads)")
     print(head)
     print("-" * len(head))
+    tmp = Path(tempfile.mkdtemp(prefix="wb-bench-deploy-"))
+    http_model = None
     for task in ("classification", "regression"):
-        full = table(rows + max(400, rows // 4), task)
-        train, held = full.iloc[:rows], full.iloc[rows:].reset_index(drop=True)
+        full = table(rows_n + 500, task)
+        train, held = full.iloc[:rows_n], full.iloc[rows_n:].reset_index(drop=True)
         spec = feature_spec(train, "target")
         X, y = prepare_xy(train, "target", spec)
+        rows = json_rows(held, spec.columns)
         for fam in FAMILIES:
-            t0 = time.perf_counter()
-            model = build_pipeline(fam, task, spec, params.get(fam, {})).fit(X, y)
-            export = export_onnx(model, spec, task, family=fam)
-            parity = check_parity(model, export, held, spec)
-            lat = measure_latency(model, export, held, spec, calls=calls, batch_rows=batch)
-            q = quantize_export(export, held, held["target"])
-            score = f"{q.score_before:.3f}→{q.score_after:.3f}" if q.score_before is not None else "—"
-            print(f"{fam:<7}{task[:5]:<6}{lat.sklearn_p50_ms:>9.3f}{lat.onnx_p50_ms:>9.3f}{lat.single_speedup:>7.1f}"
-                  f"{lat.sklearn_p99_ms:>9.3f}{lat.onnx_p99_ms:>9.3f}{lat.sklearn_batch_ms:>11.1f}{lat.onnx_batch_ms:>11.1f}"
-                  f"{lat.batch_speedup:>7.1f}{lat.sklearn_bytes:>10,}{lat.onnx_bytes:>10,}{q.bytes_after:>10,}"
-                  f"{score:>18}{'ok' if parity.equivalent else 'FAIL':>9}   ({time.perf_counter() - t0:.0f}s)",
-                  flush=True)
-            if not parity.equivalent:
-                print(f"        {parity.verdict}", flush=True)
-    print("\nms per call; p50/p99 over single-row calls; batch = one call on the whole batch. "
-          "int8 B = size after dynamic quantization (shipped only when ≥ 5 % smaller).")
+            model = build_pipeline(fam, task, spec, PARAMS.get(fam, {})).fit(X, y)
+            folder = make_bundle(model, spec, task, fam, held, tmp / f"{task}-{fam}")
+            skl, onx = in_process(model, spec, task, folder, rows, calls)
+            bskl, bonx = batch(model, spec, task, folder, held, spec.columns, n_batch)
+            print(f"{fam:<7}{task[:5]:<7}{skl:>10.3f}{onx:>12.3f}{skl / onx:>7.1f}{bskl:>10.1f}{bonx:>10.1f}"
+                  f"{bskl / bonx:>7.2f}", flush=True)
+            if fam == "rf" and task == "classification":
+                http_model = (model, spec, folder, rows)
+    if not args.no_http and http_model is not None:
+        print("\nHTTP on loopback, one-row requests, 100-tree random forest (classification), keep-alive clients")
+        res = http_bench(*http_model, per_client, tmp)
+        print(f"\n{'server':<24}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
+        for name, clients, p50, p99, rps in res:
+            print(f"{name:<24}{clients:>8}{p50:>9.3f}{p99:>9.3f}{rps:>9,.0f}")
+        by = {(n, c): rps for n, c, _, _, rps in res}
+        for c in (1, 8):
+            if ("mlflow models serve", c) in by:
+                print(f"throughput ratio at {c} client(s): serve.py (log on) / MLflow = "
+                      f"{by[('serve.py (log on)', c)] / by[('mlflow models serve', c)]:.1f}×; log on / off = "
+                      f"{by[('serve.py (log on)', c)] / by[('serve.py (--no-log)', c)]:.2f}")
+    print(f"\nload after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 
 if __name__ == "__main__":
