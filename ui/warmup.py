@@ -60,7 +60,10 @@ def _server_started(timeout: float = 120.0) -> None:
 
 def _warm() -> None:
     global _took
-    _server_started()
+    try:
+        _server_started()
+    except Exception:  # noqa: BLE001 - a Streamlit without this API: warm at once
+        _LOG.warning("Could not tell whether the server has started; warming now.", exc_info=True)
     t0 = time.perf_counter()
     # the cached resources below are built outside a script run: Streamlit warns about the missing
     # ScriptRunContext (and cache decorators about the runtime), which is expected here
@@ -74,8 +77,8 @@ def _warm() -> None:
         from ui.resources import settings, tracker
 
         t = tracker()          # the app's cached tracker: imports MLflow, opens (or creates) the store
-        t.health()
-        repair_project(t, settings().project)  # the once-per-process repair of the default project
+        if t.health().ok:      # a tracking server that is down: the sidebar says so, nothing to wait for here
+            repair_project(t, settings().project)  # the once-per-process repair of the default project
         for name in MODULES:
             importlib.import_module(name)
     except Exception:  # noqa: BLE001 - never stop the server: the first page reports a store that fails
@@ -86,12 +89,14 @@ def _warm() -> None:
         gc.collect()
         gc.freeze()  # what is alive now lives for the whole process: keep it out of every later collection
         _took = time.perf_counter() - t0
-        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported)", file=sys.stderr, flush=True)
+        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported)", file=sys.stderr,
+              flush=True)
         _done.set()
 
 
-def wait(timeout: float = 120.0) -> None:
-    """On the request path: if a warm-up is under way, wait for it (a no-op without one)."""
+def wait(timeout: float = 60.0) -> None:
+    """On the request path: if a warm-up is under way, wait for it (a no-op without one); past ``timeout``
+    the request goes on and imports what it needs itself."""
     if _started:
         _done.wait(timeout)
 
