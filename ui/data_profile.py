@@ -7,6 +7,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from ui.tables import column_width, show_table, significant
+
 _SEVERITY_ICON = {"high": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 
 
@@ -19,17 +21,30 @@ def _fmt_bytes(n: float) -> str:
 
 
 def _columns_table(profile: Any) -> pd.DataFrame:
+    """One row per column: full names; statistics as text with four significant digits, "—" where a
+    statistic does not apply (text columns have no mean); the most frequent value with its count."""
     rows = []
     for c in profile.columns:
+        top = list(c.top_values)[:1]
+        value = significant(top[0][0]) if top else None
+        if value is not None and len(value) > TOP_CHARS:  # Column detail shows it whole
+            value = value[: TOP_CHARS - 1] + "…"
         rows.append({
-            "column": c.name, "type": c.dtype, "missing": c.missing, "missing %": 100 * c.missing_share,
-            "distinct": c.distinct, "min": c.min, "max": c.max, "mean": c.mean, "std": c.std,
-            "top": ", ".join(f"{v} ({n})" for v, n in list(c.top_values)[:3]),
+            "column": c.name, "type": c.dtype, "missing %": 100 * c.missing_share,
+            "distinct": c.distinct, "min": significant(c.min), "max": significant(c.max),
+            "mean": significant(c.mean), "std": significant(c.std),
+            "most frequent": f"{value} ({top[0][1]:,})" if top else None,
         })
-    frame = pd.DataFrame(rows)
-    for col in ("min", "max"):
-        frame[col] = frame[col].map(lambda v: "" if v is None else str(v))
-    return frame
+    return pd.DataFrame(rows)
+
+
+TOP_CHARS = 18
+STAT_HELP = {"missing %": "Share of missing cells (nulls and recognised missing tokens); counts in Column detail.",
+             "min": "Smallest value (numbers, dates); — for text.", "max": "Largest value (numbers, dates); — for text.",
+             "mean": "Mean of the numbers (four significant digits); — for text and dates.",
+             "std": "Standard deviation of the numbers; — for text and dates.",
+             "most frequent": f"The most frequent value (its first {TOP_CHARS - 1} characters) and how many rows hold it; "
+                              "Column detail charts the top 20 in full."}
 
 
 def _column_chart(col: Any) -> None:
@@ -82,11 +97,10 @@ def render_profile(profile: Any, frame: pd.DataFrame) -> None:
                    icon=":material/help:")
 
     st.markdown("#### Columns")
-    st.dataframe(_columns_table(profile), hide_index=True, height=min(420, 38 + 35 * len(profile.columns)),
-                 column_config={"missing %": st.column_config.ProgressColumn(format="%.1f %%", min_value=0,
-                                                                             max_value=100),
-                                "mean": st.column_config.NumberColumn(format="%.4g"),
-                                "std": st.column_config.NumberColumn(format="%.4g")})
+    table = _columns_table(profile)
+    right = {c: st.column_config.TextColumn(c, width=column_width(c, table[c]), help=STAT_HELP[c], alignment="right")
+             for c in ("min", "max", "mean", "std")}
+    show_table(table, key="data_profile_columns", help=STAT_HELP, formats={"missing %": "%.1f %%"}, config=right)
     names = [c.name for c in profile.columns]
     if names:
         left, right = st.columns([1, 1], gap="large")
@@ -98,11 +112,14 @@ def render_profile(profile: Any, frame: pd.DataFrame) -> None:
             q = getattr(col, "quantiles", None) or {}
             detail = {"type": col.dtype, "pandas dtype": getattr(col, "pandas_dtype", ""), "missing": col.missing,
                       "distinct": col.distinct, **{k: v for k, v in q.items()}}
+            if col.top_values:
+                value, count = list(col.top_values)[0]
+                detail["most frequent"] = f"{significant(value)} ({count:,})"
             tokens = getattr(col, "tokens", None) or {}
             if tokens:
                 detail["tokens"] = ", ".join(f"{t or '(blank)'} × {n}" for t, n in tokens.items())
-            st.dataframe(pd.DataFrame({"value": [str(v) for v in detail.values()]}, index=list(detail)),
-                         height=300)
+            shown = pd.DataFrame({"statistic": list(detail), "value": [significant(v) for v in detail.values()]})
+            show_table(shown, key="data_profile_detail")  # as tall as its rows: no blank rows below
 
     corr = profile.correlation
     if corr is not None and corr.shape[0] >= 2:

@@ -16,6 +16,7 @@ from core.data.recipe.steps_text import suggest_decimal_comma
 from core.errors import WorkbenchError, one_line
 from ui import data as ud
 from ui.recipe_form import step_params_form
+from ui.tables import show_table, table_height
 
 
 def _before(raw: pd.DataFrame, recipe: Recipe, position: int) -> tuple[pd.DataFrame, FitContext]:
@@ -66,7 +67,8 @@ def _safe(action: Callable[[], None]) -> None:
     st.rerun()
 
 
-def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callable[[], None]) -> None:
+def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callable[[], None]) -> Any:
+    """The add / edit form; returns the pending preview whose Before / After tables should be shown."""
     editing = st.session_state.get(ud.EDIT)
     if editing is not None and editing >= len(recipe):
         editing = None
@@ -75,9 +77,10 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callabl
     st.markdown(f"#### {'Edit step ' + str(editing + 1) if editing is not None else 'Add a step'}")
     kinds = list(STEPS)
     kind = st.selectbox("Step", kinds, index=kinds.index(current.kind) if current else 0,
-                        format_func=lambda k: f"{STEPS[k].title} — {STEPS[k].description}",
+                        format_func=lambda k: STEPS[k].title,  # the description below: it never fits the box
                         key=f"data_kind_{editing}", disabled=current is not None)
     spec = STEPS[kind]
+    st.caption(spec.description)
     try:
         if editing is None and replayed is not None:  # a new step: the page's (cached) replay is the table before it
             split = replayed.split
@@ -131,12 +134,7 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callabl
                 if res.added_columns else "",
                 f"Removes {len(res.removed_columns)} column(s): {', '.join(map(str, res.removed_columns[:8]))}"
                 if res.removed_columns else "") if part))
-        if len(pending["preview"].before) or len(pending["preview"].after):
-            b, a = st.columns(2)
-            b.caption("Before (changed rows)")
-            b.dataframe(pending["preview"].before, height=260)
-            a.caption("After")
-            a.dataframe(pending["preview"].after, height=260)
+        shown = pending["preview"] if len(pending["preview"].before) or len(pending["preview"].after) else None
         c1, c2, _ = st.columns([3, 3, 4])  # narrower columns cut "Apply step" to "Apply…" at 1280 px
         if c1.button("Apply step" if editing is None else "Save changes", type="primary", key="data_apply"):
             step = pending["step"]
@@ -147,9 +145,42 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callabl
             st.session_state.pop(ud.PREVIEW, None)
             st.session_state.pop(ud.EDIT, None)
             st.rerun()
-    elif editing is not None and st.button("Cancel editing", key="data_cancel_edit"):
+        return shown
+    if editing is not None and st.button("Cancel editing", key="data_cancel_edit"):
         st.session_state.pop(ud.EDIT, None)
         st.rerun()
+    return None
+
+
+def changed_first(before: pd.DataFrame, after: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+    """Column orders for the Before / After previews: what the step changed first (removed or added columns,
+    then columns with a different cell on a shared row), then the rest; and the changed names."""
+    common = [c for c in after.columns if c in before.columns]
+    if before.index.is_unique and after.index.is_unique:
+        rows = before.index.intersection(after.index)
+        b, a = before.loc[rows], after.loc[rows]
+    elif len(before) == len(after):
+        b, a = before, after
+    else:  # rows dropped and labels repeated: nothing to line up, keep the table's order
+        b = a = before.iloc[:0]
+    changed = [c for c in common if (b[c].astype(str).to_numpy() != a[c].astype(str).to_numpy()).any()]
+    added = [c for c in after.columns if c not in before.columns]
+    removed = [c for c in before.columns if c not in after.columns]
+    rest = [c for c in common if c not in changed]
+    return removed + changed + rest, added + changed + rest, removed + added + changed
+
+
+def _preview_tables(preview: Any) -> None:
+    """Before above After, each the page's full width, the changed columns first (a narrow half-width pair
+    showed about one and a half columns, and rarely the one that changed)."""
+    before, after = preview.before, preview.after
+    order_before, order_after, changed = changed_first(before, after)
+    names = ", ".join(map(str, changed[:8])) + (" …" if len(changed) > 8 else "")
+    st.markdown("#### Preview of the step" + (f" — changed: {names}" if names else ""))
+    st.caption("Before (changed rows)")
+    show_table(before[order_before], key="data_preview_before", height=table_height(len(before), 260), scroll=True)
+    st.caption("After")
+    show_table(after[order_after], key="data_preview_after", height=table_height(len(after), 260), scroll=True)
 
 
 def render_recipe_editor(raw: pd.DataFrame, src: dict[str, Any], replayed: Any, replay_error: str,
@@ -162,16 +193,18 @@ def render_recipe_editor(raw: pd.DataFrame, src: dict[str, Any], replayed: Any, 
     with left:
         st.markdown("#### Recipe")
         _step_list(recipe, raw, replayed, on_change)
-        _editor(raw, recipe, replayed, on_change)
+        preview = _editor(raw, recipe, replayed, on_change)
     with right:
         st.markdown("#### Result")
         st.caption(f"{cleaned.shape[0]:,} rows × {cleaned.shape[1]:,} columns"
                    + (f" · split: {replayed.split.value_counts().to_dict()}" if replayed is not None
                       and replayed.split is not None else ""))
-        st.dataframe(cleaned.head(200), height=360)
+        show_table(cleaned.head(200), key="data_result", height=360, scroll=True)
         if len(recipe):
             d1, d2 = st.columns(2)
             d1.download_button("Recipe (JSON)", recipe.to_json(), file_name=f"{src['name']}-recipe.json",
                                mime="application/json", icon=":material/download:")
             d2.download_button("Recipe as Python", ud.recipe_code(recipe, src),
                                file_name=f"clean_{src['name']}.py", mime="text/x-python", icon=":material/code:")
+    if preview is not None:
+        _preview_tables(preview)

@@ -14,6 +14,7 @@ from core.errors import WorkbenchError, one_line
 from core.tracking import Tracker
 from core.tracking.datasets import dataset_versions
 from ui import data as ud
+from ui.tables import show_table
 
 
 def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame, replayed: Any,
@@ -39,9 +40,9 @@ def _save_form(t: Tracker, project: str, src: dict[str, Any], raw: pd.DataFrame,
                        f"{p.get('test_size', 0.2):g}), decided on the raw rows before anything is learned.")
             method, share, time_col = "auto", 0.2, None
         else:
-            s1, s2, s3 = st.columns(3)
+            s1, s2, s3 = st.columns([5, 3, 4])
             method = s1.selectbox("Held-out part", SPLIT_METHODS, key="data_save_split",
-                                  format_func={"auto": "automatic (stratified for classes, random otherwise)",
+                                  format_func={"auto": "auto (stratified for classes, else random)",
                                                "stratified": "stratified on the target", "random": "random",
                                                "time": "latest rows by time"}.get,
                                   help="Every version keeps a test part that no model trains on; it is decided on "
@@ -108,7 +109,7 @@ def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw:
         "target": v.target or "", "saved": datetime.fromtimestamp(v.created / 1000).strftime("%Y-%m-%d %H:%M"),
         "run id": v.run_id,
     } for v in versions])
-    st.dataframe(table, hide_index=True, key="data_versions_table")
+    show_table(table, key="data_versions_table")
     if len(versions) >= 2:
         c1, c2 = st.columns(2)
         a = c1.selectbox("Compare", versions, index=1, format_func=lambda v: v.label, key="data_cmp_a")
@@ -130,6 +131,11 @@ def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw:
                 st.caption("Removed: " + ", ".join(diff.removed_columns))
             if diff.retyped_columns:
                 st.caption("Retyped: " + ", ".join(f"{c} ({x} → {y})" for c, x, y in diff.retyped_columns))
-            st.dataframe(diff.missing_share, hide_index=True,
-                         column_config={k: st.column_config.NumberColumn(format="%.3f")
-                                        for k in diff.missing_share.columns if k != "column"})
+            st.markdown("**Missing values per column** — the share of missing cells (0 = none, 1 = all), "
+                        f"in {a.label} and in {b.label}")
+            shares = diff.missing_share.rename(columns={"a": f"missing in {a.label}", "b": f"missing in {b.label}",
+                                                        "change": "change (b − a)"})
+            show_table(shares, key="data_cmp_missing", formats={c: "%.3f" for c in shares.columns if c != "column"},
+                       help={f"missing in {a.label}": "Share of missing cells in this column of the first version.",
+                             f"missing in {b.label}": "Share of missing cells in this column of the second version.",
+                             "change (b − a)": "Second share minus first: positive means more missing cells."})
