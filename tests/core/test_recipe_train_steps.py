@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.data.recipe import Recipe, Step, preview_step, replay, to_python
 from core.errors import RecipeError
@@ -203,3 +205,28 @@ def test_the_onnx_plan_lists_training_time_steps_as_training_only(skewed) -> Non
     reasons = dict(plan.training_only)
     assert "re-samples the training rows" in reasons["step 2 rebalance (oversample)"]
     assert "jittered copies" in reasons["step 3 augment_noise"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(minority=st.integers(6, 20), majority=st.integers(21, 60), seed=st.integers(0, 1000),
+       method=st.sampled_from(["oversample", "undersample", "smote"]), ratio=st.sampled_from([0.5, 0.8, 1.0]))
+def test_property_test_rows_never_change_and_every_added_row_is_a_training_row(minority, majority, seed, method,
+                                                                               ratio) -> None:
+    rng = np.random.default_rng(seed)
+    n = minority + majority
+    frame = pd.DataFrame({"a": rng.normal(size=n), "y": ["q"] * minority + ["p"] * majority}).sample(
+        frac=1.0, random_state=seed).reset_index(drop=True)
+    split = Step("split", {"method": "stratified", "test_size": 0.25, "target": "y", "seed": seed})
+    plain = replay(frame, Recipe((split,)), "fit").split
+    result = replay(frame, Recipe((split, Step("rebalance", {"method": method, "ratio": ratio, "k_neighbors": 3,
+                                                             "seed": seed}))), "fit")
+    test = plain.index[plain == "test"]
+    assert result.split.reindex(test).eq("test").all() and (result.split == "test").sum() == len(test)
+    pd.testing.assert_frame_equal(result.frame.loc[test], frame.loc[test])
+    added = result.frame.index.difference(frame.index)
+    assert result.split.loc[added].eq("train").all() and not added.isin(frame.index).any()
+    counts = result.frame.loc[result.split == "train", "y"].value_counts()
+    if method == "undersample":
+        assert counts.min() / counts.max() >= ratio - 1 / counts.max()
+    else:
+        assert counts.min() >= np.ceil(ratio * counts.max()) - 1e-9

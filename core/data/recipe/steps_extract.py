@@ -17,8 +17,6 @@ sentences live in ``_check_*`` (run by the engine before every transform, never 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
@@ -28,7 +26,6 @@ from core.errors import RecipeError
 
 GROUP_STATS = ("mean", "median", "std", "min", "max", "count")
 ROLLING_STATS = ("mean", "median", "std", "min", "max", "sum")
-SEQUENCE_SEPARATORS = r"[\s,;]+"
 
 
 def _no_clash(frame: pd.DataFrame, kind: str, outputs: list[str], replaced: tuple[str, ...] = ()) -> None:
@@ -169,7 +166,7 @@ def parse_sequence(cell):
         text = cell.strip().strip("[]()").strip()
         if not text:
             return None
-        return np.array([float(v) for v in re.split(SEQUENCE_SEPARATORS, text) if v], dtype=float)
+        return np.array(text.replace(",", " ").replace(";", " ").split(), dtype=float)
     return np.asarray(cell, dtype=float).ravel()
 
 
