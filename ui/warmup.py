@@ -35,13 +35,13 @@ _started = False
 _took: float | None = None
 
 
-def start() -> threading.Thread | None:
+def start(wait_for_server: bool = True) -> threading.Thread | None:
     """Start the warm-up on a daemon thread (once per process); None when it was started before."""
     global _started
     if _started:
         return None
     _started = True
-    thread = threading.Thread(target=_warm, name="workbench-warmup", daemon=True)
+    thread = threading.Thread(target=_warm, args=(wait_for_server,), name="workbench-warmup", daemon=True)
     thread.start()
     return thread
 
@@ -58,10 +58,11 @@ def _server_started(timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def _warm() -> None:
+def _warm(wait_for_server: bool = True) -> None:
     global _took
     try:
-        _server_started()
+        if wait_for_server:
+            _server_started()
     except Exception:  # noqa: BLE001 - a Streamlit without this API: warm at once
         _LOG.warning("Could not tell whether the server has started; warming now.", exc_info=True)
     t0 = time.perf_counter()
