@@ -181,6 +181,16 @@ def test_monitor_served_gives_a_check_run(tmp_path: Path, settings, tracker, cap
                  "--since", "2001-01-01", "--until", "2001-01-02"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and "no rows served" in err[0]
+    # the Plan pipeline watching the log folder saves each log file as a batch of the model's features only
+    from core.plan.flows import batch_files
+    from core.plan.stages import save_batch
+    from core.tracking.datasets import load_dataset
+
+    files = batch_files(str(tmp_path / "log"))
+    assert [f.name for f in files] == sorted(f.name for f in (tmp_path / "log").glob("predictions-*.parquet"))
+    saved = save_batch(tracker, PROJECT, files[0])
+    assert saved.rows == 30
+    assert list(load_dataset(tracker, saved.run_id).columns) == ["length", "depth", "island"]
 
 
 def _served_page() -> None:
