@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.compare.abtest import ABReport
 from core.compare.evaluate import Evaluation
-from core.compare.gate import GateDecision
+from core.compare.gate import GateDecision, GateDefaults
 from core.compare.measures import higher_is_better
 from core.compare.shadow import ShadowResult
 from core.tracking import Tracker
@@ -61,11 +61,24 @@ def _promotion_metric(_tracker: Tracker, store: str, name: str) -> str:
     return promotion_metric(_tracker, name)
 
 
+@st.cache_data(ttl=5, show_spinner=False)
+def _gate_defaults(_tracker: Tracker, _mv: Any, store: str, name: str, version: int) -> GateDefaults:
+    from core.compare.gate import gate_defaults
+
+    return gate_defaults(_tracker, _mv)
+
+
+def gate_defaults_of(tracker: Tracker, mv: Any) -> GateDefaults:
+    """The gate form's metrics, starting metric and margin for ``mv``'s model (the charter's when it has one)."""
+    return _gate_defaults(tracker, mv, tracker.settings.tracking_uri, mv.name, mv.version)
+
+
 def forget_registry_cache() -> None:
-    """After a promotion: the promotion metric and the job list are read again."""
+    """After a promotion: the promotion metric, the gate's defaults and the job list are read again."""
     from ui.jobs import clear_cache
 
     _promotion_metric.clear()
+    _gate_defaults.clear()
     clear_cache()
 
 

@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--data", required=True, metavar="VERSION", help="dataset version to evaluate on")
     q.add_argument("--metric", default=None,
                    help="gate metric (default: the model's promotion metric, set by its first promotion; else the "
-                        "charter's; else accuracy / rmse)")
+                        "charter's; else accuracy / rmse); business_cost = the charter's mean cost per prediction "
+                        "(lower is better), when the charter sets costs")
     q.add_argument("--change-metric", action="store_true",
                    help="allow --metric to change the registered model's promotion metric")
     q.add_argument("--margin", type=float, default=None,

@@ -103,15 +103,47 @@ def fairness_figure(result: Fairness) -> Figure:
     return fig
 
 
-def parallel_figure(params: pd.DataFrame, metric: pd.Series, metric_name: str) -> Figure:
-    """Parallel coordinates of numeric params, coloured by ``metric``."""
-    import plotly.express as px
+MAX_AXES = 8  # more parameter axes than this and their titles overlap at 1280 px
+_LABEL_CHARS = 18
 
-    data = params.copy()
-    data[metric_name] = metric
-    fig = px.parallel_coordinates(data.dropna(subset=[metric_name]), color=metric_name,
-                                  color_continuous_scale="Viridis")
-    fig.update_layout(margin={"l": 60, "r": 60, "t": 60, "b": 20}, height=420)
+
+def _axis_label(name: str) -> str:
+    """A parameter name short enough for an axis title (pipeline prefixes dropped, long names cut)."""
+    short = name.rsplit("__", 1)[-1]
+    if len(short) <= _LABEL_CHARS:
+        return short
+    head = (_LABEL_CHARS - 1) // 2  # keep both ends: names often differ only at the end (…_0, …_1)
+    return short[:head] + "…" + short[-(_LABEL_CHARS - 1 - head):]
+
+
+def parallel_figure(params: pd.DataFrame, metric: pd.Series, metric_name: str, title: str = "") -> Figure:
+    """Parallel coordinates of numeric params (one family or study), coloured by ``metric``.
+
+    Axes stay readable: at most :data:`MAX_AXES` parameters (those that vary most across the runs), short
+    titles, and a log₁₀ axis for a positive parameter spanning two orders of magnitude or more (C,
+    learning rate), so its values do not all sit at the bottom.
+    """
+    import numpy as np
+    import plotly.graph_objects as go
+
+    keep = metric.notna()
+    values = params.loc[keep]
+    spread = {c: values[c].nunique() for c in values.columns if values[c].notna().sum() >= 2}
+    columns = sorted(spread, key=lambda c: -spread[c])[:MAX_AXES]
+    dims = []
+    for col in [c for c in params.columns if c in columns]:
+        v = values[col].astype(float)
+        label = _axis_label(col)
+        if (v.dropna() > 0).all() and v.max() / v.min() >= 100:
+            v, label = np.log10(v), f"log₁₀ {label}"
+        dims.append({"label": label, "values": v.to_numpy()})
+    score = metric[keep].astype(float).to_numpy()
+    dims.append({"label": _axis_label(metric_name), "values": score})
+    fig = go.Figure(go.Parcoords(line={"color": score, "colorscale": "Viridis", "showscale": True,
+                                       "colorbar": {"title": {"text": _axis_label(metric_name)}}},
+                                 dimensions=dims, labelangle=-15, labelside="top"))
+    fig.update_layout(margin={"l": 60, "r": 60, "t": 90 if title else 70, "b": 20}, height=440,
+                      title={"text": title} if title else None)
     return fig
 
 

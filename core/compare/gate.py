@@ -22,6 +22,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from core.compare.evaluate import Evaluation, evaluate_models
+from core.compare.gate_metric import (  # noqa: F401 - re-exported: callers import them from the gate
+    DEFAULT_GATE_METRIC,
+    DEFAULT_MARGIN,
+    GATE_METRICS,
+    GateDefaults,
+    gate_defaults,
+    gate_metric_for,
+    gate_metrics,
+)
 from core.compare.loading import resolve_model
 from core.compare.measures import higher_is_better
 from core.errors import CompareError
@@ -35,14 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHAMPION, CHALLENGER, PREVIOUS = "champion", "challenger", "previous-champion"
 KIND_TAG = "workbench.compare.kind"
-DEFAULT_MARGIN = 0.005
 DEFAULT_ALPHA = 0.05
-GATE_METRICS = {
-    "classification": ("accuracy", "balanced_accuracy", "f1_macro", "precision_macro", "recall_macro",
-                       "roc_auc", "log_loss"),
-    "regression": ("r2", "rmse", "mse", "mae"),
-}
-DEFAULT_GATE_METRIC = {"classification": "accuracy", "regression": "rmse"}
 
 
 @dataclass(frozen=True)
@@ -194,49 +196,6 @@ def check_same_job(champion: ModelVersionInfo | None, challenger: ModelVersionIn
         raise CompareError(f"{challenger.label} predicts {nt!r} ({nk}) but the champion {champion.label} predicts "
                            f"{ct!r} ({ck}); they cannot replace each other. Tune a model for {ct!r}, or keep "
                            f"this one in a project of its own.")
-
-
-def gate_metric_for(tracker: Tracker, mv: ModelVersionInfo, metric: str | None, *,
-                    change_metric: bool = False) -> tuple[str, bool]:
-    """The metric the gate of ``mv``'s registered model uses, and whether it is newly set.
-
-    The registered model's promotion metric when one is set (a different ``metric`` is refused unless
-    ``change_metric``); else ``metric``, else the charter's success metric, else the task's default.
-
-    Raises:
-        CompareError: a metric that does not fit the task, or a silent switch of the promotion metric.
-    """
-    from core.tracking.models import promotion_metric
-
-    from core.compare.charter_rules import COST_METRIC, project_charter
-
-    task = mv.tags.get("workbench.task", "") or "classification"
-    stored = promotion_metric(tracker, mv.name)
-    if stored and metric and metric != stored and not change_metric:
-        raise CompareError(f"The promotion metric of {mv.name} is {stored!r} (set when it was first promoted); "
-                           f"the gate does not switch to {metric!r} silently. Use --metric {stored}, or change it "
-                           f"for good with --change-metric.")
-    charter = project_charter(tracker, mv)
-    allowed = gate_metrics(task, charter)
-    charter_metric = charter.metric if charter is not None and charter.metric in allowed else ""
-    chosen = metric or stored or charter_metric or DEFAULT_GATE_METRIC.get(task, "accuracy")
-    if chosen == COST_METRIC and COST_METRIC not in allowed:
-        raise CompareError(f"The gate metric {COST_METRIC!r} is the charter's cost per prediction, but the charter "
-                           f"of this project sets no cost for {mv.tags.get('workbench.target', 'this target')!r}; "
-                           "set the costs on the Plan page (or `python -m core charter set --cost-fp … --cost-fn …`) "
-                           "or pick another metric.")
-    if task in GATE_METRICS and chosen not in allowed:
-        raise CompareError(f"The gate metric must be one of {', '.join(allowed)} for a {task} model. "
-                           f"Got {chosen!r} instead.")
-    return chosen, chosen != stored
-
-
-def gate_metrics(task: str, charter: object | None = None) -> tuple[str, ...]:
-    """The metrics a gate of a ``task`` model may use: the task's, plus ``business_cost`` when the charter sets costs."""
-    from core.compare.charter_rules import COST_METRIC
-
-    base = GATE_METRICS.get(task, GATE_METRICS["classification"])
-    return (*base, COST_METRIC) if getattr(charter, "has_cost", False) else base
 
 
 def challenger_cv_std(tracker: Tracker, mv: ModelVersionInfo, metric: str) -> float | None:

@@ -143,3 +143,34 @@ def numeric_params(frame: pd.DataFrame) -> pd.DataFrame:
             if values.notna().sum() >= max(2, int(0.5 * frame[c].notna().sum())) and values.nunique() > 1:
                 out[c.removeprefix("params.")] = values
     return pd.DataFrame(out, index=frame.index)
+
+
+STUDY_COLUMN = "tags.optuna.study_name"  # Tune's study runs and their trials carry it (core.tracking.tune)
+
+
+def chart_groups(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """The groups a parallel-coordinates chart can cover, largest first: ``{label: (kind, value)}``.
+
+    One model family, or one study, at a time: each family has its own parameters, so a chart of every
+    run puts most axes at "missing" (issue 20). Labels read ``family rf (12 runs)`` / ``study … (30 runs)``;
+    only groups of at least two runs are offered.
+    """
+    found: list[tuple[int, str, tuple[str, str]]] = []
+    for kind, column in (("family", "family"), ("study", STUDY_COLUMN)):
+        if column not in frame.columns:
+            continue
+        counts = frame[column].replace("", None).dropna().value_counts()
+        for value, n in counts.items():
+            if n >= 2:
+                found.append((int(n), f"{kind} {value} ({n} runs)", (kind, str(value))))
+    found.sort(key=lambda item: (-item[0], item[1]))
+    return {label: key for _n, label, key in found}
+
+
+def group_runs(frame: pd.DataFrame, group: tuple[str, str]) -> pd.DataFrame:
+    """The rows of one :func:`chart_groups` group."""
+    kind, value = group
+    column = "family" if kind == "family" else STUDY_COLUMN
+    if column not in frame.columns:
+        return frame.iloc[0:0]
+    return frame[frame[column].astype(str) == value]
