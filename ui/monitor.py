@@ -213,5 +213,7 @@ def run(t: Any, project: str, inputs: Inputs, opts: Options, charter: Any) -> No
             st.session_state[RESULT] = {"kind": "batch", "result": out.result, "current": out.current,
                                         "raw": inputs.current, "run_id": out.run_id, "model": mv}
         st.session_state.pop(REPORT, None)
-        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1  # the override lasted one check
         status.update(label="Check recorded in MLflow.", state="complete", expanded=False)
+    # a threshold override lasts one check: new widget keys, drawn again at once (the result is in the session)
+    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+    st.rerun()
