@@ -120,3 +120,16 @@ def test_a_protected_column_missing_from_held_out_rows_is_a_caution_not_a_refusa
     assert decision.passed and decision.fairness_gap is None
     assert any("could not be checked" in c and "no column 'region'" in c for c in decision.cautions)
     assert tracker.get_run(decision.run_id).tags["workbench.gate.fairness"] == "unchecked"
+
+
+def test_headless_compare_prints_the_cost_and_promote_takes_it(tracker, capsys) -> None:  # noqa: ANN001
+    from core.cli import main
+
+    save_charter(tracker, P, Charter(**BASE, cost_fp=1.0, cost_fn=5.0, positive_class="virginica"))
+    assert main(["compare", "--models", "1", "2", "--data", "iris", "--no-importance"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("business_cost"))
+    assert line.rstrip().endswith("*")  # v2, the last column, is the cheaper one
+    assert main(["promote", "--version", "1", "--data", "iris", "--metric", "business_cost"]) == 0
+    assert main(["promote", "--version", "2", "--data", "iris"]) == 0
+    out = capsys.readouterr().out
+    assert "on business_cost (lower is better)" in out and aliases(tracker)["champion"] == 2
