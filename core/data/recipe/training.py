@@ -69,6 +69,9 @@ def apply_training_step(frame: pd.DataFrame, step: Step, spec, params: dict, fit
              f" No split yet, so all {len(train):,} rows count as training rows; a saved version holds out its test "
              "part first and resamples only its training part.")
     summary = spec.summarize(train, out, fit_params, fitted, {}) + where
+    if len(added):  # copies / neighbours of one row can land in several folds of a cross-validation
+        summary += (" Cross-validation inside the training part sees rows made from the same row in several folds, "
+                    "so cv scores read optimistic; the held-out test score is not affected.")
     removed = len(train) - len(kept)
     return StepResult(out, new_step, None, len(frame), len(out), 0, len(added) + removed, (), (), summary,
                       changed_index=labels, changes={}, sources=sources)
