@@ -9,6 +9,10 @@ Public API::
     suggest_missing_tokens(frame)                 candidate missing tokens with their cell counts
     to_python(recipe, source_path)                a standalone script reproducing the cleaned table
 
+Step modules: steps_text (tokens, types, case), steps_rows (columns, duplicates, impute, outliers),
+steps_features (scale, encode, PCA), steps_extract (group / rolling / Fourier features), steps_select
+(selection, split) and steps_train (rebalance, noise augmentation: training rows only, see training.py).
+
 Typical page flow::
 
     tokens = suggest_missing_tokens(raw)                          # {'NA': 19, '': 3}
