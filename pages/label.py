@@ -90,7 +90,7 @@ def queue_panel() -> None:
                                f"{view.ranking.trained_on} labels.")
                 else:
                     st.caption("No model yet: it trains once two classes have labels.")
-            uq.label_keys(uq.class_order(pool.classes, state), row, log, view.open_rows)
+            uq.label_keys(uq.class_order(pool.classes, state), log)
         nxt = [r for r in view.open_rows if r != row][:8]
         if nxt:
             st.caption("Up next: " + ", ".join(f"row {r}" for r in nxt) + ("…" if len(view.open_rows) > 9 else ""))

@@ -32,6 +32,7 @@ ROUND = "label_round"   # the pending background round: {"key", "future"}
 CURSOR = "label_cursor"  # the row on screen
 ORDER = "label_order"    # the class order shown (fixed for a batch, so keys do not move under the fingers)
 NOTE = "label_queue_note"
+OPEN = "label_open_rows"  # the open rows of the batch, in order (the keys move through them)
 HOTKEYS = 9
 MAX_BUTTONS = 20
 
@@ -130,13 +131,20 @@ def model_of(view: QueueView) -> Any | None:
 
 # --- the row on screen and its keys -------------------------------------------------------
 def cursor_row(view: QueueView) -> int:
+    """The row on screen (kept in the session: the keys act on it, whatever row they were drawn with)."""
     row = st.session_state.get(CURSOR)
-    return row if row in view.open_rows else view.open_rows[0]
+    row = row if row in view.open_rows else view.open_rows[0]
+    st.session_state[CURSOR] = row
+    st.session_state[OPEN] = view.open_rows
+    return row
 
 
-def _move(step: int, rows: tuple[int, ...], row: int) -> None:
-    i = rows.index(row) if row in rows else 0
-    st.session_state[CURSOR] = rows[(i + step) % len(rows)]
+def _move(step: int) -> None:
+    rows: tuple[int, ...] = st.session_state.get(OPEN, ())
+    row = st.session_state.get(CURSOR)
+    if rows:
+        i = rows.index(row) if row in rows else 0
+        st.session_state[CURSOR] = rows[(i + step) % len(rows)]
 
 
 def class_order(classes: tuple[str, ...], state: LabelState) -> tuple[str, ...]:
@@ -153,13 +161,22 @@ def class_order(classes: tuple[str, ...], state: LabelState) -> tuple[str, ...]:
     return order
 
 
-def _click(log: LabelLog, event: LabelEvent, rows: tuple[int, ...]) -> None:
-    """A class or skip key: write the event durably, then show the next row of the batch."""
-    ul.append_event(log, event)
-    rest = [r for r in rows if r != event.row]
-    if rest:
-        i = rows.index(event.row)
-        st.session_state[CURSOR] = next((r for r in rows[i + 1:] if r != event.row), rest[0])
+def _click(log: LabelLog, label: str | None) -> None:
+    """A class or skip key: write the event for the row on screen durably, then show the next row.
+
+    The buttons keep one key each whatever the row (not one per row): a key pressed while the
+    page redraws then reaches exactly one button, and acts on the row the session shows.
+    """
+    row = st.session_state.get(CURSOR)
+    rows: tuple[int, ...] = st.session_state.get(OPEN, ())
+    if row is None:
+        return
+    ul.append_event(log, LabelEvent(row, label, 0.0, ul.tab_id(), "queue" if label is not None else "skip"))
+    if row in rows:
+        i = rows.index(row)
+        rest = [r for r in (*rows[i + 1:], *rows[:i]) if r != row]
+        if rest:
+            st.session_state[CURSOR] = rest[0]
 
 
 def _undo(log: LabelLog) -> None:
@@ -176,32 +193,32 @@ def _undo(log: LabelLog) -> None:
     st.session_state[CURSOR] = target.row
 
 
-def _pick(log: LabelLog, row: int, rows: tuple[int, ...]) -> None:
-    name = st.session_state.get(f"label_pick_{row}")
+def _pick(log: LabelLog) -> None:
+    name = st.session_state.get("label_pick")
     if name:
-        _click(log, LabelEvent(row, name, 0.0, ul.tab_id(), "queue"), rows)
+        st.session_state["label_pick"] = None
+        _click(log, name)
 
 
-def label_keys(classes: tuple[str, ...], row: int, log: LabelLog, rows: tuple[int, ...]) -> None:
-    """Class buttons that wrap to their full names, with keys 1–9; a searchable picker past 20 classes."""
-    shown = classes[:MAX_BUTTONS]
+def label_keys(classes: tuple[str, ...], log: LabelLog) -> None:
+    """Class buttons that wrap to their full names, with keys 1–9; a searchable picker past nine classes."""
     with st.container(horizontal=True, key="label_classes", gap="small"):
-        for i, name in enumerate(shown):
-            st.button(str(name), key=f"label_btn_{row}_{name}", on_click=_click,
-                      args=(log, LabelEvent(row, name, 0.0, ul.tab_id(), "queue"), rows),
+        for i, name in enumerate(classes[:MAX_BUTTONS]):
+            st.button(str(name), key=f"label_btn_{name}", on_click=_click, args=(log, name),
                       shortcut=str(i + 1) if i < HOTKEYS else None, wrap=True)
     if len(classes) > HOTKEYS:
-        st.selectbox("Any class (type to search)", classes, index=None, key=f"label_pick_{row}",
-                     placeholder=f"Search {len(classes)} classes…", on_change=_pick, args=(log, row, rows))
+        st.selectbox("Any class (type to search)", classes, index=None, key="label_pick",
+                     placeholder=f"Search {len(classes)} classes…", on_change=_pick, args=(log,))
+    many = len(st.session_state.get(OPEN, ())) > 1
     with st.container(horizontal=True, key="label_nav", gap="small"):
         with st.container(key="label_skip", width="content"):
-            st.button("Skip", key=f"label_btn_{row}_skip", icon=":material/skip_next:", shortcut="0",
-                      on_click=_click, args=(log, LabelEvent(row, None, 0.0, ul.tab_id(), "skip"), rows))
+            st.button("Skip", key="label_btn_skip", icon=":material/skip_next:", shortcut="0",
+                      on_click=_click, args=(log, None))
         st.button("Undo", key="label_undo", icon=":material/undo:", shortcut="U", on_click=_undo, args=(log,))
         st.button("Previous", key="label_prev", icon=":material/arrow_back:", shortcut="Left",
-                  on_click=_move, args=(-1, rows, row), disabled=len(rows) < 2)
+                  on_click=_move, args=(-1,), disabled=not many)
         st.button("Next", key="label_next", icon=":material/arrow_forward:", shortcut="Right",
-                  on_click=_move, args=(1, rows, row), disabled=len(rows) < 2)
+                  on_click=_move, args=(1,), disabled=not many)
 
 
 SPACE_TO_SKIP = """<script>

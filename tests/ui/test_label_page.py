@@ -25,10 +25,8 @@ def _blobs(n: int = 60) -> pd.DataFrame:
 
 
 def _shown(at) -> int:  # noqa: ANN001
-    """The row on screen (its class buttons are keyed by it)."""
-    rows = {int(b.key.split("_")[2]) for b in at.button if b.key and b.key.startswith("label_btn_")}
-    assert len(rows) == 1, rows
-    return rows.pop()
+    """The row on screen (the class keys act on it)."""
+    return int(at.session_state["label_cursor"])
 
 
 def _run(at):  # noqa: ANN001, ANN202
@@ -49,7 +47,7 @@ def test_queue_click_is_durable_and_updates_progress(settings, tracker) -> None:
     assert at.selectbox(key=f"label_{version.run_id[:8]}_col").value == "kind"
     buttons = [b for b in at.button if b.key and b.key.startswith("label_btn_") and b.label == "left"]
     assert len(buttons) == 1  # one row on screen at a time, the batch behind it
-    row = int(buttons[0].key.split("_")[2])
+    row = _shown(at)
     assert len(at.session_state["label_batch"]["ranking"].rows) == 20  # the batch of 10 and 10 to bridge a refit
     buttons[0].click().run()
     assert not at.exception
@@ -87,7 +85,7 @@ def test_finishing_a_batch_adds_a_learning_curve_point(settings, tracker) -> Non
     for _ in range(3):
         row = _shown(at)
         label = "left" if float(_blobs()["x"][row]) < 0 else "right"
-        next(b for b in at.button if b.key == f"label_btn_{row}_{label}").click().run()
+        at.button(key=f"label_btn_{label}").click().run()
         assert not at.exception, at.exception
     # the round (refit, next ranking, curve point) runs in the background; the queue goes on meanwhile
     assert _shown(at) in first.rows[3:]
@@ -154,7 +152,7 @@ def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriti
     log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
     row = _shown(first)
     log.append([LabelEvent(row, "right", 1.0, "someone-else")])
-    first.button(key=f"label_btn_{row}_left").click().run()
+    first.button(key="label_btn_left").click().run()
     assert not first.exception
     assert any(f"Row {row} is already labelled as **right** by another session" in w.value for w in first.warning)
     assert latest_labels(log.events())[0] == {row: "right"}  # nothing replaced yet
@@ -167,7 +165,7 @@ def test_two_sessions_get_different_rows_and_a_stale_click_asks_before_overwriti
     # "Keep" leaves the other session's label alone.
     row = _shown(first)
     log.append([LabelEvent(row, "right", 2.0, "someone-else")])
-    first.button(key=f"label_btn_{row}_left").click().run()
+    first.button(key="label_btn_left").click().run()
     first.button(key=f"label_keep_{row}").click().run()
     assert not first.exception and not any("already labelled" in w.value for w in first.warning)
     assert latest_labels(log.events())[0][row] == "right"
