@@ -82,7 +82,7 @@ def _fit_group_stats(frame: pd.DataFrame, params: dict) -> dict:
     outputs = _group_names(params)
     _no_clash(frame, "group_stats", outputs)
     values = frame[col].astype(float).replace([np.inf, -np.inf], np.nan)
-    grouped = values.groupby(frame[by], dropna=True, sort=True)
+    grouped = values.groupby(frame[by], dropna=True, sort=True, observed=True)
     table, overall, fallback = {}, {}, {}
     for stat in params["stats"]:
         per = grouped.std(ddof=0) if stat == "std" else grouped.agg(stat)
@@ -99,7 +99,7 @@ def _fit_group_stats(frame: pd.DataFrame, params: dict) -> dict:
 def _summarize_group_stats(before, after, params, fitted, changes) -> str:
     unseen = int((pd.Index(fitted["groups"]).get_indexer(before[params["by"]]) < 0).sum())
     rule = ("a missing value" if params["unseen"] == "missing"
-            else "the global training statistic (count: 0)")
+            else "the global training statistic" + (" (count: 0)" if "count" in params["stats"] else ""))
     return (f"Added {', '.join(params['stats'])} of {params['column']!r} per {params['by']!r} "
             f"({plural(len(fitted['groups']), 'group')} learnt from the training rows): {names(fitted['outputs'])}; "
             f"{plural(unseen, 'row')} with a group unseen in training got {rule}.")
