@@ -146,11 +146,54 @@ def build_evidently_report(
 
     try:
         snapshot = Report([DataDriftPreset(**_preset_kwargs(options)), DataSummaryPreset()]).run(cur, ref)
-        html = snapshot.get_html_str(as_iframe=False)
+        html = drifted_first(snapshot.get_html_str(as_iframe=False))
         js = json.dumps(snapshot.dict(), default=str)
     except Exception as err:  # noqa: BLE001 - Evidently's own failures become one sentence
         raise MonitorError(f"Evidently could not build the report: {str(err).splitlines()[0][:200]}") from err
     return EvidentlyReport(html, js, sampled, tuple(excluded))
+
+
+def drifted_first(html: str) -> str:
+    """The report with its drift tables listing drifted columns first (Evidently sorts them by name).
+
+    The report's widgets are JSON assigned to ``var metric_<id> = {...};`` in its scripts; each
+    ``big_table`` whose rows carry a ``data_drift`` verdict is stably re-sorted, everything else is kept.
+    Anything unexpected leaves the HTML as it was.
+    """
+    import re
+
+    decoder = json.JSONDecoder()
+    out, pos = [], 0
+    for m in re.finditer(r"var metric_\w+ = ", html):
+        if m.start() < pos:
+            continue
+        try:
+            data, end = decoder.raw_decode(html, m.end())
+        except ValueError:
+            continue
+        if not _sort_tables(data):
+            continue
+        out += [html[pos:m.end()], json.dumps(data)]
+        pos = end
+    return "".join(out) + html[pos:] if out else html
+
+
+def _sort_tables(node: Any) -> bool:
+    """Re-sort every drift table under ``node`` in place; True when one was changed."""
+    changed = False
+    if isinstance(node, dict):
+        rows = (node.get("params") or {}).get("data") if node.get("type") == "big_table" else None
+        if isinstance(rows, list) and rows and all(isinstance(r, dict) and "data_drift" in r for r in rows):
+            ordered = sorted(rows, key=lambda r: str(r["data_drift"]).lower() != "detected")
+            if ordered != rows:
+                node["params"]["data"] = ordered
+                changed = True
+        for value in node.values():
+            changed = _sort_tables(value) or changed
+    elif isinstance(node, list):
+        for value in node:
+            changed = _sort_tables(value) or changed
+    return changed
 
 
 def build_quality_report(frame: pd.DataFrame, reference: pd.DataFrame | None, *, target: str, prediction: str,
