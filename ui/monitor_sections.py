@@ -167,11 +167,17 @@ def retraining(t: Any, project: str, state: dict | None, champion: Any, model_na
         max_share = p2.slider("Retrain when drift share reaches", 0.05, 1.0, float(policy.max_drift_share or 0.5), 0.05)
         max_drop = p3.number_input("… or quality drops by more than", 0.0, 1.0, float(policy.max_quality_drop or 0.05),
                                    step=0.01)
-        q1, q2 = st.columns(2)
-        trials = q1.number_input("Optuna trials (warm-started from the champion)", 1, 200, int(policy.n_trials))
-        margin = q2.number_input("Gate margin", 0.0, 1.0, float(policy.gate_margin), step=0.005, format="%.3f")
+        q1, q2, q3 = st.columns(3)
+        from core.monitor.retrain_modes import MODE_HELP, MODES
+
+        mode = q1.selectbox("How to learn the new rows", MODES, index=MODES.index(policy.mode),
+                            format_func=lambda m: m.replace("-", " ").capitalize(), key="mon_policy_mode",
+                            help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
+        trials = q2.number_input("Optuna trials (study mode, warm-started from the champion)", 1, 200,
+                                 int(policy.n_trials))
+        margin = q3.number_input("Gate margin", 0.0, 1.0, float(policy.gate_margin), step=0.005, format="%.3f")
         if st.form_submit_button("Save policy"):
-            policy = RetrainPolicy(every or None, max_share, max_drop, "", margin, int(trials))
+            policy = RetrainPolicy(every or None, max_share, max_drop, "", margin, int(trials), mode=mode)
             path = save_policy(t, project, policy)
             st.success(f"Policy saved ({path.name} in the workspace and as a project tag). "
                        f"Cron: `python -m core retrain --project {project} --if-drift`")

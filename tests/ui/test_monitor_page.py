@@ -33,3 +33,19 @@ def test_check_and_timeline_on_seattle_weather(settings, tracker) -> None:
     runs = tracker.runs("default", stage="monitor")
     assert len(runs) == 2 and runs[0].tags.get("workbench.monitor.kind") == "timeline"
     assert len(tracker.client.get_metric_history(runs[0].run_id, "drift_share")) == 3
+
+
+def test_the_retraining_policy_form_saves_the_mode(settings, tracker) -> None:
+    from core.monitor.demo import seattle_weather, seed_example
+    from core.monitor.retrain import load_policy
+
+    seed_example(tracker, "default", seattle_weather(), "seattle-weather", "weather")
+    at = app_test("pages/monitor.py").run()
+    assert not at.exception
+    assert at.selectbox(key="mon_policy_mode").value == "study"  # today's behaviour stays the default
+    at.selectbox(key="mon_policy_mode").set_value("ensemble")
+    next(b for b in at.button if b.label == "Save policy").click().run()
+    assert not at.exception
+    assert load_policy(tracker, "default").mode == "ensemble"
+    at = app_test("pages/monitor.py").run()  # a new session reads it back
+    assert at.selectbox(key="mon_policy_mode").value == "ensemble"
