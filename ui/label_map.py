@@ -1,4 +1,4 @@
-"""The map panel of the Label page: background UMAP with a polling fragment, plotly lasso → labels."""
+"""The map panel of the Label page: PCA at once, UMAP / t-SNE from a background job, plotly lasso → labels."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.errors import LabelError
 from core.label import embed
 from core.label.labellog import LabelLog
+from core.label.maps import METHOD_NAMES, METHODS, check_mappable, cluster_map_colours, pca_map
 from core.label.query import predict_with_confidence
 from core.label.selection import assign_selection, preview_selection
 from core.label.session import LabelState, Pool
@@ -22,6 +24,8 @@ PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#f
            "#eeca3b", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 UNLABELLED = "#d9d9d9"
 MAP_ROUND = "label_map_round"  # session key: bumped after each lasso assignment
+COLOURS = ("label", "predicted class", "uncertainty", "cluster")
+MAX_POINTS = 50_000  # drawn with WebGL (Scattergl); plotly's SVG scatter slows down past a few thousand
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -29,31 +33,63 @@ def _load(path: str, mtime: float, rows: int) -> np.ndarray | None:
     return embed.load_embedding(path, rows)  # type: ignore[arg-type]
 
 
-def cached_embedding(version: DatasetVersion, pool: Pool) -> tuple[np.ndarray | None, Any]:
-    path = embed.embedding_path(settings().cache_dir, version.run_id, pool.features)
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pca(run_id: str, features: tuple[str, ...], rows: int, _X: np.ndarray) -> np.ndarray:
+    return pca_map(_X)  # keyed by version + features (hashing a 50k-row matrix on every rerun would cost more)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _clusters(run_id: str, features: tuple[str, ...], rows: int, k: int, _X: np.ndarray) -> np.ndarray:
+    return cluster_map_colours(_X, k)
+
+
+def cached_embedding(version: DatasetVersion, pool: Pool, method: str = "umap") -> tuple[np.ndarray | None, Any]:
+    path = embed.embedding_path(settings().cache_dir, version.run_id, pool.features, method=method)
     if not path.exists():
         return None, path
     return _load(str(path), path.stat().st_mtime, pool.rows), path
 
 
+def map_coordinates(version: DatasetVersion, pool: Pool, method: str) -> tuple[np.ndarray, str]:
+    """The ``method`` map when it is cached, else the PCA map at once (and the fit started in the background)."""
+    if method != "pca":
+        emb, _ = cached_embedding(version, pool, method)
+        if emb is not None:
+            return emb, method
+        status = embed.job_status(settings().cache_dir, version.run_id, pool.features, method=method)
+        # label_no_warmup (page tests): no UMAP JIT in this process; PCA stays on screen
+        no_umap = method == "umap" and st.session_state.get("label_no_warmup")
+        if status.state != "failed" and not no_umap:
+            embed.start_embedding(settings().cache_dir, version.run_id, pool.features, pool.X,
+                                  home=settings().home, method=method)
+    return _pca(version.run_id, pool.features, pool.rows, pool.X), "pca"
+
+
 def render_map(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, state: LabelState, setup: Setup,
                log: LabelLog, batch_rows: list[int]) -> None:
-    if pool.rows < embed.MIN_ROWS:
-        st.info(f"The map needs at least {embed.MIN_ROWS} rows; this table has {pool.rows}. Use the queue.",
-                icon=":material/info:")
+    try:
+        check_mappable(pool.rows, len(pool.features))
+    except LabelError as err:
+        st.info(str(err), icon=":material/info:")
         return
-    emb, _ = cached_embedding(version, pool)
-    if emb is None:
-        _render_pending(version, pool)
+    if pool.rows > MAX_POINTS:
+        st.info(f"The map draws up to {MAX_POINTS:,} points; this version has {pool.rows:,} rows. "
+                "Label from the queue, or save a sample of the table in the Data stage.", icon=":material/info:")
         return
-    colour = st.radio("Colour by", ["label", "predicted class", "uncertainty"], horizontal=True,
-                      key="label_map_colour")
-    fig = _figure(emb, frame, pool, state, setup, colour, batch_rows)
-    # The chart's key changes after each assignment: a fresh widget, so the lasso that was just
-    # labelled does not stay selected (Streamlit keeps a chart's selection under its key).
+    c1, c2 = st.columns([1, 2])
+    method = c1.radio("Map", METHODS, format_func=METHOD_NAMES.get, horizontal=True, key="label_map_method",
+                      help="PCA is drawn at once; UMAP and t-SNE fit in the background (once per version and "
+                           "feature set, then cached) and replace it when ready.")
+    colour = c2.radio("Colour by", COLOURS, horizontal=True, key="label_map_colour")
+    emb, shown = map_coordinates(version, pool, method)
+    if shown != method:
+        _pending(version, pool, method)
+    fig = _figure(emb, frame, pool, state, setup, colour, batch_rows, version.run_id)
+    # The chart's key changes after each assignment and with the map shown: a fresh widget, so the
+    # lasso that was just labelled does not stay selected (Streamlit keeps a chart's selection under its key).
     with st.container(key="label_map_chart"):
         event = st.plotly_chart(fig, on_select="rerun", selection_mode=("lasso", "box"),
-                                key=f"label_map_plot_{st.session_state.get(MAP_ROUND, 0)}")
+                                key=f"label_map_plot_{shown}_{st.session_state.get(MAP_ROUND, 0)}")
     points = _selected_points(event)
     if not points:
         st.caption("Draw a lasso or a box around points to label them all at once. "
@@ -62,66 +98,102 @@ def render_map(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, state: 
     _assign_panel(pool, frame, state, setup, log, points)
 
 
-def _render_pending(version: DatasetVersion, pool: Pool) -> None:
-    status = embed.job_status(settings().cache_dir, version.run_id, pool.features)
-    if status.state == "running":
-        _poll(version.run_id, pool.features)
-        return
+def _pending(version: DatasetVersion, pool: Pool, method: str) -> None:
+    name = METHOD_NAMES[method]
+    status = embed.job_status(settings().cache_dir, version.run_id, pool.features, method=method)
     if status.state == "failed":
-        st.error(f"The map could not be computed: {status.error}")
-    warm = embed.warm_state()
-    note = {"running": "UMAP is warming up in the background.", "done": "UMAP is warm.",
-            "failed": "", "idle": ""}.get(str(warm["state"]), "")
-    st.caption(f"The map is computed once per dataset version and feature set, then cached. {note}")
-    if st.button("Draw the map", icon=":material/scatter_plot:", key="label_map_start"):
-        embed.start_embedding(settings().cache_dir, version.run_id, pool.features, pool.X, home=settings().home)
-        st.rerun()
+        st.warning(f"The {name} map could not be computed ({status.error}); showing PCA.", icon=":material/warning:")
+        return
+    if status.state == "running":
+        _poll(version.run_id, pool.features, method)
 
 
-def _poll(run_id: str, features: tuple[str, ...]) -> None:
+def _poll(run_id: str, features: tuple[str, ...], method: str) -> None:
+    name = METHOD_NAMES[method]
+    warm = embed.warm_state()["state"] if method == "umap" else "done"
+
     @st.fragment(run_every=2)
     def poll() -> None:
-        status = embed.job_status(settings().cache_dir, run_id, features)
+        status = embed.job_status(settings().cache_dir, run_id, features, method=method)
         if status.state != "running":
-            st.rerun()
-        with st.status(f"Computing the map… {status.seconds:.0f} s", state="running"):
-            st.write("UMAP runs in the background; keep labelling from the queue meanwhile. "
-                     "The first map of a server process can take a minute.")
+            # Swap the map in, unless a lasso is waiting for its class: the person keeps their selection.
+            if not any(k.startswith("label_map_plot_pca") and _has_points(st.session_state.get(k))
+                       for k in list(st.session_state.keys())):
+                st.rerun()
+            st.caption(f"The {name} map is ready; it replaces PCA after this selection is labelled.")
+            return
+        note = " (UMAP is still warming up: the first map of a server process can take a minute)" \
+            if warm == "running" else ""
+        st.caption(f"Showing PCA while {name} fits in the background… {status.seconds:.0f} s{note}. "
+                   "The lasso works on this map too.")
 
     poll()
 
 
-def _figure(emb: np.ndarray, frame: pd.DataFrame, pool: Pool, state: LabelState, setup: Setup, colour: str,
-            batch_rows: list[int]) -> Any:
-    import plotly.graph_objects as go
+def _has_points(event: Any) -> bool:
+    try:
+        return bool(event["selection"]["points"])
+    except (KeyError, TypeError):
+        return bool(getattr(getattr(event, "selection", None), "points", None))
 
+
+def _figure(emb: np.ndarray, frame: pd.DataFrame, pool: Pool, state: LabelState, setup: Setup, colour: str,
+            batch_rows: list[int], run_id: str = "") -> Any:
     n = pool.rows
     labels = np.array([state.labels.get(i, "") for i in range(n)], dtype=object)
-    model = fitted_model(pool, state, setup.learner) if colour != "label" else None
-    fig = go.Figure()
-    hover_cols = list(pool.features)[:6]
-    custom = np.column_stack([np.arange(n), labels, frame[hover_cols].round(3).astype(str).agg(", ".join, axis=1)])
-    hover = "row %{customdata[0]}<br>label: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
-    legend: list[tuple[str, str]] = []
-    if colour == "label" or model is None:
-        cmap = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(pool.classes)}
-        colours = [cmap.get(v, UNLABELLED) if v else UNLABELLED for v in labels]
-        marker = dict(color=colours, size=6)
-        legend = [(str(c), cmap[c]) for c in pool.classes] + [("unlabelled", UNLABELLED)]
-        if colour != "label":
-            st.caption("Colouring by the model needs labels of two classes; showing labels.")
-    else:
-        pred, conf = predict_with_confidence(model, pool.X)
-        if colour == "predicted class":
-            cmap = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(pool.classes)}
-            marker = dict(color=[cmap.get(v, UNLABELLED) for v in pred], size=6)
-            legend = [(str(c), cmap[c]) for c in pool.classes]
+    values: np.ndarray | None = None
+    note = ""
+    if colour in ("predicted class", "uncertainty"):
+        model = fitted_model(pool, state, setup.learner)
+        if model is None:
+            note = "Colouring by the model needs labels of two classes; showing labels."
+            colour = "label"
         else:
-            marker = dict(color=1 - conf, colorscale="Viridis", size=6, showscale=True,
-                          colorbar=dict(title="uncertainty", thickness=10))
+            pred, conf = predict_with_confidence(model, pool.X)
+            values = pred if colour == "predicted class" else 1 - conf
+    elif colour == "cluster":
+        # as many clusters as classes (2–12): a first guess at where each class lives
+        values = _clusters(run_id, pool.features, n, max(2, min(len(pool.classes), 12)), pool.X)
+    if note:
+        st.caption(note)
+    return map_figure(emb, labels, pool.classes, colour, values, hover_frame=frame[list(pool.features)[:6]],
+                      batch_rows=batch_rows)
+
+
+def map_figure(emb: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], colour: str = "label",
+               values: np.ndarray | None = None, hover_frame: pd.DataFrame | None = None,
+               batch_rows: list[int] | tuple[int, ...] = ()) -> Any:
+    """The map as a plotly figure (pure, so the bench times it): trace 0 holds every row in row order."""
+    import plotly.graph_objects as go
+
+    n = len(emb)
+    size = 6 if n <= 5_000 else 4 if n <= 20_000 else 3
+    hover = "row %{customdata[0]}<br>label: %{customdata[1]}<extra></extra>"
+    custom: Any = np.column_stack([np.arange(n), labels])
+    if hover_frame is not None and hover_frame.shape[1] and n <= 10_000:
+        # Feature values in the hover only up to 10k rows: the text would double a 50k-point payload.
+        text = hover_frame.round(3).astype(str).agg(", ".join, axis=1).to_numpy()
+        custom = np.column_stack([custom, text])
+        hover = "row %{customdata[0]}<br>label: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+    legend: list[tuple[str, str]] = []
+    cmap = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+    if colour == "label" or values is None:
+        marker: dict[str, Any] = dict(color=[cmap.get(v, UNLABELLED) if v else UNLABELLED for v in labels], size=size)
+        legend = [(str(c), cmap[c]) for c in classes] + [("unlabelled", UNLABELLED)]
+    elif colour == "predicted class":
+        marker = dict(color=[cmap.get(v, UNLABELLED) for v in values], size=size)
+        legend = [(str(c), cmap[c]) for c in classes]
+    elif colour == "cluster":
+        ids = np.asarray(values, dtype=int)
+        marker = dict(color=[PALETTE[i % len(PALETTE)] for i in ids], size=size)
+        legend = [(f"cluster {i + 1}", PALETTE[i % len(PALETTE)]) for i in range(int(ids.max()) + 1)]
+    else:
+        marker = dict(color=np.asarray(values, dtype=float), colorscale="Viridis", size=size, showscale=True,
+                      colorbar=dict(title="uncertainty", thickness=10))
+    fig = go.Figure()
     fig.add_trace(go.Scattergl(x=emb[:, 0], y=emb[:, 1], mode="markers", marker=marker, customdata=custom,
                                hovertemplate=hover, showlegend=False, name="rows"))
-    if batch_rows:
+    if len(batch_rows):
         b = np.asarray(batch_rows)
         fig.add_trace(go.Scattergl(x=emb[b, 0], y=emb[b, 1], mode="markers", name="queue batch",
                                    marker=dict(size=13, color="rgba(0,0,0,0)", line=dict(width=2, color="black")),

@@ -1,4 +1,8 @@
-"""The 2-D map: UMAP over the features (PCA first when there are many), cached on disk.
+"""The 2-D map: UMAP or t-SNE over the features (PCA first when there are many), cached on disk.
+
+PCA, t-SNE and the shared checks live in :mod:`core.label.maps`; this module owns the cache,
+the background worker and UMAP's warm-up. A PCA map is cheap enough to draw at once
+(:func:`core.label.maps.pca_map`); the chosen method replaces it when its background fit ends.
 
 umap-learn is slow to start (numba JIT): ~25 s to import on an empty numba cache and
 25–80 s for the first fit of a process, against a few seconds once warm. So:
@@ -26,9 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import LabelError
+from core.label.maps import METHODS, MIN_ROWS, PCA_DIMS, prepare  # noqa: F401 - MIN_ROWS re-exported
 
-MIN_ROWS = 20
-PCA_DIMS = 50
 _lock = threading.Lock()
 _warm: dict[str, object] = {"state": "idle", "seconds": None, "error": ""}
 _executor: _DaemonWorker | None = None  # noqa: F821 - defined below
@@ -55,10 +58,18 @@ def _umap(home: Path | None = None):  # noqa: ANN202 - the umap module
     return umap
 
 
-def embedding_path(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0) -> Path:
-    """Where the map of (dataset version, feature columns) is cached."""
+def embedding_path(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0,
+                   method: str = "umap") -> Path:
+    """Where the ``method`` map of (dataset version, feature columns) is cached (UMAP keeps its old name)."""
+    _check_method(method)
     digest = hashlib.sha1("\x1f".join(map(str, features)).encode()).hexdigest()[:12]
-    return Path(cache_dir) / "embeddings" / f"{dataset_run_id}-{digest}-s{seed}.npy"
+    suffix = "" if method == "umap" else f"-{method}"
+    return Path(cache_dir) / "embeddings" / f"{dataset_run_id}-{digest}-s{seed}{suffix}.npy"
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise LabelError(f"The map method must be one of {', '.join(METHODS)}. Got {method!r} instead.")
 
 
 def load_embedding(path: Path, rows: int | None = None) -> np.ndarray | None:
@@ -73,26 +84,22 @@ def load_embedding(path: Path, rows: int | None = None) -> np.ndarray | None:
 
 
 def compute_embedding(X: np.ndarray, seed: int = 0, n_neighbors: int = 15,
-                      on_progress: Callable[[str], None] | None = None, home: Path | None = None) -> np.ndarray:
-    """A 2-D UMAP embedding of ``X`` (standardised; PCA to ≤ 50 dims first when wider).
+                      on_progress: Callable[[str], None] | None = None, home: Path | None = None,
+                      method: str = "umap") -> np.ndarray:
+    """A 2-D ``method`` embedding of ``X`` (standardised; PCA to ≤ 50 dims first when wider).
 
     Raises:
-        LabelError: fewer than :data:`MIN_ROWS` rows, or non-finite values.
+        LabelError: fewer than :data:`MIN_ROWS` rows, no feature column, non-finite values, unknown method.
     """
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
+    from core.label import maps
 
-    X = np.asarray(X, dtype=float)
-    if X.shape[0] < MIN_ROWS:
-        raise LabelError(f"The map needs at least {MIN_ROWS} rows; this table has {X.shape[0]}. "
-                         "Label from the queue instead.")
-    if not np.isfinite(X).all():
-        raise LabelError("The features have missing or infinite values; fill them before drawing the map.")
+    _check_method(method)
+    if method == "pca":
+        return maps.pca_map(X, seed)
+    if method == "tsne":
+        return maps.tsne_map(X, seed, on_progress)
     say = on_progress or (lambda _msg: None)
-    Z = StandardScaler().fit_transform(X)
-    if Z.shape[1] > PCA_DIMS:
-        say(f"PCA from {Z.shape[1]} to {PCA_DIMS} dimensions…")
-        Z = PCA(n_components=PCA_DIMS, random_state=seed).fit_transform(Z)
+    Z = prepare(X, seed, on_progress=say)
     say("Loading UMAP (first time in this process: up to a minute)…")
     umap = _umap(home)
     say(f"UMAP on {Z.shape[0]:,} rows…")
@@ -110,12 +117,13 @@ def save_embedding(path: Path, emb: np.ndarray) -> Path:
 
 
 def embed(cache_dir: Path, dataset_run_id: str, features: Sequence[str], X: np.ndarray, seed: int = 0,
-          on_progress: Callable[[str], None] | None = None, home: Path | None = None) -> np.ndarray:
+          on_progress: Callable[[str], None] | None = None, home: Path | None = None,
+          method: str = "umap") -> np.ndarray:
     """The cached map, computing and caching it when missing."""
-    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+    path = embedding_path(cache_dir, dataset_run_id, features, seed, method)
     emb = load_embedding(path, rows=len(X))
     if emb is None:
-        emb = compute_embedding(X, seed, on_progress=on_progress, home=home)
+        emb = compute_embedding(X, seed, on_progress=on_progress, home=home, method=method)
         save_embedding(path, emb)
     return emb
 
@@ -128,15 +136,15 @@ class JobStatus:
 
 
 def start_embedding(cache_dir: Path, dataset_run_id: str, features: Sequence[str], X: np.ndarray,
-                    seed: int = 0, home: Path | None = None) -> Future:
+                    seed: int = 0, home: Path | None = None, method: str = "umap") -> Future:
     """Compute the map on this process's background thread (one job per map; repeated calls share it)."""
-    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+    path = embedding_path(cache_dir, dataset_run_id, features, seed, method)
     key = str(path)
     with _lock:
         job = _jobs.get(key)
         if job is not None and not (job.done() and job.exception() is not None):
             return job
-        job = _pool().submit(embed, cache_dir, dataset_run_id, list(features), np.array(X), seed, None, home)
+        job = _pool().submit(embed, cache_dir, dataset_run_id, list(features), np.array(X), seed, None, home, method)
         job.started = time.time()  # type: ignore[attr-defined]
         _jobs[key] = job
         return job
@@ -173,8 +181,9 @@ def _pool() -> _DaemonWorker:
     return _executor
 
 
-def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0) -> JobStatus:
-    path = embedding_path(cache_dir, dataset_run_id, features, seed)
+def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], seed: int = 0,
+               method: str = "umap") -> JobStatus:
+    path = embedding_path(cache_dir, dataset_run_id, features, seed, method)
     job = _jobs.get(str(path))
     if job is None:
         return JobStatus("done" if path.exists() else "idle", 0.0)

@@ -17,18 +17,25 @@ import numpy as np
 
 from core.errors import LabelError
 
-STRATEGIES = ("uncertainty", "margin", "entropy", "committee", "ranked", "random")
+STRATEGIES = ("uncertainty", "margin", "entropy", "density", "expected_change", "committee", "ranked", "random")
 STRATEGY_NAMES = {
     "uncertainty": "Uncertainty",
     "margin": "Margin",
     "entropy": "Entropy",
+    "density": "Information density",
+    "expected_change": "Expected model change",
     "committee": "Committee",
     "ranked": "Ranked batch",
     "random": "Random",
 }
 STRATEGY_HELP = ("Uncertainty: least confident prediction. Margin: smallest gap between the top two classes. "
-                 "Entropy: most spread-out probabilities. Committee: where 5 bootstrap learners disagree most. "
-                 "Ranked batch: uncertain *and* unlike rows already labelled or queued. Random: the baseline.")
+                 "Entropy: most spread-out probabilities. Information density: uncertain rows that are typical "
+                 "of many unlabelled rows (underrepresented in the labels, not outliers). Expected model change: "
+                 "rows whose label would change the model most if its prediction were wrong. "
+                 "Committee: where 5 bootstrap learners disagree most. "
+                 "Ranked batch: uncertain *and* unlike rows already labelled or queued. Random: the baseline. "
+                 "Every batch is spread over distinct groups of candidates, not ten near-copies of one row.")
+DIVERSE = ("uncertainty", "margin", "entropy", "density", "expected_change", "committee")
 COMMITTEE_MEASURES = ("vote_entropy", "consensus_entropy", "max_disagreement")
 LEARNERS = {"logreg": "linear", "rf": "rf", "hgb": "hgb", "knn": "knn"}
 LEARNER_NAMES = {
@@ -117,8 +124,20 @@ def fit_committee(X: np.ndarray, y: np.ndarray, learner: str = "logreg", n_membe
     return Committee(learner_list=members)
 
 
-def informativeness(model: Any, X_pool: np.ndarray, strategy: str, committee_measure: str = "vote_entropy") -> np.ndarray:
-    """Per-row score of ``strategy`` (higher = ask sooner), through modAL's measures."""
+def model_space(model: Any, X: np.ndarray) -> np.ndarray:
+    """``X`` as the learner sees it: through its scaler (the pipeline's first step), else standardised."""
+    steps = getattr(model, "steps", None)
+    if steps and hasattr(steps[0][1], "transform") and len(steps) > 1:
+        return np.asarray(steps[0][1].transform(np.asarray(X, dtype=float)), dtype=float)
+    from core.label.strategies import standardise
+
+    return standardise(X)
+
+
+def informativeness(model: Any, X_pool: np.ndarray, strategy: str, committee_measure: str = "vote_entropy",
+                    seed: int = 0) -> np.ndarray:
+    """Per-row score of ``strategy`` (higher = ask sooner): modAL's measures, and
+    :mod:`core.label.strategies` for information density and expected model change."""
     from modAL import disagreement, uncertainty
 
     if strategy in ("uncertainty", "ranked"):
@@ -127,6 +146,15 @@ def informativeness(model: Any, X_pool: np.ndarray, strategy: str, committee_mea
         return 1.0 - uncertainty.classifier_margin(model, X_pool)
     if strategy == "entropy":
         return uncertainty.classifier_entropy(model, X_pool)
+    if strategy in ("density", "expected_change"):
+        from core.label import strategies
+
+        proba = model.predict_proba(X_pool)
+        if strategy == "density":
+            # similarity within the pool, standardised by the pool itself: the learner's scaler is
+            # fitted on a few labels and blows rare columns up, which would make every row look alone
+            return strategies.density_scores(proba, strategies.standardise(X_pool), seed)
+        return strategies.expected_gradient_length(proba, model_space(model, X_pool))  # the learner's gradient space
     if strategy == "committee":
         fn = {"vote_entropy": disagreement.vote_entropy, "consensus_entropy": disagreement.consensus_entropy,
               "max_disagreement": disagreement.KL_max_disagreement}[committee_measure]
@@ -146,6 +174,7 @@ def query_batch(
     n_members: int = 5,
     seed: int = 0,
     model: Any | None = None,
+    diverse: bool = True,
 ) -> QueryBatch:
     """Pick the ``n`` most informative rows of ``X_pool``.
 
@@ -157,6 +186,8 @@ def query_batch(
         learner: one of :data:`LEARNERS` (ignored when ``model`` is given).
         committee_measure: disagreement measure for ``committee``.
         model: an already fitted learner (saves a refit; not used by ``committee``).
+        diverse: spread a batch over k-means clusters of the best candidates
+            (:func:`core.label.strategies.diverse_top`) instead of the plain top ``n``.
 
     Returns:
         A :class:`QueryBatch`; ``random`` with ``cold_start=True`` when fewer than two classes are labelled.
@@ -179,7 +210,7 @@ def query_batch(
     if strategy == "committee":
         committee = fit_committee(X_lab, y, learner, n_members, seed)
         scores = informativeness(committee, X_pool, strategy, committee_measure)
-        return QueryBatch(*_top(scores, n, rng), strategy)
+        return _pick(scores, X_pool, n, rng, seed, strategy, diverse)
     model = model if model is not None else fit_learner(X_lab, y, learner, seed)
     if strategy == "ranked":
         from modAL.batch import uncertainty_batch_sampling
@@ -194,8 +225,23 @@ def query_batch(
             cand, _ = _top(informativeness(model, X_pool, "uncertainty"), max(RANKED_CANDIDATES, 20 * n), rng)
         idx, scores = uncertainty_batch_sampling(al, X_pool[cand], n_instances=n)
         return QueryBatch(cand[np.asarray(idx, dtype=int)], np.asarray(scores, dtype=float), strategy)
-    scores = informativeness(model, X_pool, strategy)
-    return QueryBatch(*_top(scores, n, rng), strategy)
+    scores = informativeness(model, X_pool, strategy, seed=seed)
+    return _pick(scores, X_pool, n, rng, seed, strategy, diverse, model)
+
+
+def _pick(scores: np.ndarray, X_pool: np.ndarray, n: int, rng: np.random.Generator, seed: int, strategy: str,
+          diverse: bool, model: Any | None = None) -> QueryBatch:
+    if not diverse or n == 1 or strategy not in DIVERSE:
+        return QueryBatch(*_top(scores, n, rng), strategy)
+    from core.label.strategies import diverse_top
+
+    Z = model_space(model, X_pool) if model is not None else None
+    if Z is None:
+        from core.label.strategies import standardise
+
+        Z = standardise(X_pool)
+    idx = diverse_top(scores, Z, n, seed)
+    return QueryBatch(idx, np.asarray(scores, dtype=float)[idx], strategy)
 
 
 def _top(scores: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

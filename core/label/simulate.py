@@ -64,7 +64,7 @@ def _initial(y: np.ndarray, init: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _run(X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray, start: np.ndarray, strategy: str,
-         budget: int, batch: int, learner: str, seed: int) -> list[CurvePoint]:
+         budget: int, batch: int, learner: str, seed: int, diverse: bool = True) -> list[CurvePoint]:
     labelled = np.zeros(len(y), dtype=bool)
     labelled[start] = True
     points = []
@@ -79,13 +79,13 @@ def _run(X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray, start: np
         pool = np.flatnonzero(~labelled)
         n = min(batch, budget - len(idx), len(pool))
         q = query_batch(X[pool], X[idx], y[idx], strategy=strategy, n=n, learner=learner,
-                        seed=seed * 1000 + rnd, model=model if strategy != "committee" else None)
+                        seed=seed * 1000 + rnd, model=model if strategy != "committee" else None, diverse=diverse)
         labelled[pool[q.indices]] = True
         rnd += 1
 
 
 def simulate(X: np.ndarray, y: Sequence[Any], *, strategy: str, budget: int, batch: int = 10, init: int = 10,
-             seeds: int = 3, learner: str = "logreg", with_random: bool = True,
+             seeds: int = 3, learner: str = "logreg", with_random: bool = True, diverse: bool = True,
              on_progress: Callable[[int, int], None] | None = None) -> SimulationResult:
     """Replay labelling on a fully labelled table: ``strategy`` against random on the same splits.
 
@@ -107,7 +107,7 @@ def simulate(X: np.ndarray, y: Sequence[Any], *, strategy: str, budget: int, bat
         strat = y if counts.min() >= 2 else None
         tr, te = train_test_split(np.arange(len(y)), test_size=0.25, random_state=s, stratify=strat)
         start = _initial(y[tr], init, np.random.default_rng(s))
-        curves.append(_run(X[tr], y[tr], X[te], y[te], start, strategy, budget, batch, learner, s))
+        curves.append(_run(X[tr], y[tr], X[te], y[te], start, strategy, budget, batch, learner, s, diverse))
         if with_random:
             randoms.append(_run(X[tr], y[tr], X[te], y[te], start, "random", budget, batch, learner, s)
                            if strategy != "random" else curves[-1])

@@ -61,7 +61,7 @@ def test_ranked_batch_spreads_out_over_a_cluster_of_near_duplicates() -> None:
     clump = np.array([0.0, 0.0]) + rng.normal(0, 0.01, (10, 2))
     spread = np.array([[0.0, 6.0], [0.0, -6.0], [0.0, 12.0]])
     pool = np.vstack([FAR, clump, spread])
-    plain = query_batch(pool, X_LAB, Y_LAB, strategy="uncertainty", n=4)
+    plain = query_batch(pool, X_LAB, Y_LAB, strategy="uncertainty", n=4, diverse=False)
     ranked = query_batch(pool, X_LAB, Y_LAB, strategy="ranked", n=4)
     clump_idx = set(range(40, 50))
     assert len(set(ranked.indices.tolist()) & clump_idx) <= 2  # diversity: not four copies of one point
@@ -94,7 +94,7 @@ def test_bad_parameters_are_one_sentence() -> None:
     with pytest.raises(LabelError, match="batch size must be an int in"):
         query_batch(POOL, X_LAB, Y_LAB, n=0)
     with pytest.raises(LabelError, match="strategy"):
-        query_batch(POOL, X_LAB, Y_LAB, strategy="expected_error")
+        query_batch(POOL, X_LAB, Y_LAB, strategy="expected_error_reduction")
     with pytest.raises(LabelError, match="nothing left"):
         query_batch(POOL[:0], X_LAB, Y_LAB)
 
