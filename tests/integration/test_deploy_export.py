@@ -161,9 +161,12 @@ def test_bundle_serves_matching_predictions_without_pickle(task: str, tmp_path) 
     tree = ast.parse((tmp_path / "bundle" / "serve.py").read_text())
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    log_tree = ast.parse((tmp_path / "bundle" / "serve_log.py").read_text())  # the prediction log it ships with
+    imported |= {a.name.split(".")[0] for n in ast.walk(log_tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(log_tree) if isinstance(n, ast.ImportFrom) and n.module}
     third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
-    assert third_party == {"numpy", "onnxruntime", "starlette", "uvicorn", "prometheus_client"}
-    assert not imported & {"pickle", "joblib", "cloudpickle", "dill", "sklearn", "skops"}
+    assert third_party == {"numpy", "onnxruntime", "starlette", "uvicorn", "prometheus_client", "pyarrow", "serve_log"}
+    assert not imported & {"pickle", "joblib", "cloudpickle", "dill", "sklearn", "skops", "pandas"}
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "serve.py", "--port", str(port)], cwd=tmp_path / "bundle",
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
