@@ -166,7 +166,6 @@ def compare_compression(model: Any, spec: Any, task: str, family: str, train: pd
         ExportError: no held-out rows, or too few training rows for a validation part.
     """
     import numpy as np
-    import pandas as pd
 
     from core.deploy.bundle import example_request
     from core.deploy.quantize import quantize_export
