@@ -3,7 +3,8 @@
 Each context opens a different table on the Data page (the bundled penguins, or a small
 upload of its own shape), reloads, and must get *its* table back (its draft, found
 through its browser cookie) — never the table another context opened last. Two of them
-then open the Label page of one version and must be offered different rows.
+then open the Label page of one version beside the eight others and must be offered different rows
+(the row on screen and the ones "Up next"), with no page error.
 """
 
 from __future__ import annotations
@@ -50,8 +51,13 @@ def _tables(folder: Path) -> list[tuple[str, str, Path | None]]:
 
 
 def _queued(page) -> set[int]:  # noqa: ANN001
+    """The rows of this tab's batch: the row on screen and the ones listed under 'Up next'."""
     classes = page.eval_on_selector_all('[class*="st-key-label_row_"]', "els => els.map(e => e.className)")
-    return {int(m.group(1)) for c in classes if (m := re.search(r"st-key-label_row_(\d+)", c))}
+    rows = {int(m.group(1)) for c in classes if (m := re.search(r"st-key-label_row_(\d+)", c))}
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    if m := re.search(r"Up next: ([^\n]*)", body):
+        rows |= {int(r) for r in re.findall(r"row (\d+)", m.group(1))}
+    return rows
 
 
 def _shows_only(page, name: str, caption: str, others: list[str]) -> None:  # noqa: ANN001
@@ -62,7 +68,7 @@ def _shows_only(page, name: str, caption: str, others: list[str]) -> None:  # no
     assert not [o for o in others if o != caption and o in body], f"{name} shows another context's table"
 
 
-def test_ten_contexts_each_get_their_own_table(tmp_path: Path, browser) -> None:  # noqa: ANN001
+def test_ten_contexts_each_get_their_own_table_and_two_tabs_get_different_rows(tmp_path: Path, browser) -> None:  # noqa: ANN001
     home = tmp_path / "workspace"
     _seed_label_version(home)
     tables = _tables(tmp_path)
@@ -94,12 +100,22 @@ def test_ten_contexts_each_get_their_own_table(tmp_path: Path, browser) -> None:
             assert_no_error(pg)
         shot(pages[-1], "sessions-01-own-table-after-reload")
 
-        # The two-tab Label check (different first rows for two live sessions) is covered by the AppTest with two
-        # sessions in tests/ui/test_label_page.py; in Chromium beside eight other live sessions it met a page error
-        # in the last full run that is not diagnosed yet (see the closing note), so it is not asserted here.
+        first, second = pages[0], pages[1]
+        for pg in (first, second):
+            pg.goto(f"{server.url}/label")
+        rows = []
+        for pg in (first, second):
+            pg.locator('[class*="st-key-label_row_"]').first.wait_for()
+            wait_idle(pg, TIMEOUT)
+            assert_no_error(pg)
+            rows.append(_queued(pg))
+        assert len(rows[0]) == len(rows[1]) >= 2 and not rows[0] & rows[1], rows  # two tabs, different rows
+        shot(second, "sessions-02-second-tab-other-rows")
     except Exception:
         for i, pg in enumerate(pages):
             shot(pg, f"FAILED-sessions-context-{i}")
+        # the server's traceback (the browser shows none: client.showErrorDetails = "none")
+        print(server.log.read_text(errors="replace")[-6000:])
         raise
     finally:
         for c in contexts:
