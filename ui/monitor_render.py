@@ -165,6 +165,8 @@ def render_more(result: MonitorResult) -> None:
 def render_timeline(timeline: Timeline) -> None:
     st.markdown(f"**Drift over time** — each {timeline.freq} against {timeline.reference_label}")
     st.plotly_chart(timeline_figure(timeline), width="stretch")
+    for note in timeline.notes:
+        st.caption(note)
     table = pd.DataFrame(timeline.to_records()).dropna(axis=1, how="all")  # checks that did not run: no column
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"drift_share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,

@@ -187,7 +187,10 @@ def record_timeline(tracker: Tracker, project: str, timeline: Any, *, source: Ta
         tracker.set_tags(run_id, {"dataset_drift": str(bool(last and last.dataset_drift)).lower(),
                                   "workbench.monitor.kind": "timeline",
                                   "drifted_periods": ",".join(p.period for p in timeline.points if p.dataset_drift)})
+        if timeline.notes:
+            tracker.set_tags(run_id, {"notes": " | ".join(timeline.notes)[:4000]})
         tracker.log_text(run_id, json.dumps({"reference": timeline.reference_label, "points": timeline.to_records(),
+                                             "notes": list(timeline.notes),
                                              "summaries": [s.to_dict() for s in timeline.summaries]}, indent=2,
                                             default=str), "monitor/timeline.json")
     return run_id

@@ -111,7 +111,8 @@ def timeline_and_record(tracker: Tracker, project: str, table: Table, time_colum
     if model is not None:
         scored = held_out_reference(tracker, table, model.version, model.target).frame.index
     timeline = drift_timeline(table.frame, time_column, freq, options=options, model=model.model if model else None,
-                              spec=model.spec if model else None, target=model.target if model else None,
+                              spec=model.spec if model else None,
+                              target=(model.target if model else table.target) or None,
                               task=model.task if model else None, scored_index=scored, charter=charter,
                               autoencoder=autoencoder, on_progress=on_progress)
     run_id = record_timeline(tracker, project, timeline, source=table,

@@ -63,6 +63,7 @@ class Timeline:
     metric: str
     points: tuple[PeriodPoint, ...]
     summaries: tuple[DriftSummary, ...]
+    notes: tuple[str, ...] = ()  # checks that could not run, in one sentence each
 
     def to_records(self) -> list[dict[str, Any]]:
         return [{"period": p.period, "rows": p.rows, "drift_share": p.drift_share, "n_drifted": p.n_drifted,
@@ -145,9 +146,11 @@ def drift_timeline(
             raise MonitorError(f"The table spans one {freq} only; pick a shorter period or another reference.")
         ref_label, reference = parts[0]
         parts = parts[1:]
-    cols = [c for c in (columns or reference.columns) if c != time_column]
+    # the target is not a drifting feature (one definition of the drift share, as in run_check)
+    cols = [c for c in (columns or reference.columns) if c != time_column and not (target and c == target)]
     metric = QUALITY_METRIC.get(task or "", "")
-    ae = _fit_autoencoder(reference, cols) if autoencoder else None
+    notes: list[str] = []
+    ae = _fit_autoencoder(reference, cols, notes) if autoencoder else None
     points, summaries = [], []
     for i, (label, part) in enumerate(parts, start=1):
         summary = detect_drift(reference, part, options, columns=[c for c in cols if c in part.columns])
@@ -172,15 +175,16 @@ def drift_timeline(
         summaries.append(summary)
         if on_progress:
             on_progress(i, len(parts), label)
-    return Timeline(time_column, freq, ref_label, metric, tuple(points), tuple(summaries))
+    return Timeline(time_column, freq, ref_label, metric, tuple(points), tuple(summaries), tuple(notes))
 
 
-def _fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str]) -> Autoencoder | None:
-    """One autoencoder for every period; None when the reference cannot carry one (few rows or numbers)."""
+def _fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str], notes: list[str]) -> Autoencoder | None:
+    """One autoencoder for every period; None (and a note) when the reference cannot carry one."""
     from core.errors import WorkbenchError
     from core.monitor.autoencoder import fit_autoencoder
 
     try:
         return fit_autoencoder(reference, columns)
-    except (WorkbenchError, ValueError):
+    except (WorkbenchError, ValueError) as err:
+        notes.append(f"The autoencoder check was not run: {str(err).splitlines()[0]}")
         return None

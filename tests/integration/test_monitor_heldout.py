@@ -77,3 +77,30 @@ def test_no_held_out_rows_left_says_so_instead_of_scoring_training_rows(tracker)
     assert result.quality is None
     sentence = next(f for f in result.findings if f.startswith("Model quality was not checked"))
     assert "no held-out rows" in sentence and sentence.count(". ") <= 2
+
+
+def test_the_timeline_scores_each_period_on_held_out_rows_and_records_every_check_per_step(tracker) -> None:
+    from core.monitor.service import timeline_and_record
+    from core.plan.charter import Charter
+
+    frame = _table(800, 4)
+    frame["group"] = np.where(np.arange(800) % 2, "a", "b")
+    frame["when"] = pd.date_range("2024-01-01", periods=800, freq="D").strftime("%Y-%m-%d")
+    version, mv = seed_example(tracker, PROJECT, frame, "dated", "y", family="rf")
+    table = _reference(tracker, version)
+    charter = Charter(problem="p", target="y", task="classification", metric="accuracy", threshold=0.5,
+                      cost_fp=1.0, cost_fn=2.0, protected_column="group", max_gap=0.5)
+    timeline, run_id = timeline_and_record(tracker, PROJECT, table, "when", "year", options=DriftOptions(),
+                                           model=ModelInput.of(mv, load_sklearn_model(tracker, mv)),
+                                           charter=charter)
+    split = load_split(tracker, version.run_id).to_numpy()
+    years = pd.to_datetime(table.frame["when"]).dt.year.astype(str).to_numpy()
+    assert [p.period for p in timeline.points] == ["2025", "2026"] and not timeline.notes
+    for p in timeline.points:  # only the period's test rows are scored; the target is not a drifting column
+        assert p.scored_rows == int(((years == p.period) & (split == "test")).sum())
+        assert "y" not in p.drifted_columns and timeline.summaries[0].n_columns == 3
+        assert p.cost_per_row is not None and p.fairness_gap is not None and p.autoencoder_share is not None
+    history = {k: tracker.client.get_metric_history(run_id, k) for k in
+               ("kpi.cost_per_row", "fairness.gap", "autoencoder.share", "fairness.a")}
+    assert all(len(h) == len(timeline.points) for h in history.values())
+    assert [h.value for h in history["kpi.cost_per_row"]] == [p.cost_per_row for p in timeline.points]
