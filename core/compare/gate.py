@@ -278,9 +278,9 @@ def promote(
     if fair is not None and not fair.checked:
         warn.append(fair.sentence)
     elif fair is not None and fair.exceeded:  # the charter's constraint refuses whatever the metric says
-        verdict = "Otherwise" if decision.passed else "Also"
-        decision = replace(decision, passed=False, reason=f"{fair.sentence} The champion stays. {verdict}: "
-                                                          f"{decision.reason}")
+        alone = decision.reason[:1].lower() + decision.reason[1:]
+        decision = replace(decision, passed=False, reason=f"{fair.sentence} The champion stays. On the metric "
+                                                          f"alone: {alone}")
     decision = replace(decision, rows=evaluation.rows, removed_rows=held.removed, cautions=tuple(warn),
                        model_name=name, fairness_gap=fair.gap if fair is not None else None)
     inputs = [mv.run_id for mv in versions] + [data.run_id]
