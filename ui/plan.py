@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.plan.charter import Charter, charter_history, metrics_for_task
 from core.tracking import Tracker
+from ui.tables import show_table
 
 FLOW_LABELS = {"monitor-and-retrain": "Monitor and retrain (watch a folder)",
                "scheduled-retrain": "Scheduled retrain", "tune": "Tune (a study)"}
@@ -118,7 +119,7 @@ def charter_history_table(tracker: Tracker, project: str) -> None:
              "margin": r.params.get("margin"), "drift share": r.params.get("drift_share"),
              "note": r.tags.get("workbench.plan.note", ""), "plan run": r.run_id} for r in runs]
     st.caption(f"{len(rows)} version{'s' if len(rows) != 1 else ''} (each a `plan` run in MLflow; newest first)")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows), key="plan_charter_history", scroll=True, pinned=("saved",))
 
 
 def schedule_form(project: str, deployments: list[Any]) -> dict[str, Any] | None:
@@ -164,7 +165,7 @@ def deployments_table(deployments: list[Any]) -> None:
         return
     rows = [{"pipeline": d.flow, "project": d.name, "schedule": d.schedule, "paused": d.paused,
              "next run": d.next_run, "folder": d.parameters.get("watch", "")} for d in deployments]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows), key="plan_deployments", scroll=True, pinned=("pipeline",))  # folders: any length
 
 
 def runs_table(runs: list[Any]) -> None:
@@ -180,7 +181,7 @@ def runs_table(runs: list[Any]) -> None:
     rows = [{"started": r.start, "pipeline": r.flow, "deployment": r.deployment or "(foreground)", "state": r.state,
              "duration (s)": None if r.duration_s is None else round(r.duration_s, 1),
              "failed task": r.failed_task, "error": r.error} for r in runs]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(rows), key="plan_runs", scroll=True, pinned=("started",))  # errors: any length
 
 
 def alerts_list(items: list[Any]) -> None:

@@ -6,7 +6,8 @@ are decided here, from the text each cell will show: numbers get a precision tha
 (right-aligned, thousands separated), missing cells read "—" (never 'nan' or 'None'), and a column whose
 content would be wider than :data:`MAX_PX` is shortened by the caller and gets a header tooltip.
 
-A table of a person's rows (a preview of their data) may be wider than the page: pass ``scroll=True`` and
+A table whose width grows with the data — a preview of a person's rows, trials with one column per searched
+parameter — may be wider than the page: pass ``scroll=True`` (and pin its identifying column) and
 the keyed container around it is ``tbl_scroll_<key>`` (else ``tbl_<key>``), which the layout walk reads as
 "scrolls sideways on purpose".
 Summary tables (profiles, versions, trials, comparisons) must fit; the walk fails when one does not.
@@ -22,20 +23,21 @@ import pandas as pd
 import streamlit as st
 
 MISSING = "—"
-CHAR_PX = 6.9   # Source Sans 14 px: digits ~7 px, most letters less; capitals and 'm'/'w' count extra
-PAD_PX = 22     # glide's 8 px padding each side, the column line and a little room
+CHAR_PX = 6.7   # Source Sans 14 px: digits ~7 px, most letters less; capitals and 'm'/'w' count extra
+PAD_PX = 21     # glide's 8 px padding each side, the column line and a little room
 MIN_PX, MAX_PX = 56, 420
 ROW_PX, HEAD_PX = 35, 38
 SCROLL_PREFIX = "tbl_scroll_"
 
 
 def decimals(values: pd.Series) -> int:
-    """Decimals that show about four significant digits of the column's typical magnitude (0 for integers)."""
+    """Decimals that show about four significant digits of the column's smallest magnitude, at most four
+    (0 for integers): one format per column, so a small value never reads as "0" beside a large one."""
     v = pd.to_numeric(values, errors="coerce").dropna()
     v = v[v != 0].abs()
     if v.empty or (v == v.round()).all():
         return 0
-    magnitude = math.floor(math.log10(float(v.median())))
+    magnitude = math.floor(math.log10(float(v.min())))
     return int(min(4, max(0, 3 - magnitude)))
 
 
@@ -59,7 +61,7 @@ def significant(value: Any, digits: int = 4) -> str | None:
             return f"{value:g}"
         if abs(value) < 1e-4:
             return f"{value:.{digits - 1}e}"
-        places = int(min(digits, max(0, digits - 1 - math.floor(math.log10(abs(value))))))
+        places = int(min(8, max(0, digits - 1 - math.floor(math.log10(abs(value))))))
         return f"{value:,.{places}f}"
     text = str(value)
     return text.removesuffix("T00:00:00").removesuffix(" 00:00:00")
@@ -105,8 +107,9 @@ def table_height(rows: int, cap: int = 420) -> int:
 
 def column_config(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = None,
                   help: Mapping[str, str] | None = None, config: Mapping[str, Any] | None = None,
-                  index: bool = False) -> dict[str, Any]:
-    """A fitted width for every column; numbers formatted to their precision; ``config`` entries win."""
+                  index: bool = False, pinned: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A fitted width for every column; numbers formatted to their precision; ``config`` entries win;
+    ``pinned`` columns stay in view when the table scrolls sideways."""
     out: dict[str, Any] = {}
     formats, help, config = dict(formats or {}), dict(help or {}), dict(config or {})
     for name in frame.columns:
@@ -117,16 +120,18 @@ def column_config(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = No
             continue
         width = column_width(label, values)
         tip = help.get(label)
+        pin = True if label in pinned else None
         if pd.api.types.is_bool_dtype(values):
-            out[label] = st.column_config.CheckboxColumn(label, width=width, help=tip)
+            out[label] = st.column_config.CheckboxColumn(label, width=width, help=tip, pinned=pin)
         elif pd.api.types.is_numeric_dtype(values):
             fmt = formats.get(label) or ("%d" if decimals(values) == 0 else f"%.{decimals(values)}f")
             fmt = "localized" if fmt == "%d" and values.abs().max(skipna=True) >= 10_000 else fmt
-            out[label] = st.column_config.NumberColumn(label, width=width, help=tip, format=fmt)
+            out[label] = st.column_config.NumberColumn(label, width=width, help=tip, format=fmt, pinned=pin)
         elif pd.api.types.is_datetime64_any_dtype(values):
-            out[label] = st.column_config.DatetimeColumn(label, width=width, help=tip, format="YYYY-MM-DD HH:mm")
+            out[label] = st.column_config.DatetimeColumn(label, width=width, help=tip, format="YYYY-MM-DD HH:mm",
+                                                         pinned=pin)
         else:
-            out[label] = st.column_config.TextColumn(label, width=width, help=tip)
+            out[label] = st.column_config.TextColumn(label, width=width, help=tip, pinned=pin)
     if index:
         out["_index"] = st.column_config.Column(width=column_width("", pd.Series(frame.index.astype(str))))
     return out
@@ -135,7 +140,7 @@ def column_config(frame: pd.DataFrame, *, formats: Mapping[str, str] | None = No
 def show_table(frame: pd.DataFrame, *, key: str | None = None, height: int | str | None = None,
                formats: Mapping[str, str] | None = None, help: Mapping[str, str] | None = None,
                config: Mapping[str, Any] | None = None, hide_index: bool = True, scroll: bool = False,
-               width: str = "stretch") -> Any:
+               pinned: tuple[str, ...] = (), width: str = "stretch") -> Any:
     """``st.dataframe`` with fitted columns, "—" for missing cells and a height without blank rows.
 
     Args:
@@ -149,4 +154,4 @@ def show_table(frame: pd.DataFrame, *, key: str | None = None, height: int | str
                             height=height if height is not None else table_height(len(frame)),
                             placeholder=MISSING,
                             column_config=column_config(frame, formats=formats, help=help, config=config,
-                                                        index=not hide_index))
+                                                        index=not hide_index, pinned=pinned))

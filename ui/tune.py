@@ -10,6 +10,8 @@ import streamlit as st
 from core.errors import TuneError
 from core.tune.space import ParamSpec, parse_space
 
+SAMPLER_NAMES = {"tpe": "TPE", "random": "Random", "grid": "Grid", "cmaes": "CMA-ES", "gp": "Gaussian process"}
+PRUNER_NAMES = {"median": "Median", "sh": "Successive halving", "hyperband": "Hyperband", "none": "None"}
 SELECTED = "tune_selected_study"  # the study shown in the live panel
 KINDS = ["float", "int", "categorical", "fixed"]
 STUDY_NAME = "tune_study_name"  # the study-name box
@@ -132,3 +134,84 @@ def space_editor(space: dict[str, ParamSpec], key: str) -> dict[str, ParamSpec]:
     rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
             for r in edited.to_dict("records")]
     return rows_to_space(rows)
+
+
+# -- the new-study form ---------------------------------------------------------
+def new_study_form(tracker: Any, settings: Any, storage: Any, project: str) -> None:
+    """Dataset version, target, task, family, search space and budget; the button starts a worker."""
+    from core.errors import WorkbenchError, one_line
+    from core.models import FAMILIES, FAMILY_NAMES, infer_task
+    from core.tune.live import start_study
+    from core.tune.metrics import METRICS, metrics_for
+    from core.tune.space import default_space, grid_size
+    from core.tune.study import PRUNERS, SAMPLERS, StudyConfig
+    from ui.feedback import empty_state, user_errors
+    from ui.pickers import dataset_picker
+
+    version = dataset_picker(tracker, project, key="tune_dataset")
+    if version is None:
+        empty_state("No dataset version in this project yet: save one in **Data** (or label one), then tune here.",
+                    "pages/data.py", "Open Data")
+        return
+    frame = dataset_frame(version.run_id, "train" if version.has_split else "all")
+    columns = list(frame.columns)
+    c1, c2, c3 = st.columns(3)
+    default_target = columns.index(version.target) if version.target in columns else len(columns) - 1
+    target = c1.selectbox("Target", columns, index=default_target, key=f"tune_target_{version.run_id}")
+    y = frame[target]
+    inferred = infer_task(y.dropna()) if y.notna().any() else "classification"
+    task = c2.selectbox("Task", ["classification", "regression"], index=0 if inferred == "classification" else 1,
+                        key=f"tune_task_{version.run_id}_{target}", help=f"Inferred: {inferred}.")
+    family = c3.selectbox("Model family", FAMILIES, format_func=lambda f: FAMILY_NAMES[f], key="tune_family")
+    if y.isna().any():
+        st.caption(f":material/info: {int(y.isna().sum())} row(s) without a {target!r} value are left out.")
+    if version.has_split:
+        st.caption(":material/call_split: The version has a train / test split: the study uses the training rows "
+                   "only; the test rows stay for Compare.")
+
+    st.markdown("**Search space** — edit ranges, log scale, choices, or fix a value; add or delete rows.")
+    space_key = f"tune_space_{family}_{task}_{st.session_state.get('tune_space_reset', 0)}"
+    space_error = ""
+    try:
+        space = space_editor(default_space(family, task), key=space_key)
+    except WorkbenchError as err:
+        space, space_error = {}, one_line(err)
+    if st.button("Reset to the default space", icon=":material/restart_alt:", key="tune_space_reset_btn"):
+        st.session_state["tune_space_reset"] = st.session_state.get("tune_space_reset", 0) + 1
+        st.rerun()
+
+    # No st.form: Enter in a number box must never start a study; only the button below does.
+    with st.container(border=True):
+        a, b, c = st.columns(3)
+        metric = a.selectbox("Metric", metrics_for(task), format_func=lambda m: METRICS[m].label,
+                             help="Direction follows the metric (maximise accuracy, minimise RMSE …).",
+                             key="tune_metric")
+        folds = b.number_input("Cross-validation folds", 2, 10, 3, key="tune_folds")
+        n_trials = c.number_input("Trials (budget)", 1, 1000, 20, key="tune_trials")
+        d, e, f = st.columns(3)
+        sampler = d.selectbox("Sampler", SAMPLERS, format_func=SAMPLER_NAMES.get, key="tune_sampler")
+        pruner = e.selectbox("Pruner", PRUNERS, format_func=PRUNER_NAMES.get,
+                             help="Trials report their running CV score after each fold; bad ones stop early.",
+                             key="tune_pruner")
+        timeout = f.number_input("Time budget (s, 0 = none)", 0, 24 * 3600, 0, step=30, key="tune_timeout")
+        name = study_name_input(family, target)
+        submitted = st.button("Start study", type="primary", icon=":material/play_arrow:", key="tune_start")
+    if sampler == "grid" and space and not space_error:
+        with user_errors():
+            st.caption(f"Grid sampler: a grid of {grid_size(space)} point(s) is derived (categories as they are, "
+                       f"3 points across each numeric range, geometric on log scales).")
+    if not submitted:
+        return
+    if space_error:
+        st.error(space_error, icon=":material/error:")
+        return
+    with user_errors():
+        config = StudyConfig.create(project=project, data_run_id=version.run_id, target=target, task=task,
+                                    family=family, metric=metric, space=space, study_name=name.strip(),
+                                    n_trials=int(n_trials), cv_folds=int(folds), sampler=sampler, pruner=pruner,
+                                    timeout_s=float(timeout) or None)
+        worker = start_study(settings, storage, tracker, config, y)
+        select_study(config.study_name)
+        study_started()
+        st.toast(f"Study {config.study_name} started in worker process {worker.pid}.", icon=":material/rocket_launch:")
+        st.rerun()
