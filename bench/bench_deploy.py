@@ -199,7 +199,8 @@ def http_bench(model, spec, folder: Path, rows: list[dict], per_client: int, tmp
                                             "--host", "127.0.0.1"], tmp, "/ping", "/invocations", theirs))
     for name, cmd, cwd, ready, path, bodies in servers:
         port = free_port()
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # mlflow execs uvicorn
         proc = subprocess.Popen([*cmd, "--port", str(port)], cwd=cwd, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
@@ -210,12 +211,46 @@ def http_bench(model, spec, folder: Path, rows: list[dict], per_client: int, tmp
                 print(f"  {name:<22} {clients} client(s): p50 {results[-1][2]:.3f} ms p99 {results[-1][3]:.3f} ms "
                       f"{results[-1][4]:,.0f} req/s", flush=True)
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
             try:
+                os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=30)
+            except ProcessLookupError:
+                pass
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
     return results
+
+
+def log_cost(folder: Path, rows: list[dict], calls: int, tmp: Path) -> tuple[float, float, float]:
+    """µs per request that the prediction log adds on the request path (p50), and the writer's flush of 10k rows."""
+    serve = serve_module(folder)
+    sys.path.insert(0, str(folder))
+    try:
+        from serve_log import PredictionLog
+    finally:
+        sys.path.remove(str(folder))
+    m = serve.Model(str(folder / "model.onnx"), str(folder / "schema.json"), threads=1)
+    log, why = PredictionLog.open(str(tmp / "log-cost"), m.schema, flush_rows=10**9)
+    assert log is not None, why
+    prepared = []
+    for k in range(calls):
+        values, n = m.values({"rows": [rows[k % len(rows)]]})
+        prepared.append((values, n, m.run(m.feeds(values)[0])))
+    t_add = []
+    for k in range(10_000):
+        values, n, out = prepared[k % calls]
+        t0 = time.perf_counter()
+        log.add("r", 0.001, values, n, out)
+        t_add.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    log.flush()
+    flush_ms = (time.perf_counter() - t0) * 1e3
+    t_pred = []
+    for k in range(calls):
+        t0 = time.perf_counter()
+        m.predict({"rows": [rows[k % len(rows)]]})
+        t_pred.append(time.perf_counter() - t0)
+    return float(np.median(t_add) * 1e6), float(np.median(t_pred) * 1e6), flush_ms
 
 
 def main() -> None:
@@ -249,6 +284,11 @@ def main() -> None:
                   f"{bskl / bonx:>7.2f}", flush=True)
             if fam == "rf" and task == "classification":
                 http_model = (model, spec, folder, rows)
+    if http_model is not None:
+        add_us, pred_us, flush_ms = log_cost(http_model[2], http_model[3], calls, tmp)
+        print(f"\nprediction log on the request path: add() {add_us:.2f} µs per one-row request (p50) against "
+              f"{pred_us:.1f} µs for the in-process predict ({add_us / pred_us:.1%}); writing 10,000 rows to "
+              f"Parquet: {flush_ms:.0f} ms in the writer thread")
     if not args.no_http and http_model is not None:
         print("\nHTTP on loopback, one-row requests, 100-tree random forest (classification), keep-alive clients")
         res = http_bench(*http_model, per_client, tmp)
