@@ -183,7 +183,7 @@ def run_check(
         if charter is not None and target:
             from core.monitor.outcomes import score_outcomes
 
-            outcomes = score_outcomes(charter, model, spec, target if not unlabelled else "", task, scored)
+            outcomes = score_outcomes(charter, model, spec, target, task, scored)
             if outcomes is not None:
                 notes.extend(outcomes.notes)
     return MonitorResult(schema, drift, prediction, quality, domain, clusters, tuple(notes), autoencoder,

@@ -53,7 +53,7 @@ def score_outcomes(charter: Charter | None, model: Any, spec: FeatureSpec, targe
     from core.monitor.quality import predict
 
     if not target or target not in rows.columns or rows[target].notna().sum() == 0:
-        return Outcomes(notes=(f"Fairness and the business KPI need labels in {target or 'the target'!r}; this "
+        return Outcomes(notes=(f"Fairness and the business KPI need labels in {target or charter.target!r}; this "
                                "batch has none, so they were not computed.",))
     labelled = rows[rows[target].notna()]
     notes: list[str] = []

@@ -32,7 +32,7 @@ def test_monitor_by_year_and_open_the_report(seeded_server, page) -> None:
     wait_idle(page)
     page.get_by_text("Drift over time", exact=True).wait_for()
     assert page.get_by_text("each year against 2012").count() == 1
-    assert page.locator(".js-plotly-plot").first.is_visible()  # the timeline chart
+    page.locator(".js-plotly-plot").first.wait_for()  # the timeline chart (drawn after the rerun that follows a check)
     assert page.get_by_text("Period to inspect").count() == 1
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     shot(page, "monitor-timeline")
