@@ -71,6 +71,9 @@ def with_business_cost(evaluation: Evaluation, charter: Charter | None) -> Evalu
     else:
         note = (f"business_cost: the charter's mean cost per prediction on these held-out rows "
                 f"({charter.cost_per_unit:g} per unit of absolute error); lower is better.")
+    if charter.task == "classification" and positive not in {str(v) for v in evaluation.y_true}:
+        note += (f" The positive class {positive!r} is not among the held-out labels, so no false negative can "
+                 "occur; check the charter's positive class.")
     best = {**dict(evaluation.best), **best_per_metric(row)}
     return replace(evaluation, metrics=metrics, best=best, costs=costs, notes=(*evaluation.notes, note))
 
