@@ -212,6 +212,7 @@ EFFICIENCY_SETS = {  # name: (loader, budget) — bundled labelled sets and mult
     "digits (bundled)": ("digits", 200), "seattle-weather (bundled)": ("seattle-weather", 200),
     "penguins (bundled)": ("penguins", 100), "dirty_customers (bundled)": ("dirty_customers", 100),
     "wine (sklearn)": ("wine", 80), "iris (sklearn)": ("iris", 60),
+    "cars origin (vega_datasets)": ("cars", 120), "digits 0-6 (7 classes)": ("digits7", 200),
 }
 
 
@@ -225,6 +226,13 @@ def _efficiency_table(key: str) -> tuple[np.ndarray, list[str]]:
 
         frame = getattr(datasets, f"load_{key}")(as_frame=True).frame
         target = "target"
+    elif key == "cars":
+        from vega_datasets import local_data
+
+        frame, target = local_data.cars().drop(columns=["Name", "Year"]), "Origin"
+    elif key == "digits7":  # a 7-class table like the one in issue 18: the digits 0–6
+        frame = read_for_models(ROOT / "data" / "digits.csv")[0]
+        frame, target = frame[frame["digit"] < 7], "digit"
     else:
         target = {"digits": "digit", "seattle-weather": "weather", "penguins": "species",
                   "dirty_customers": "churned"}[key]

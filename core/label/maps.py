@@ -4,8 +4,9 @@
   (randomised SVD: ~0.1 s at 50k × 20), drawn at once while UMAP or t-SNE fits in the
   background and replaces it.
 * **t-SNE** is scikit-learn's Barnes-Hut ``TSNE`` on ≤ 50 PCA dimensions with PCA
-  initialisation. openTSNE (FFT-accelerated, faster above ~10k rows) is used instead when it
-  is installed; it is not a dependency — see ``bench/bench_label.py`` for the measured times.
+  initialisation, 500 iterations. openTSNE 1.0.4 was measured against it on this machine
+  (2k rows × 20, one thread, same busy machine: scikit-learn 90 s, openTSNE 672 s) and is not
+  a dependency (``bench/bench_label.py --only maps`` times both when openTSNE is importable).
   Above :data:`TSNE_MAX_FIT` rows t-SNE is fitted on a seeded sample and the other rows are
   placed at the mean position of their 5 nearest fitted neighbours (in feature space), so a
   50k-row map costs a 10k-row fit.
@@ -70,7 +71,7 @@ def pca_map(X: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def tsne_map(X: np.ndarray, seed: int = 0, on_progress: Callable[[str], None] | None = None) -> np.ndarray:
-    """A 2-D t-SNE map (openTSNE when installed, else scikit-learn's Barnes-Hut TSNE)."""
+    """A 2-D t-SNE map (scikit-learn's Barnes-Hut TSNE; a seeded sample above :data:`TSNE_MAX_FIT` rows)."""
     Z = prepare(X, seed, on_progress=on_progress)
     rng = np.random.default_rng(seed)
     fit_rows = np.arange(len(Z)) if len(Z) <= TSNE_MAX_FIT else np.sort(rng.choice(len(Z), TSNE_MAX_FIT, replace=False))
@@ -93,15 +94,10 @@ def tsne_map(X: np.ndarray, seed: int = 0, on_progress: Callable[[str], None] | 
 
 
 def _tsne(Z: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
-    try:
-        from openTSNE import TSNE as OpenTSNE  # optional: FFT-accelerated gradients
-    except ImportError:
-        from sklearn.manifold import TSNE
+    from sklearn.manifold import TSNE
 
-        return np.asarray(TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
-                               learning_rate="auto", max_iter=500).fit_transform(Z), dtype=np.float32)
-    return np.asarray(OpenTSNE(n_components=2, perplexity=perplexity, random_state=seed, n_jobs=1,
-                               n_iter=500).fit(Z), dtype=np.float32)
+    return np.asarray(TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed,
+                           learning_rate="auto", max_iter=500).fit_transform(Z), dtype=np.float32)
 
 
 def cluster_map_colours(X: np.ndarray, k: int = 8, seed: int = 0) -> np.ndarray:

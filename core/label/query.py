@@ -240,7 +240,9 @@ def _pick(scores: np.ndarray, X_pool: np.ndarray, n: int, rng: np.random.Generat
         from core.label.strategies import standardise
 
         Z = standardise(X_pool)
-    idx = diverse_top(scores, Z, n, seed)
+    # Density already prefers typical rows; taking each cluster's centre on top of it crowded the
+    # batches into the weather table's dense, irreducibly mixed sun/fog days and it never reached random.
+    idx = diverse_top(scores, Z, n, seed, pick="best" if strategy == "density" else "centre")
     return QueryBatch(idx, np.asarray(scores, dtype=float)[idx], strategy)
 
 

@@ -101,10 +101,11 @@ def expected_gradient_length(proba: np.ndarray, Z: np.ndarray, cap: float | None
 
 
 def diverse_top(scores: np.ndarray, Z: np.ndarray, n: int, seed: int = 0,
-                factor: int | None = None) -> np.ndarray:
+                factor: int | None = None, pick: str = "centre") -> np.ndarray:
     """``n`` row indices: one per weighted-k-means cluster of the ``factor · n`` best-scored rows.
 
-    Within a cluster the row nearest the score-weighted centre is taken; the result is ordered best first.
+    Within a cluster the row nearest the score-weighted centre is taken (``pick="centre"``), or the
+    best-scored one (``pick="best"``); the result is ordered best first.
     Falls back to the plain top ``n`` when the candidates are too few to cluster.
     """
     from sklearn.cluster import KMeans
@@ -128,7 +129,11 @@ def diverse_top(scores: np.ndarray, Z: np.ndarray, n: int, seed: int = 0,
     picked = []
     for c in range(n_clusters):
         members = np.flatnonzero(km.labels_ == c)
-        if members.size:  # the member nearest the score-weighted centre: typical of its cluster, not its extreme
+        if not members.size:
+            continue
+        if pick == "best":
+            picked.append(members[np.argmax(s_j[cand[members]])])
+        else:  # the member nearest the score-weighted centre: typical of its cluster, not its extreme
             d = ((Zc[members] - km.cluster_centers_[c]) ** 2).sum(axis=1)
             picked.append(members[np.argmin(d)])
     chosen = list(cand[picked])

@@ -74,3 +74,13 @@ def test_subprocess_exit_code_and_single_error_line(tmp_path: Path, settings) ->
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: The target needs at least two classes to simulate labelling; it has 1."]
+
+
+@pytest.mark.parametrize("strategy", ["density", "expected_change"])
+def test_the_new_strategies_and_plain_batches_run_headless(iris_csv: Path, tmp_path: Path, strategy: str) -> None:
+    base = [str(iris_csv), "--target", "target", "--budget", "30", "--batch", "10", "--init", "10", "--seeds", "1",
+            "--strategy", strategy]
+    diverse, plain = _sim(base, tmp_path), _sim([*base, "--no-diverse"], tmp_path)
+    assert diverse["strategy"] == strategy and [p["labels"] for p in diverse["curve"]] == [10, 20, 30]
+    assert diverse["curve"][0] == plain["curve"][0] == diverse["random"][0]  # same split and starting labels
+    assert all(0 <= p["accuracy"] <= 1 for p in diverse["curve"] + plain["curve"])
