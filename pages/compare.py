@@ -62,7 +62,7 @@ with user_errors():
                 ev, data_label, part, run_id, data_run = ui.recall(ui.EVALUATION, project)
                 frame = load_dataset(t, data_run, part)
                 st.caption(f"Logged as compare run `{run_id}`.")
-                ui.render_evaluation(ev, data_label, part, frame)
+                ui.render_evaluation(ev, data_label, part, frame, ui.charter_fairness_of(t, project))
 
     with tab_gate, user_errors():
         if not versions:

@@ -73,6 +73,22 @@ def gate_defaults_of(tracker: Tracker, mv: Any) -> GateDefaults:
     return _gate_defaults(tracker, mv, tracker.settings.tracking_uri, mv.name, mv.version)
 
 
+@st.cache_data(ttl=5, show_spinner=False)
+def _charter_fairness(_tracker: Tracker, store: str, project: str) -> tuple[str, float | None] | None:
+    from core.plan.charter import load_charter
+
+    try:
+        charter = load_charter(_tracker, project)
+    except Exception:  # noqa: BLE001 - an unreadable charter only loses the limit line
+        return None
+    return (charter.protected_column, charter.max_gap) if charter and charter.protected_column else None
+
+
+def charter_fairness_of(tracker: Tracker, project: str) -> tuple[str, float | None] | None:
+    """The charter's (protected column, largest gap allowed), or None when it sets no fairness constraint."""
+    return _charter_fairness(tracker, tracker.settings.tracking_uri, project)
+
+
 def forget_registry_cache() -> None:
     """After a promotion: the promotion metric, the gate's defaults and the job list are read again."""
     from ui.jobs import clear_cache
@@ -108,7 +124,8 @@ def marked_table(table: pd.DataFrame, best: dict[str, str]) -> pd.DataFrame:
     return out
 
 
-def render_evaluation(ev: Evaluation, data_label: str, part: str, frame: pd.DataFrame | None) -> None:
+def render_evaluation(ev: Evaluation, data_label: str, part: str, frame: pd.DataFrame | None,
+                      charter_fairness: tuple[str, float | None] | None = None) -> None:
     """Metrics (best marked), then task-specific plots, resources, importances and fairness in sub-tabs."""
     from core.compare import figures
 
@@ -161,10 +178,12 @@ def render_evaluation(ev: Evaluation, data_label: str, part: str, frame: pd.Data
         else:
             st.plotly_chart(figures.importance_figure(ev.importances), key="cmp_imp")
     with tabs[k + 2]:
-        render_fairness(ev, frame)
+        render_fairness(ev, frame, charter_fairness)
 
 
-def render_fairness(ev: Evaluation, frame: pd.DataFrame | None) -> None:
+def render_fairness(ev: Evaluation, frame: pd.DataFrame | None,
+                    charter_fairness: tuple[str, float | None] | None = None) -> None:
+    """Metric per group of a column; ``charter_fairness`` = the charter's (protected column, largest gap)."""
     from core.compare import figures
     from core.compare.evaluate import fairness
     from ui.feedback import user_errors
@@ -178,8 +197,11 @@ def render_fairness(ev: Evaluation, frame: pd.DataFrame | None) -> None:
         st.info("The evaluation table has no column to group by.")
         return
     metrics = ["accuracy", "f1_macro"] if ev.task == "classification" else ["mae", "rmse"]
+    protected, limit = charter_fairness or ("", None)
     c1, c2 = st.columns(2)
-    column = c1.selectbox("Group by column", options, key="cmp_fair_col")
+    # the charter's protected column first: it is the one the gate holds to a limit
+    column = c1.selectbox("Group by column", options, key="cmp_fair_col",
+                          index=options.index(protected) if protected in options else 0)
     metric = c2.selectbox("Metric", metrics, key="cmp_fair_metric")
     with user_errors():
         result = fairness(ev, frame[column], metric)
@@ -187,8 +209,14 @@ def render_fairness(ev: Evaluation, frame: pd.DataFrame | None) -> None:
             st.caption(result.note)
         text = (f"Largest gap: **{result.largest_gap:.3f}** {metric} for **{result.largest_gap_model}** between "
                 f"groups of `{column}` (worst group: {result.worst_group}).")
-        # a warning only for a gap worth a look (≥ 0.05 of the metric); otherwise a plain statement
-        (st.warning if result.largest_gap >= FAIRNESS_GAP_WARN else st.info)(text, icon=":material/balance:")
+        if column == protected and limit is not None:
+            over = [m for m, g in result.gaps.items() if g > limit + 1e-12]
+            text += (f" The charter allows at most **{limit:g}** across `{protected}`"
+                     + (f": {', '.join(over)} would be refused by the gate." if over else ": every model is within it."))
+            (st.error if over else st.success)(text, icon=":material/balance:")
+        else:
+            # a warning only for a gap worth a look (≥ 0.05 of the metric); otherwise a plain statement
+            (st.warning if result.largest_gap >= FAIRNESS_GAP_WARN else st.info)(text, icon=":material/balance:")
         st.plotly_chart(figures.fairness_figure(result), key="cmp_fair_fig")
         st.dataframe(result.table.round(4))
 

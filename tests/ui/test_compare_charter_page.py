@@ -25,7 +25,7 @@ def test_cost_row_and_gate_on_business_cost(seeded: Path, tmp_path: Path, monkey
     tracker = use_copy(seeded, tmp_path / "ws", monkeypatch)
     save_charter(tracker, P, Charter(problem="Tell iris species apart", target="species", task="classification",
                                      metric="accuracy", threshold=0.8, margin=0.02, cost_fp=1.0, cost_fn=5.0,
-                                     positive_class="virginica"))
+                                     positive_class="virginica", protected_column="site", max_gap=1.0))
     st.cache_data.clear()
     at = app_test("pages/compare.py", timeout=240)
     at.session_state["wb_project"] = P
@@ -41,6 +41,9 @@ def test_cost_row_and_gate_on_business_cost(seeded: Path, tmp_path: Path, monkey
     metrics = next(df.value for df in at.dataframe if "business_cost" in df.value.index)
     assert "★" in metrics.loc["business_cost", "v2"]  # the strong model costs less
     assert any("mean cost per prediction" in i.value for i in at.info)
+    assert at.selectbox(key="cmp_fair_col").value == "site"  # the charter's protected column first
+    assert any("The charter allows at most **1**" in s.value and "every model is within it" in s.value
+               for s in at.success)
 
     at.selectbox(key=f"cmp_gate_metric_{P}-species").set_value("business_cost")
     at.selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(2)
