@@ -104,3 +104,26 @@ def test_the_timeline_scores_each_period_on_held_out_rows_and_records_every_chec
                ("kpi.cost_per_row", "fairness.gap", "autoencoder.share", "fairness.a")}
     assert all(len(h) == len(timeline.points) for h in history.values())
     assert [h.value for h in history["kpi.cost_per_row"]] == [p.cost_per_row for p in timeline.points]
+
+
+def test_the_pipelines_check_scores_held_out_rows_and_reports_the_charters_findings(tracker, tmp_path) -> None:
+    import os
+    import time
+
+    from core.plan.charter import Charter
+    from core.plan.stages import check_batch, save_batch
+
+    version, mv = seed_example(tracker, PROJECT, _table(400, 6), "toy", "y", family="rf")
+    path = tmp_path / "old_batch.csv"
+    _table(200, 7).to_csv(path, index=False)
+    old = time.time() - 10 * 86400
+    os.utime(path, (old, old))
+    batch = save_batch(tracker, PROJECT, path)
+    charter = Charter(problem="p", target="y", task="classification", metric="accuracy", threshold=0.5,
+                      freshness_days=3, batch_size=500, quality_drop=0.5)
+    outcome = check_batch(tracker, PROJECT, batch.run_id, charter)
+    assert any(f.startswith("The batch is stale: its file is 10.0 days old") for f in outcome.findings)
+    assert any("fewer than the charter's batch size of 500" in f for f in outcome.findings)
+    metrics = tracker.client.get_run(outcome.run_id).data.metrics
+    n_test = int((load_split(tracker, version.run_id) == "test").sum())
+    assert metrics["quality.reference_rows"] == n_test and metrics["charter.stale"] == 1
