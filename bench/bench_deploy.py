@@ -145,8 +145,9 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def load(port: int, path: str, bodies: list[bytes], clients: int, per_client: int) -> tuple[float, float, float]:
-    """p50 ms, p99 ms, requests/s of one-row POSTs from ``clients`` keep-alive connections."""
+def load(port: int, path: str, bodies: list[bytes], clients: int, per_client: int) -> tuple[float, float, float, int]:
+    """p50 ms, p99 ms, requests/s (answered ones) of one-row POSTs from ``clients`` keep-alive connections, and
+    how many requests failed or timed out (30 s; a client stops at its first failure)."""
     lat: list[list[float]] = [[] for _ in range(clients)]
     errors: list[str] = []
     start = threading.Barrier(clients + 1)
@@ -158,9 +159,13 @@ def load(port: int, path: str, bodies: list[bytes], clients: int, per_client: in
         for k in range(per_client):
             body = bodies[(i * per_client + k) % len(bodies)]
             t0 = time.perf_counter()
-            conn.request("POST", path, body, headers)
-            r = conn.getresponse()
-            r.read()
+            try:
+                conn.request("POST", path, body, headers)
+                r = conn.getresponse()
+                r.read()
+            except OSError as err:  # a timeout counts against the server; the rest of this client's requests too
+                errors.extend([type(err).__name__] * (per_client - k))
+                break
             lat[i].append(time.perf_counter() - t0)
             if r.status != 200:
                 errors.append(str(r.status))
@@ -174,10 +179,8 @@ def load(port: int, path: str, bodies: list[bytes], clients: int, per_client: in
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    if errors:
-        raise RuntimeError(f"{len(errors)} requests failed (status {errors[0]})")
     allv = np.concatenate([np.asarray(v) for v in lat]) * 1e3
-    return float(np.percentile(allv, 50)), float(np.percentile(allv, 99)), clients * per_client / wall
+    return float(np.percentile(allv, 50)), float(np.percentile(allv, 99)), len(allv) / wall, len(errors)
 
 
 def http_bench(model, spec, folder: Path, rows: list[dict], per_client: int, tmp: Path) -> list[tuple]:  # noqa: ANN001
@@ -209,7 +212,7 @@ def http_bench(model, spec, folder: Path, rows: list[dict], per_client: int, tmp
             for clients in (1, 8):
                 results.append((name, clients, *load(port, path, bodies, clients, per_client)))
                 print(f"  {name:<22} {clients} client(s): p50 {results[-1][2]:.3f} ms p99 {results[-1][3]:.3f} ms "
-                      f"{results[-1][4]:,.0f} req/s", flush=True)
+                      f"{results[-1][4]:,.0f} req/s, {results[-1][5]} failed", flush=True)
         finally:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -292,10 +295,10 @@ def main() -> None:
     if not args.no_http and http_model is not None:
         print("\nHTTP on loopback, one-row requests, 100-tree random forest (classification), keep-alive clients")
         res = http_bench(*http_model, per_client, tmp)
-        print(f"\n{'server':<24}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
-        for name, clients, p50, p99, rps in res:
-            print(f"{name:<24}{clients:>8}{p50:>9.3f}{p99:>9.3f}{rps:>9,.0f}")
-        by = {(n, c): rps for n, c, _, _, rps in res}
+        print(f"\n{'server':<24}{'clients':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}{'failed':>8}")
+        for name, clients, p50, p99, rps, failed in res:
+            print(f"{name:<24}{clients:>8}{p50:>9.3f}{p99:>9.3f}{rps:>9,.0f}{failed:>8}")
+        by = {(n, c): rps for n, c, _, _, rps, _ in res}
         for c in (1, 8):
             if ("mlflow models serve", c) in by:
                 print(f"throughput ratio at {c} client(s): serve.py (log on) / MLflow = "

@@ -177,6 +177,7 @@ class PredictionLog:
                   "served_at": pa.array(stamps, pa.timestamp("us", tz="UTC")),
                   "latency_ms": pa.array(lat, pa.float64())}
         for name, kind in self.inputs:
+            time.sleep(0)  # yield the GIL between columns: the event loop keeps answering while a file is built
             cells = cols[name]
             if kind == "string":
                 arr = pa.array([None if v is None or v == "" else str(v) for v in cells], pa.string())
