@@ -133,8 +133,9 @@ def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw:
                 st.caption("Retyped: " + ", ".join(f"{c} ({x} → {y})" for c, x, y in diff.retyped_columns))
             st.markdown("**Missing values per column** — the share of missing cells (0 = none, 1 = all), "
                         f"in {a.label} and in {b.label}")
-            shares = diff.missing_share.rename(columns={"a": f"missing in {a.label}", "b": f"missing in {b.label}",
-                                                        "change": "change (b − a)"})
+            shares_of = [c for c in diff.missing_share.columns if c not in ("column", "change")]  # a, b
+            names = dict(zip(shares_of, (f"missing in {a.label}", f"missing in {b.label}")))
+            shares = diff.missing_share.rename(columns={**names, "change": "change (b − a)"})
             show_table(shares, key="data_cmp_missing", formats={c: "%.3f" for c in shares.columns if c != "column"},
                        help={f"missing in {a.label}": "Share of missing cells in this column of the first version.",
                              f"missing in {b.label}": "Share of missing cells in this column of the second version.",

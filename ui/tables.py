@@ -59,6 +59,8 @@ def significant(value: Any, digits: int = 4) -> str | None:
     if isinstance(value, float):
         if value == 0 or not math.isfinite(value):
             return f"{value:g}"
+        if value.is_integer() and abs(value) < 1e15:  # 18.0 reads as 18, not 18.00
+            return f"{int(value):,}"
         if abs(value) < 1e-4:
             return f"{value:.{digits - 1}e}"
         places = int(min(8, max(0, digits - 1 - math.floor(math.log10(abs(value))))))

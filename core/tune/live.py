@@ -10,6 +10,7 @@ figure and the trials table of one refresh are computed from that copy, so they 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +52,9 @@ def snapshot_study(storage: optuna.storages.BaseStorage, name: str) -> StudySnap
     for key, value in user_attrs.items():
         copy.set_user_attr(key, value)
     if metric_names:
-        copy.set_metric_names(metric_names)
+        with warnings.catch_warnings():  # experimental since Optuna 3.2, and how the study names its metric
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            copy.set_metric_names(metric_names)
     return StudySnapshot(copy, config, study_progress(copy, config))
 
 
