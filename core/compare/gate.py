@@ -8,7 +8,12 @@ challenger improves the **promotion metric** by more than the **margin** *and* a
 significance test on those rows says the improvement is real (McNemar for accuracy, a paired
 bootstrap otherwise, :mod:`core.compare.significance`); the reason says which of the two failed,
 with the confidence interval. The promotion metric is set once per registered model (by its first
-promotion, or explicitly) and never switched silently.
+promotion, or explicitly) and never switched silently (:mod:`core.compare.gate_metric`).
+
+The project charter adds two rules (:mod:`core.compare.charter_rules`): with costs, ``business_cost``
+(mean cost per prediction, lower is better) is a gate metric, its test a paired bootstrap of the per-row
+costs; with a protected column and a largest gap, a challenger whose metric differs by more than the gap
+across that column's groups on the held-out rows is refused (the column missing: a caution).
 
 :func:`gate_decision` is the pure rule; when the gate passed, ``champion`` moves to the challenger,
 the old champion gets ``previous-champion`` (a rollback is one alias move) and ``challenger`` is cleared.
