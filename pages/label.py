@@ -64,23 +64,25 @@ session_key = (version.run_id, *setup.key, setup.learner, setup.strategy, setup.
 def queue_panel() -> None:
     """Reruns alone on each click: the click is already in the log, the next row is in the drawn batch."""
     with user_errors():
-        ul.render_conflicts(pool, frame, log, setup.as_image)  # clicks on rows another session labelled meanwhile
+        # The same elements in the same places on every run: only the card's content changes, so the
+        # class buttons (and their key shortcuts) stay mounted once instead of a stale copy beside a new one.
+        with st.container(key="label_conflicts_box"):
+            ul.render_conflicts(pool, frame, log, setup.as_image)  # clicks on rows another session labelled
         state = ul.rebuild_state(pool, log)
         view = uq.queue_view(pool, state, setup, log, session_key)
         if not view.open_rows:
             st.success("Every row is labelled or skipped. Save the label set below.", icon=":material/done_all:")
             return
-        st.markdown(uq.status_line(view))
-        if view.note:
-            st.caption(view.note)
+        notes = [uq.status_line(view), view.note]
         if view.ranking.shared:
-            st.caption("Every row left is in another session's batch too; a row labelled there first will ask "
-                       "before you overwrite it.")
+            notes.append("Every row left is in another session's batch too; a row labelled there first will ask "
+                         "before you overwrite it.")
+        st.markdown("  \n".join(n for n in notes if n))
         row = uq.cursor_row(view)
         model = uq.model_of(view)
-        with st.container(border=True, key=f"label_row_{row}"):
+        with st.container(border=True, key="label_card"):
             left, right = st.columns([1, 3] if setup.as_image else [3, 2])
-            with left:
+            with left, st.container(key=f"label_row_{row}"):
                 ul.show_row(pool, frame, row, setup.as_image, search_key="label_card_find")
             with right:
                 st.markdown(f"**Row {row}**")
@@ -90,10 +92,13 @@ def queue_panel() -> None:
                                f"{view.ranking.trained_on} labels.")
                 else:
                     st.caption("No model yet: it trains once two classes have labels.")
-            uq.label_keys(uq.class_order(pool.classes, state), log)
+            order = uq.class_order(pool.classes, state)
+            st.caption("Keys: " + " · ".join(f"`{i + 1}` {c}" for i, c in enumerate(order[:uq.HOTKEYS]))
+                       + " · `0` skip · `u` undo")
+            uq.label_keys(order, log)
         nxt = [r for r in view.open_rows if r != row][:8]
-        if nxt:
-            st.caption("Up next: " + ", ".join(f"row {r}" for r in nxt) + ("…" if len(view.open_rows) > 9 else ""))
+        st.caption(("Up next: " + ", ".join(f"row {r}" for r in nxt) + ("…" if len(view.open_rows) > 9 else ""))
+                   if nxt else "Last row of this batch.")
 
 
 @st.fragment(run_every=3)
@@ -108,7 +113,6 @@ def progress_panel() -> None:
 tab_queue, tab_history, tab_map, tab_progress, tab_save = st.tabs(["Queue", "History", "Map", "Progress", "Save"])
 with tab_queue:
     st.caption(uq.KEYS_HELP)
-    uq.bind_space()
     queue_panel()
 state = ul.rebuild_state(pool, log)
 with tab_history:

@@ -204,46 +204,70 @@ def label_keys(classes: tuple[str, ...], log: LabelLog) -> None:
     """Class buttons that wrap to their full names, with keys 1–9; a searchable picker past nine classes."""
     with st.container(horizontal=True, key="label_classes", gap="small"):
         for i, name in enumerate(classes[:MAX_BUTTONS]):
-            st.button(str(name), key=f"label_btn_{name}", on_click=_click, args=(log, name),
-                      shortcut=str(i + 1) if i < HOTKEYS else None, wrap=True)
+            with st.container(key=f"label_k{i}", width="content"):
+                st.button(f"{name}", key=f"label_btn_{name}", on_click=_click, args=(log, name), wrap=True,
+                          help=f"Key {i + 1}" if i < HOTKEYS else None)
     if len(classes) > HOTKEYS:
         st.selectbox("Any class (type to search)", classes, index=None, key="label_pick",
                      placeholder=f"Search {len(classes)} classes…", on_change=_pick, args=(log,))
     many = len(st.session_state.get(OPEN, ())) > 1
     with st.container(horizontal=True, key="label_nav", gap="small"):
         with st.container(key="label_skip", width="content"):
-            st.button("Skip", key="label_btn_skip", icon=":material/skip_next:", shortcut="0",
+            st.button("Skip", key="label_btn_skip", icon=":material/skip_next:", help="Key 0 or space",
                       on_click=_click, args=(log, None))
-        st.button("Undo", key="label_undo", icon=":material/undo:", shortcut="U", on_click=_undo, args=(log,))
-        st.button("Previous", key="label_prev", icon=":material/arrow_back:", shortcut="Left",
-                  on_click=_move, args=(-1,), disabled=not many)
-        st.button("Next", key="label_next", icon=":material/arrow_forward:", shortcut="Right",
-                  on_click=_move, args=(1,), disabled=not many)
+        with st.container(key="label_undo_box", width="content"):
+            st.button("Undo", key="label_undo", icon=":material/undo:", help="Key u", on_click=_undo, args=(log,))
+        with st.container(key="label_prev_box", width="content"):
+            st.button("Previous", key="label_prev", icon=":material/arrow_back:", help="Key ←",
+                      on_click=_move, args=(-1,), disabled=not many)
+        with st.container(key="label_next_box", width="content"):
+            st.button("Next", key="label_next", icon=":material/arrow_forward:", help="Key →",
+                      on_click=_move, args=(1,), disabled=not many)
+    bind_keys(len(classes[:HOTKEYS]))
 
 
-SPACE_TO_SKIP = """<script>
-// Space = Skip (Streamlit's button shortcuts take one key each; 0 is the other). Bound once per page.
-const doc = window.parent.document;  // the page itself (st.html runs here; an iframe reaches its parent)
-if (!doc.__labelSpace) {
-  doc.__labelSpace = true;
+# One keydown listener on the page, bound once; it clicks the *visible* button of the key pressed.
+# (Streamlit's own button shortcuts were tried first: while a fragment redraws, a stale copy of a
+# button can be mounted beside the new one and one key press then clicked both — two labels.)
+KEYS_SCRIPT = """<script>
+const doc = window.parent.document;
+doc.__labelKeys = %s;
+if (!doc.__labelKeysBound) {
+  doc.__labelKeysBound = true;
   doc.addEventListener("keydown", (e) => {
-    if (e.key !== " " || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
     if (t && (["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName) || t.isContentEditable)) return;
-    const b = doc.querySelector(".st-key-label_skip button");
-    if (b) { e.preventDefault(); b.click(); }
+    const sel = (doc.__labelKeys || {})[e.key.length === 1 ? e.key.toLowerCase() : e.key];
+    if (!sel) return;
+    const b = [...doc.querySelectorAll(sel)].find((x) => x.offsetParent !== null && !x.disabled);
+    if (!b) return;
+    e.preventDefault();
+    b.click();
   }, true);
 }
 </script>"""
 
+
+def key_map(n_classes: int) -> dict[str, str]:
+    """Key → CSS selector of the button it clicks."""
+    keys = {str(i + 1): f".st-key-label_k{i} button" for i in range(min(n_classes, HOTKEYS))}
+    keys.update({"0": ".st-key-label_skip button", " ": ".st-key-label_skip button",
+                 "u": ".st-key-label_undo_box button", "ArrowLeft": ".st-key-label_prev_box button",
+                 "ArrowRight": ".st-key-label_next_box button"})
+    return keys
+
+
+def bind_keys(n_classes: int) -> None:
+    """The labelling keys (a script without any element; it re-runs only when the key map changes)."""
+    import json
+
+    st.html(KEYS_SCRIPT % json.dumps(key_map(n_classes)), unsafe_allow_javascript=True)
+
+
 KEYS_HELP = ("**Keys:** `1`–`9` give the classes in the order shown · `0` or `space` skips · `u` undoes your last "
              "label · `←` / `→` move through the batch. Past nine classes, the most frequent get the keys and "
              "the picker finds the rest.")
-
-
-def bind_space() -> None:
-    """The space key clicks Skip (a script without any element, bound to the page once)."""
-    st.html(SPACE_TO_SKIP, unsafe_allow_javascript=True)
 
 
 def status_line(view: QueueView) -> str:
