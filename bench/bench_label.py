@@ -296,8 +296,8 @@ def main() -> None:
     ap.add_argument("--skip-query", action="store_true")
     ap.add_argument("--skip-efficiency", action="store_true")
     ap.add_argument("--skip-maps", action="store_true")
-    ap.add_argument("--only", choices=("maps", "efficiency"), default=None,
-                    help="run only the map timings or only the per-table label efficiency")
+    ap.add_argument("--only", choices=("maps", "efficiency", "clicks"), default=None,
+                    help="run only the map timings, the per-table label efficiency or the click-to-next-row timing")
     args = ap.parse_args()
     print(f"# bench_label {'quick' if args.quick else 'full'} · {os.cpu_count()} cpu · load {os.getloadavg()[0]:.1f}")
     if args.only:
@@ -326,9 +326,20 @@ def main() -> None:
         print(f"{r['strategy']:<12} {r['labels'] or '>400':>7} {ratio:>7} {r['acc@400']:>8.3f} {r['seconds']:>8.1f}")
 
 
+def bench_clicks(quick: bool) -> None:
+    """Click-to-next-row p50 / p95 in Chromium against a real server (see bench/bench_label_clicks.py)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_label_clicks import print_clicks
+
+    print_clicks(2_000 if quick else 10_000, 30 if quick else 60)
+
+
 def _only(part: str, quick: bool) -> None:
     from core.label.query import STRATEGIES
 
+    if part == "clicks":
+        bench_clicks(quick)
+        return
     if part == "maps":
         print("\n## Maps: first paint (PCA + figure JSON) and embedding ready, fresh process each, 20 features")
         print(f"{'rows':>7} {'case':<30} {'imports':>7} {'pca s':>6} {'paint s':>7} {'JSON MB':>6} {'ready s':>8}")
