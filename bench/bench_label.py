@@ -52,7 +52,8 @@ def bench_query(sizes: list[int]) -> list[dict]:
         t0 = time.perf_counter()
         uncertainty_sampling(model, X_pool, n_instances=10)
         plain = fit_s + time.perf_counter() - t0
-        for strategy in ("uncertainty", "margin", "entropy", "ranked", "committee", "random"):
+        for strategy in ("uncertainty", "margin", "entropy", "density", "expected_change", "ranked", "committee",
+                         "random"):
             t0 = time.perf_counter()
             query_batch(X_pool, X_lab, y_lab, strategy=strategy, n=10, learner="logreg")
             s = time.perf_counter() - t0
