@@ -94,7 +94,7 @@ def _render(batch: Any) -> None:
     c[1].metric("Rows / s", f"{d.rows_per_s:.2f}")
     c[2].metric("p50 (one row)", fmt(d.p50_ms), help=f"Export baseline {fmt(d.baseline_p50_ms)}.")
     ratio = d.ratio
-    c[3].metric("p99 (one row)", fmt(d.p99_ms), delta=None if ratio is None else f"{ratio:.1f}× baseline",
+    c[3].metric("p99 (one row)", fmt(d.p99_ms), delta=None if ratio is None else f"{ratio - 1:+.0%} vs export p99",
                 delta_color="inverse")
     (st.warning if d.drifted else st.success)(f"Resource drift: {'YES' if d.drifted else 'no'} — {d.finding}",
                                              icon=":material/speed:")
