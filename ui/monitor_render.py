@@ -134,9 +134,9 @@ def render_more(result: MonitorResult) -> None:
         st.markdown("**Autoencoder**")
         a = result.autoencoder
         if a:
-            st.metric("Rows above the reference's 95th percentile", f"{a.share:.1%}",
-                      help="Reconstruction error of an MLP autoencoder fitted on half the reference; the threshold "
-                           "comes from the other half. About 5 % on data like the reference.")
+            st.metric("Unfamiliar rows", f"{a.share:.1%}",
+                      help="Rows whose reconstruction error (an MLP autoencoder fitted on half the reference) is "
+                           "above the 95th percentile of the other half's: about 5 % on data like the reference.")
             st.caption(("DRIFT" if a.drifted else "no drift") + f" · binomial p-value {a.p_value:.3g} · most changed: "
                        + ", ".join(c for c, _ in a.top_columns))
         else:

@@ -53,7 +53,7 @@ def results(t: Any, project: str, state: dict, reference: Any, options: Any) -> 
             raw_cur = given.frame if given is not None else None
     if summary.columns:
         distribution(summary, ref_frame, cur_frame, raw_ref, raw_cur, why)
-    reports(t, state, reference, ref_frame, cur_frame, options)
+    reports(t, state, reference, ref_frame, cur_frame, options, [c.name for c in summary.columns])
 
 
 def _raw_periods(raw: Any, time_column: str, freq: str) -> dict:
@@ -89,7 +89,8 @@ def distribution(summary: Any, ref_frame: Any, cur_frame: Any, raw_ref: Any, raw
     st.plotly_chart(mu.overlay_figure(left[col], right[col], kind), width="stretch")
 
 
-def reports(t: Any, state: dict, reference: Any, ref_frame: Any, cur_frame: Any, options: Any) -> None:
+def reports(t: Any, state: dict, reference: Any, ref_frame: Any, cur_frame: Any, options: Any,
+            columns: list[str]) -> None:
     """The full Evidently report and the quality report, built on demand and stored with the run."""
     st.markdown("**Full Evidently report** — DataDriftPreset + DataSummaryPreset, built on demand "
                 "(about 10–20 s; batches over 50,000 rows are sampled).")
@@ -98,7 +99,8 @@ def reports(t: Any, state: dict, reference: Any, ref_frame: Any, cur_frame: Any,
         from core.monitor.evidently_report import build_evidently_report
 
         with st.status("Building the Evidently report (importing Evidently takes a few seconds)…") as status:
-            report = build_evidently_report(ref_frame, cur_frame, options=options.drift)
+            # the columns the check tested (never the target): the report's drift share is the check's
+            report = build_evidently_report(ref_frame, cur_frame, options=options.drift, columns=columns or None)
             attach_report(t, state["run_id"], report.html, report.json)
             st.session_state[mu.REPORT] = (state["run_id"], report.html)
             note = " (sampled)" if report.sampled else ""

@@ -24,6 +24,9 @@ MIN_REFERENCE_ROWS = 100
 QUANTILE = 0.95
 ALPHA = 0.05
 CALIBRATION_SHARE = 0.5  # half the reference fits the network, half (unseen by it) sets the threshold
+MIN_EFFECT = 0.02  # drift also needs the share ≥ 2 points above 5 %: on a huge batch the binomial test alone
+# would alarm on the threshold's own sampling noise (it is estimated from a few thousand rows)
+MAX_ROWS = 2000  # per half: a bigger reference is sampled (seeded), so a check on 1M rows stays seconds
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class Autoencoder:
         rise = errors.mean(axis=0) - self.calibration_errors
         order = sorted(range(len(self.columns)), key=lambda i: -rise[i])
         top = tuple((self.columns[i], float(rise[i])) for i in order[:3])
-        return AutoencoderResult(above / n, expected, p, float(self.threshold), bool(p < alpha), n, top, self.columns)
+        drifted = p < alpha and above / n >= expected + MIN_EFFECT
+        return AutoencoderResult(above / n, expected, p, float(self.threshold), bool(drifted), n, top, self.columns)
 
 
 def _matrix(frame: pd.DataFrame, columns: Sequence[str], medians: Any) -> np.ndarray:
@@ -117,7 +121,7 @@ def fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str] | None = Non
                            "per-column tests cover this table.")
     order = np.random.default_rng(seed).permutation(len(reference))
     cut = int(len(reference) * (1 - CALIBRATION_SHARE))
-    fit_rows, cal_rows = reference.iloc[order[:cut]], reference.iloc[order[cut:]]
+    fit_rows, cal_rows = reference.iloc[order[:cut][:MAX_ROWS]], reference.iloc[order[cut:][:MAX_ROWS]]
     medians = fit_rows[cols].apply(lambda s: s.astype(float)).median()
     scaler = StandardScaler().fit(_matrix(fit_rows, cols, medians))
     X = scaler.transform(_matrix(fit_rows, cols, medians))
@@ -128,7 +132,7 @@ def fit_autoencoder(reference: pd.DataFrame, columns: Sequence[str] | None = Non
     width = int(min(len(cols) - 1, max(1, np.searchsorted(share, 0.95) + 1)))
     # tanh, not relu: a ReLU bottleneck this narrow loses the negative half of a component
     wide = max(8, 2 * len(cols))
-    net = MLPRegressor(hidden_layer_sizes=(wide, width, wide), activation="tanh", max_iter=1000,
+    net = MLPRegressor(hidden_layer_sizes=(wide, width, wide), activation="tanh", max_iter=300,
                        learning_rate_init=0.01, random_state=seed, alpha=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

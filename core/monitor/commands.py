@@ -132,7 +132,9 @@ def _check(args: argparse.Namespace) -> int:
     if args.html_out:
         from core.monitor.evidently_report import build_evidently_report
 
-        report = build_evidently_report(reference.frame, frame, options=options)
+        # the columns the check tested (never the target), so the report's drift share is the check's
+        report = build_evidently_report(reference.frame, frame, options=options,
+                                        columns=[c.name for c in result.drift.columns] or None)
         html, js = report.html, report.json
         Path(args.html_out).write_text(html)
         if report.excluded:

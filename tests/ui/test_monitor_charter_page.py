@@ -39,7 +39,7 @@ def test_the_charter_sets_the_defaults_an_override_lasts_one_check_and_findings_
     assert "expected column(s) zip" in shown
     assert any("Thresholds from the charter: drift share 0.3, quality drop 0.1" in c.value for c in at.caption)
     labels = {m.label for m in at.metric}
-    assert {"Cost per row", "accuracy gap across group", "Rows above the reference's 95th percentile"} <= labels
+    assert {"Cost per row", "accuracy gap across group", "Unfamiliar rows"} <= labels
     run = tracker.runs("default", stage="monitor")[0]
     assert "kpi.cost_per_row" in run.metrics and "fairness.gap" in run.metrics and "autoencoder.share" in run.metrics
 
