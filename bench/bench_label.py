@@ -135,7 +135,9 @@ imports = time.perf_counter() - t0
 t0 = time.perf_counter()
 emb = pca_map(X)
 pca = time.perf_counter() - t0
-fig = map_figure(emb, np.array([""] * n, dtype=object), tuple("abcde"), "label")
+import pandas as pd
+hover = pd.DataFrame(X[:, :6], columns=[f"f{i}" for i in range(6)])  # the page passes the first 6 features
+fig = map_figure(emb, np.array([""] * n, dtype=object), tuple("abcde"), "label", hover_frame=hover)
 payload = len(fig.to_json())
 paint = time.perf_counter() - t0
 res = {"imports": imports, "pca": pca, "paint": paint, "payload": payload}

@@ -25,6 +25,7 @@ PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#f
 UNLABELLED = "#d9d9d9"
 MAP_ROUND = "label_map_round"  # session key: bumped after each lasso assignment
 COLOURS = ("label", "predicted class", "uncertainty", "cluster")
+HOVER_FEATURES_MAX = 2_000
 MAX_POINTS = 50_000  # drawn with WebGL (Scattergl); plotly's SVG scatter slows down past a few thousand
 
 
@@ -168,30 +169,36 @@ def map_figure(emb: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], co
 
     n = len(emb)
     size = 6 if n <= 5_000 else 4 if n <= 20_000 else 3
-    hover = "row %{customdata[0]}<br>label: %{customdata[1]}<extra></extra>"
-    custom: Any = np.column_stack([np.arange(n), labels])
-    if hover_frame is not None and hover_frame.shape[1] and n <= 10_000:
-        # Feature values in the hover only up to 10k rows: the text would double a 50k-point payload.
-        text = hover_frame.round(3).astype(str).agg(", ".join, axis=1).to_numpy()
-        custom = np.column_stack([custom, text])
-        hover = "row %{customdata[0]}<br>label: %{customdata[1]}<br>%{customdata[2]}<extra></extra>"
+    # trace 0 is in row order, so plotly's point number is the row: no per-point row data to send
+    hover = "row %{pointNumber}<br>label: %{text}<extra></extra>"
+    text: Any = np.where(labels == "", "—", labels).astype(str)
+    if hover_frame is not None and hover_frame.shape[1] and n <= HOVER_FEATURES_MAX:
+        # Feature values in the hover only on small maps: formatting them costs ~1 s at 10k rows and
+        # doubles the payload, against the first-paint budget (the row card shows every feature anyway).
+        for i, col in enumerate(hover_frame.columns):  # vectorised: pandas' row-wise join costs ~1 s at 10k
+            vals = np.char.mod("%.4g", hover_frame[col].to_numpy(dtype=float))
+            text = np.char.add(np.char.add(text, "<br>" if i == 0 else ", "), np.char.add(f"{col} ", vals))
     legend: list[tuple[str, str]] = []
-    cmap = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(classes)}
+    code = {c: i for i, c in enumerate(classes)}
+    class_colours = [PALETTE[i % len(PALETTE)] for i in range(len(classes))]
     if colour == "label" or values is None:
-        marker: dict[str, Any] = dict(color=[cmap.get(v, UNLABELLED) if v else UNLABELLED for v in labels], size=size)
-        legend = [(str(c), cmap[c]) for c in classes] + [("unlabelled", UNLABELLED)]
+        codes = np.fromiter((code.get(v, len(classes)) for v in labels), dtype=float, count=n)
+        marker: dict[str, Any] = _discrete(codes, [*class_colours, UNLABELLED], size)
+        legend = [(str(c), class_colours[i]) for i, c in enumerate(classes)] + [("unlabelled", UNLABELLED)]
     elif colour == "predicted class":
-        marker = dict(color=[cmap.get(v, UNLABELLED) for v in values], size=size)
-        legend = [(str(c), cmap[c]) for c in classes]
+        codes = np.fromiter((code.get(v, len(classes)) for v in values), dtype=float, count=n)
+        marker = _discrete(codes, [*class_colours, UNLABELLED], size)
+        legend = [(str(c), class_colours[i]) for i, c in enumerate(classes)]
     elif colour == "cluster":
         ids = np.asarray(values, dtype=int)
-        marker = dict(color=[PALETTE[i % len(PALETTE)] for i in ids], size=size)
-        legend = [(f"cluster {i + 1}", PALETTE[i % len(PALETTE)]) for i in range(int(ids.max()) + 1)]
+        colours = [PALETTE[i % len(PALETTE)] for i in range(int(ids.max()) + 1)]
+        marker = _discrete(ids.astype(float), colours, size)
+        legend = [(f"cluster {i + 1}", c) for i, c in enumerate(colours)]
     else:
         marker = dict(color=np.asarray(values, dtype=float), colorscale="Viridis", size=size, showscale=True,
                       colorbar=dict(title="uncertainty", thickness=10))
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=emb[:, 0], y=emb[:, 1], mode="markers", marker=marker, customdata=custom,
+    fig.add_trace(go.Scattergl(x=emb[:, 0], y=emb[:, 1], mode="markers", marker=marker, text=text,
                                hovertemplate=hover, showlegend=False, name="rows"))
     if len(batch_rows):
         b = np.asarray(batch_rows)
@@ -204,6 +211,17 @@ def map_figure(emb: np.ndarray, labels: np.ndarray, classes: tuple[str, ...], co
                       xaxis=dict(showticklabels=False, title=""), yaxis=dict(showticklabels=False, title=""),
                       legend=dict(orientation="h", y=-0.05))
     return fig
+
+
+def _discrete(codes: np.ndarray, colours: list[str], size: int) -> dict[str, Any]:
+    """A marker coloured by integer codes through a stepped colour scale.
+
+    One number per point instead of one colour string: plotly validates a list of colour
+    strings element by element (seconds at 10k points), a numeric array at once.
+    """
+    k = len(colours)
+    scale = [pair for i, c in enumerate(colours) for pair in ([i / k, c], [(i + 1) / k, c])]
+    return dict(color=codes, colorscale=scale, cmin=-0.5, cmax=k - 0.5, size=size, showscale=False)
 
 
 def _selected_points(event: Any) -> list[int]:

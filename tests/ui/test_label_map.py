@@ -28,7 +28,8 @@ def test_every_row_is_trace_zero_in_row_order_so_the_lasso_maps_back(colour: str
                      batch_rows=[4, 7])
     rows = fig.data[0]
     assert rows.type == "scattergl" and np.array_equal(rows.x, emb[:, 0]) and np.array_equal(rows.y, emb[:, 1])
-    assert [int(r) for r in rows.customdata[:, 0]] == list(range(30))
+    assert rows.hovertemplate.startswith("row %{pointNumber}")  # the point number is the row
+    assert rows.text[0] == "a<br>x 0" and rows.text[1] == "—<br>x 1" and rows.text[29] == "b<br>x 29"
     assert np.array_equal(fig.data[1].x, emb[[4, 7], 0])  # the queue batch outline is trace 1
     assert fig.layout.dragmode == "lasso"
 
@@ -38,7 +39,7 @@ def test_fifty_thousand_points_are_drawn_with_webgl_and_a_light_payload() -> Non
     fig = map_figure(_emb(n), np.array([""] * n, dtype=object), ("a", "b"), "label",
                      hover_frame=pd.DataFrame({"x": np.zeros(n)}))
     assert all(t.type == "scattergl" for t in fig.data) and len(fig.data[0].x) == n
-    assert fig.data[0].customdata.shape == (n, 2)  # no per-row feature text above 10k rows
+    assert fig.data[0].text[0] == "—"  # the label only on a big map: no per-point feature text
     assert fig.data[0].marker.size == 3
 
 
