@@ -15,7 +15,8 @@ _ENTRY_TTL_S = 600  # memory bound only: a write changes the stamp long before t
 def _verdict(uri: str, project: str, stamp: tuple) -> Verdict | None:
     from core.plan.verdict import champion_verdict
 
-    return champion_verdict(tracker(), project)
+    snap = cache.home_snapshot(project)  # the versions and runs Home already read: nothing searched twice
+    return champion_verdict(tracker(), project, versions=snap.versions, runs=snap.runs)
 
 
 def show_champion_verdict(project: str) -> None:

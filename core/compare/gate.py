@@ -308,6 +308,11 @@ def promote(
                            "ci_high": decision.test.ci_high})
         if decision.fairness_gap is not None:
             values["challenger.fairness_gap"] = decision.fairness_gap
+        if charter is not None and charter.metric != metric and charter.metric in evaluation.metrics.index:
+            # the charter's success metric too, so its verdict for the champion reads a metric, not a table
+            values[f"challenger.{charter.metric}"] = evaluation.score(chall_label, charter.metric)
+            if champ_label:
+                values[f"champion.{charter.metric}"] = evaluation.score(champ_label, charter.metric)
         tracker.log_metrics(run_id, {k: v for k, v in values.items() if v is not None})
         log_evaluation(tracker, run_id, evaluation, metrics=False)
         tracker.set_tags(run_id, {"workbench.gate.decision": "passed" if decision.passed else "refused",

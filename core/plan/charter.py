@@ -343,9 +343,15 @@ def load_charter(tracker: Tracker, project: str) -> Charter | None:
     return charter_of_run(tracker, run_id) if run_id else None
 
 
+_BY_RUN: dict[tuple[str, str], Charter] = {}  # (store, run id) -> charter: a plan run's charter never changes
+
+
 def charter_of_run(tracker: Tracker, run_id: str) -> Charter:
-    """The charter stored in ``plan`` run ``run_id``."""
-    return Charter.from_json(json.dumps(tracker.load_json(run_id, CHARTER_JSON)))
+    """The charter stored in ``plan`` run ``run_id`` (read once per process and store)."""
+    key = (str(tracker.settings.tracking_uri), run_id)
+    if key not in _BY_RUN:
+        _BY_RUN[key] = Charter.from_json(json.dumps(tracker.load_json(run_id, CHARTER_JSON)))
+    return _BY_RUN[key]
 
 
 def charter_history(tracker: Tracker, project: str) -> list[RunSummary]:

@@ -12,6 +12,7 @@ metric is there too).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -19,30 +20,41 @@ from core.plan.charter import Verdict, charter_verdict, load_charter
 
 if TYPE_CHECKING:  # pragma: no cover
     from core.plan.charter import Charter
-    from core.tracking import Tracker
+    from core.tracking import RunSummary, Tracker
     from core.tracking.models import ModelVersionInfo
 
 GATE_KIND_TAG = "workbench.compare.kind"  # the value core.compare.gate writes ("gate")
 
 
-def champion_for(tracker: Tracker, project: str, charter: Charter) -> ModelVersionInfo | None:
-    """The champion of the project's registered model that predicts the charter's target (None when none)."""
-    from core.tracking.models import model_versions, project_models
+def champion_for(tracker: Tracker, project: str, charter: Charter,
+                 versions: Sequence[ModelVersionInfo] | None = None) -> ModelVersionInfo | None:
+    """The champion of the project's registered model that predicts the charter's target (None when none).
 
-    for name in project_models(tracker, project):
-        for mv in model_versions(tracker, name, sklearn_only=True):
-            if "champion" in mv.aliases and mv.tags.get("workbench.target") == charter.target:
-                return mv
-    return None
+    ``versions``: the project's model versions when the caller already read them (Home's snapshot).
+    """
+    if versions is None:
+        from core.tracking.models import model_versions, project_models
+
+        versions = [mv for name in project_models(tracker, project) for mv in model_versions(tracker, name)]
+    return next((mv for mv in versions if "champion" in mv.aliases and not mv.is_onnx
+                 and mv.tags.get("workbench.target") == charter.target), None)
 
 
-def recorded_score(tracker: Tracker, project: str, mv: ModelVersionInfo, metric: str) -> float | None:
-    """``mv``'s held-out ``metric`` from the newest gate run it took part in (None when none recorded it)."""
+def recorded_score(tracker: Tracker, project: str, mv: ModelVersionInfo, metric: str,
+                   runs: Sequence[RunSummary] | None = None) -> float | None:
+    """``mv``'s held-out ``metric`` from the newest gate run it took part in (None when none recorded it).
+
+    ``runs``: the project's runs, newest first, when the caller already read them (Home's snapshot).
+    """
     from core.errors import TrackingError
 
-    flt = f"tags.`{GATE_KIND_TAG}` = 'gate' and params.model = '{mv.name}'"
+    if runs is None:
+        flt = f"tags.`{GATE_KIND_TAG}` = 'gate' and params.model = '{mv.name}'"
+        runs = tracker.runs(project, stage="compare", filter_string=flt, max_results=50)
+    gates = [r for r in runs if r.stage == "compare" and r.tags.get(GATE_KIND_TAG) == "gate"
+             and r.params.get("model") == mv.name]
     version = str(mv.version)
-    for run in tracker.runs(project, stage="compare", filter_string=flt, max_results=50):
+    for run in gates:
         if run.params.get("challenger_version") == version and run.tags.get("workbench.gate.decision") == "passed":
             role = "challenger"
         elif run.params.get("champion_version") == version:
@@ -69,18 +81,20 @@ def _from_table(tracker: Tracker, run_id: str, model: str, metric: str) -> float
     return float(table.loc[metric, model])
 
 
-def champion_verdict(tracker: Tracker, project: str) -> Verdict | None:
+def champion_verdict(tracker: Tracker, project: str, *, versions: Sequence[ModelVersionInfo] | None = None,
+                     runs: Sequence[RunSummary] | None = None) -> Verdict | None:
     """Whether the champion meets the charter (None when the project has no charter or no champion).
 
     The sentence names the champion's version; without a recorded held-out score it says so.
+    ``versions`` / ``runs``: what the caller already read (Home's snapshot), so nothing is searched twice.
     """
     charter = load_charter(tracker, project)
     if charter is None:
         return None
-    mv = champion_for(tracker, project, charter)
+    mv = champion_for(tracker, project, charter, versions)
     if mv is None:
         return None
-    score = recorded_score(tracker, project, mv, charter.metric)
+    score = recorded_score(tracker, project, mv, charter.metric, runs)
     who = f"{mv.name} v{mv.version}"
     if score is None:
         op = "≥" if charter.higher_is_better else "≤"

@@ -11,6 +11,7 @@ from core.cli import main
 from core.compare.gate import promote
 from core.plan.charter import Charter, save_charter
 from core.plan.verdict import champion_verdict
+from core.tracking.models import model_versions
 from tests.compare_seed import build_seeded_home, use_copy
 
 P = "irisproj"
@@ -42,6 +43,9 @@ def test_the_verdict_uses_the_gates_held_out_score_of_the_champion(tracker, caps
     meets = champion_verdict(tracker, P)
     assert meets.meets and meets.by == pytest.approx(0.05, abs=1e-4)
     assert "irisproj-species v2" in meets.sentence and f"{score:.4f}" in meets.sentence
+    # what Home already read (its snapshot's versions and runs) gives the same verdict
+    assert champion_verdict(tracker, P, versions=model_versions(tracker, f"{P}-species"),
+                            runs=tracker.runs(P)) == meets
 
     save_charter(tracker, P, Charter(**BASE, metric="accuracy", threshold=round(score + 0.05, 4)
                                      if score <= 0.95 else 1.0))
