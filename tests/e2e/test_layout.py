@@ -156,6 +156,11 @@ class Walk:
         w, h = self.size
         pg.set_viewport_size({"width": w, "height": min(max(h, height), 7000)})
         _settled(pg)
+        # every grid in view has drawn (its accessibility table lists its header cells) before it is judged
+        pg.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stDataFrame\"] "
+                             "canvas[data-testid=\"data-grid-canvas\"]')].filter(c => c.checkVisibility())"
+                             ".every(c => c.querySelector('th'))", timeout=30_000)
+        pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         for cut in pg.evaluate(CHECK):
             line = f"{where}: cut {cut['kind']} in [{cut['where']}]: {cut['text']!r}"
             known = next((why for (p, el), why in KNOWN_CUTS.items() if p == (page or "home") and el in cut["where"]),
