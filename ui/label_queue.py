@@ -32,6 +32,7 @@ ROUND = "label_round"   # the pending background round: {"key", "future"}
 CURSOR = "label_cursor"  # the row on screen
 ORDER = "label_order"    # the class order shown (fixed for a batch, so keys do not move under the fingers)
 NOTE = "label_queue_note"
+NONCE = "label_click_nonce"  # bumped by each applied click: a replayed trigger of an old drawing is ignored
 OPEN = "label_open_rows"  # the open rows of the batch, in order (the keys move through them)
 HOTKEYS = 9
 MAX_BUTTONS = 20
@@ -139,7 +140,17 @@ def cursor_row(view: QueueView) -> int:
     return row
 
 
-def _move(step: int) -> None:
+def _fresh(nonce: int) -> bool:
+    """True once per drawing of the keys (see :func:`_click`); then the next drawing's number is current."""
+    if nonce != st.session_state.get(NONCE, 0):
+        return False
+    st.session_state[NONCE] = nonce + 1
+    return True
+
+
+def _move(step: int, nonce: int = -1) -> None:
+    if not _fresh(nonce):
+        return
     rows: tuple[int, ...] = st.session_state.get(OPEN, ())
     row = st.session_state.get(CURSOR)
     if rows:
@@ -161,12 +172,15 @@ def class_order(classes: tuple[str, ...], state: LabelState) -> tuple[str, ...]:
     return order
 
 
-def _click(log: LabelLog, label: str | None) -> None:
+def _click(log: LabelLog, label: str | None, nonce: int = -1) -> None:
     """A class or skip key: write the event for the row on screen durably, then show the next row.
 
-    The buttons keep one key each whatever the row (not one per row): a key pressed while the
-    page redraws then reaches exactly one button, and acts on the row the session shows.
+    The buttons keep one key each whatever the row (not one per row), and each drawing of them
+    carries a number: a click is applied only if it was made on the latest drawing. A trigger that
+    reaches the server twice (a fragment run interrupted by another rerun replays it) labels once.
     """
+    if not _fresh(nonce):
+        return
     row = st.session_state.get(CURSOR)
     rows: tuple[int, ...] = st.session_state.get(OPEN, ())
     if row is None:
@@ -179,7 +193,9 @@ def _click(log: LabelLog, label: str | None) -> None:
             st.session_state[CURSOR] = rest[0]
 
 
-def _undo(log: LabelLog) -> None:
+def _undo(log: LabelLog, nonce: int = -1) -> None:
+    if not _fresh(nonce):
+        return
     try:
         target = undo_last(log, ul.tab_id())
     except LabelError as err:
@@ -197,15 +213,16 @@ def _pick(log: LabelLog) -> None:
     name = st.session_state.get("label_pick")
     if name:
         st.session_state["label_pick"] = None
-        _click(log, name)
+        _click(log, name, st.session_state.get(NONCE, 0))
 
 
 def label_keys(classes: tuple[str, ...], log: LabelLog) -> None:
     """Class buttons that wrap to their full names, with keys 1–9; a searchable picker past nine classes."""
+    nonce = st.session_state.setdefault(NONCE, 0)
     with st.container(horizontal=True, key="label_classes", gap="small"):
         for i, name in enumerate(classes[:MAX_BUTTONS]):
             with st.container(key=f"label_k{i}", width="content"):
-                st.button(f"{name}", key=f"label_btn_{name}", on_click=_click, args=(log, name), wrap=True,
+                st.button(f"{name}", key=f"label_btn_{name}", on_click=_click, args=(log, name, nonce), wrap=True,
                           help=f"Key {i + 1}" if i < HOTKEYS else None)
     if len(classes) > HOTKEYS:
         st.selectbox("Any class (type to search)", classes, index=None, key="label_pick",
@@ -214,15 +231,15 @@ def label_keys(classes: tuple[str, ...], log: LabelLog) -> None:
     with st.container(horizontal=True, key="label_nav", gap="small"):
         with st.container(key="label_skip", width="content"):
             st.button("Skip", key="label_btn_skip", icon=":material/skip_next:", help="Key 0 or space",
-                      on_click=_click, args=(log, None))
+                      on_click=_click, args=(log, None, nonce))
         with st.container(key="label_undo_box", width="content"):
-            st.button("Undo", key="label_undo", icon=":material/undo:", help="Key u", on_click=_undo, args=(log,))
+            st.button("Undo", key="label_undo", icon=":material/undo:", help="Key u", on_click=_undo, args=(log, nonce))
         with st.container(key="label_prev_box", width="content"):
             st.button("Previous", key="label_prev", icon=":material/arrow_back:", help="Key ←",
-                      on_click=_move, args=(-1,), disabled=not many)
+                      on_click=_move, args=(-1, nonce), disabled=not many)
         with st.container(key="label_next_box", width="content"):
             st.button("Next", key="label_next", icon=":material/arrow_forward:", help="Key →",
-                      on_click=_move, args=(1,), disabled=not many)
+                      on_click=_move, args=(1, nonce), disabled=not many)
     bind_keys(len(classes[:HOTKEYS]))
 
 

@@ -196,3 +196,33 @@ def test_a_reload_reopens_the_version_this_person_labelled_not_someone_elses(set
     assert browser("a").selectbox(key="label_dataset").value.run_id == mine.run_id
     assert browser("b").selectbox(key="label_dataset").value.run_id == theirs.run_id
     assert browser("c").selectbox(key="label_dataset").value.run_id == theirs.run_id  # newcomer: the newest log
+
+
+def test_undo_relabel_and_remove_from_the_page_are_log_events(settings, tracker) -> None:  # noqa: ANN001
+    from core.label.labellog import latest_labels
+
+    version = _seed(tracker, _blobs())
+    at = _run(app_test("pages/label.py"))
+    first = _shown(at)
+    at.button(key="label_btn_left").click().run()
+    second = _shown(at)
+    at.button(key="label_btn_right").click().run()
+    at.button(key="label_undo").click().run()
+    assert not at.exception, at.exception
+    assert _shown(at) == second  # the undone row is back on screen
+    log = LabelLog.for_version(settings.labels_dir, "default", version.run_id, "kind")
+    assert latest_labels(log.events())[0] == {first: "left"}
+    assert any(f"Undid the label 'right' of row {second}" in m.value for m in at.markdown)
+
+    at.number_input(key="label_hist_row").set_value(first).run()
+    at.selectbox(key="label_hist_class").set_value("right").run()
+    at.button(key="label_hist_relabel").click().run()
+    assert latest_labels(log.events())[0] == {first: "right"}
+    table = at.dataframe[0].value
+    assert table.iloc[0]["row"] == first and table.iloc[0]["label"] == "right" and table.iloc[0]["how"] == "relabel"
+    at.number_input(key="label_hist_row").set_value(0).run()  # a table value: removing it hides it
+    at.button(key="label_hist_remove").click().run()
+    assert not at.exception, at.exception
+    assert [e.source for e in log.events()] == ["queue", "queue", "undo", "relabel", "remove"]
+    labelled = [m for m in at.metric if m.label == "Labelled"][0]
+    assert labelled.value == "4"  # 4 table values - 1 removed + 1 relabelled row
