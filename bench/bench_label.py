@@ -10,6 +10,14 @@
    entropy / committee need to reach the held-out accuracy random sampling reaches with
    400 labels; ratio = labels / 400 (target well under 60 %).
 
+4. ``--only maps``: map first paint (PCA + the plotly figure as JSON) and UMAP / t-SNE ready at
+   2k / 10k / 50k rows, each in a fresh process (UMAP with an empty and a warm numba cache), and the
+   cached reopen; scikit-learn's t-SNE against openTSNE when that is importable. Budget: first paint
+   ≤ 1 s at 10k.
+5. ``--only efficiency``: labels each strategy needs to reach random's final accuracy, as a share of
+   random's, on every bundled labelled set and on wine, iris, cars and a 7-class digits table (3 seeds).
+   Budgets: best strategy ≤ 35 %, every strategy ≤ 70 % on the multi-class tables.
+
 ``python bench/bench_label.py`` (full) or ``--quick`` (smaller pools, 2k map only, one seed).
 """
 
