@@ -186,6 +186,9 @@ def run_check(
             outcomes = score_outcomes(charter, model, spec, target, task, scored)
             if outcomes is not None:
                 notes.extend(outcomes.notes)
+    elif charter is not None and (charter.protected_column or charter.has_cost):
+        notes.append("Fairness and the business KPI need the model's predictions; pick a model (the page's "
+                     "'Score the model', or --model on the command line) to compute them.")
     return MonitorResult(schema, drift, prediction, quality, domain, clusters, tuple(notes), autoencoder,
                          outcomes=outcomes, **meta)
 

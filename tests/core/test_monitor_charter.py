@@ -120,3 +120,9 @@ def test_the_timeline_gives_fairness_and_cost_per_period_on_held_out_rows_only()
     rec = tl.to_records()[0]
     assert rec["cost_per_row"] == pytest.approx(5 / 7) and rec["fairness_gap"] == pytest.approx(1 / 3)
     assert nov.extra_metrics()["kpi.cost_per_row"] == pytest.approx(5 / 7)
+
+
+def test_without_a_model_fairness_and_cost_say_what_they_need() -> None:
+    result = run_check(BATCH, BATCH, target="y", multivariate=False, charter=_charter(), now=NOW)
+    assert result.outcomes is None
+    assert any(f.startswith("Fairness and the business KPI need the model's predictions") for f in result.findings)
