@@ -104,9 +104,15 @@ def _pending(version: DatasetVersion, pool: Pool, method: str) -> None:
     status = embed.job_status(settings().cache_dir, version.run_id, pool.features, method=method)
     if status.state == "failed":
         st.warning(f"The {name} map could not be computed ({status.error}); showing PCA.", icon=":material/warning:")
+        if st.button(f"Try {name} again", key="label_map_retry"):
+            embed.start_embedding(settings().cache_dir, version.run_id, pool.features, pool.X,
+                                  home=settings().home, method=method)
+            st.rerun()
         return
     if status.state == "running":
         _poll(version.run_id, pool.features, method)
+    else:
+        st.caption(f"Showing PCA; {name} is not computed in this session.")
 
 
 def _poll(run_id: str, features: tuple[str, ...], method: str) -> None:
