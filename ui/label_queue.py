@@ -33,6 +33,7 @@ CURSOR = "label_cursor"  # the row on screen
 ORDER = "label_order"    # the class order shown (fixed for a batch, so keys do not move under the fingers)
 NOTE = "label_queue_note"
 NONCE = "label_click_nonce"  # bumped by each applied click: a replayed trigger of an old drawing is ignored
+UNDONE = "label_undone"  # rows this tab undid: shown again first, even when outside the current ranking
 OPEN = "label_open_rows"  # the open rows of the batch, in order (the keys move through them)
 HOTKEYS = 9
 MAX_BUTTONS = 20
@@ -106,13 +107,17 @@ def queue_view(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog, se
         batch, pending = st.session_state[BATCH], None
     ranking: Ranking = batch["ranking"]
     open_rows = tuple(r for r in ranking.rows if r not in state.labels and r not in state.skipped)
+    undone = tuple(r for r in st.session_state.get(UNDONE, ()) if r not in state.labels and r not in state.skipped
+                   and r not in open_rows)
+    st.session_state[UNDONE] = undone
+    open_rows = undone + open_rows
     answered = len(ranking.rows) - len(open_rows)
     if pending and (pending["future"].done() or not open_rows):
+        st.session_state.pop(ROUND, None)  # a failed round is reported once, not on every rerun
         if not open_rows:  # labelled faster than the round ran: wait for it (the only wait in the queue)
             with st.spinner("Ranking the next rows…"):
                 pending["future"].result()
         new = pending["future"].result()
-        st.session_state.pop(ROUND, None)
         _adopt(new, session_key, f"New ranking swapped in: the model trained on {new.trained_on} labels chose "
                                  "these rows.")
         return queue_view(pool, state, setup, log, session_key)
@@ -207,6 +212,7 @@ def _undo(log: LabelLog, nonce: int = -1) -> None:
     what = "skip" if target.label is None else f"label {target.label!r}"
     st.session_state[NOTE] = f"Undid the {what} of row {target.row}."
     st.session_state[CURSOR] = target.row
+    st.session_state[UNDONE] = (target.row, *st.session_state.get(UNDONE, ()))
 
 
 def _pick(log: LabelLog) -> None:
