@@ -118,7 +118,7 @@ def store_upload(home: Path, data: bytes, filename: str) -> Path:
     path = home / "uploads" / f"{digest}-{_slug(Path(filename).stem)[:60]}{suffix}"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        from core.atomic import write_atomic
+
+        write_atomic(path, data)  # two sessions uploading the same bytes at once each use their own temp file
     return path

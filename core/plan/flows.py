@@ -111,9 +111,9 @@ def remember(home: Path, project: str, key: str, entry: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = processed(home, project)
     data[key] = entry
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+    from core.atomic import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=1))
 
 
 # -- tasks (thin wrappers) ---------------------------------------------------------------------------

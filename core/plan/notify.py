@@ -97,7 +97,7 @@ def mark_read(home: Path, ids: list[str] | None = None) -> int:
     unread = {a.id for a in alerts(home, unread_only=True)}
     chosen = unread if ids is None else unread & set(ids)
     path = _folder(home) / "alerts_read.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(sorted(_read_ids(home) | chosen)))
-    tmp.replace(path)
+    from core.atomic import write_atomic
+
+    write_atomic(path, json.dumps(sorted(_read_ids(home) | chosen)))
     return len(chosen)
