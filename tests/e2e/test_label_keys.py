@@ -75,7 +75,6 @@ def test_label_thirty_rows_by_keyboard_undo_two_relabel_one_and_save(tmp_path: P
             order.append(row)
             row = _next_row_after(page, row)
         assert latest_labels(log.events())[0] == intended  # every key press is on disk
-        shot(page, "label-keys-02-after-30")
 
         for _ in range(2):  # undo the last two, by key
             undone = order.pop()
@@ -85,6 +84,7 @@ def test_label_thirty_rows_by_keyboard_undo_two_relabel_one_and_save(tmp_path: P
         page.keyboard.press("Space")  # space skips the undone row now on screen
         page.wait_for_function("r => document.querySelector('.st-key-label_row_' + r) === null", arg=undone)
         assert latest_labels(log.events())[0] == intended
+        shot(page, "label-keys-02-after-undo")
 
         page.get_by_role("tab", name="History").click()
         target = order[0]
