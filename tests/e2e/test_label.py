@@ -70,7 +70,7 @@ def test_label_a_batch_of_digits_and_reload(tmp_path: Path, browser) -> None:  #
         page.get_by_text("Session set-up").first.wait_for()
         wait_idle(page)
         page.get_by_role("tab", name="Progress").click()
-        page.get_by_text("Labelled").first.wait_for()
+        page.get_by_text("Labelled", exact=True).first.wait_for()
         assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "10"
         page.get_by_text("1 point(s)").first.wait_for()
         assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # counts + learning curve
