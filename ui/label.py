@@ -1,4 +1,7 @@
-"""Streamlit glue of the Label page: set-up widgets, cached loads, the queue and progress panels.
+"""Streamlit glue of the Label page: set-up widgets, cached loads, conflicts and the progress panel.
+
+The queue itself is :mod:`ui.label_queue` (one row at a time, rounds in the background), the row
+card :mod:`ui.label_card`, the history and label exchange :mod:`ui.label_history`.
 
 State that matters lives in the label log (core), never only in the session: every
 panel re-reads the log, so a refresh, a second tab or a restart shows the same labels.
