@@ -192,21 +192,20 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         assert "sex" in _shown(page.locator(f".st-key-label_{cleaned.run_id[:8]}_col"))
         _seen(page, "label queue")
         _snap(page, "loop-04-label-queue", "Batch:")
-        rows = [int(m.group(1)) for c in page.eval_on_selector_all('[class*="st-key-label_row_"]',
-                                                                    "els => els.map(e => e.className)")
-                if (m := re.search(r"st-key-label_row_(\d+)", c))]
-        assert len(rows) == 10
         frame = load_dataset(t, cleaned.run_id)
-        assert frame.loc[rows, "sex"].isna().all(), "the queue asks only about penguins without a sex"
+        rows: list[int] = []
         given: dict[int, str] = {}
-        for row in rows:
-            box = page.locator(f".st-key-label_row_{row}")
-            said = re.search(r"Model says (\w+)", box.inner_text())
+        for _ in range(10):  # the queue shows one row at a time; a click shows the next one of the batch
+            cls = page.locator('[class*="st-key-label_row_"]').first.get_attribute("class")
+            row = int(re.search(r"st-key-label_row_(\d+)", cls).group(1))
+            said = re.search(r"Model says (\w+)", page.locator(".st-key-label_card").inner_text())
             assert said, "with 333 labelled penguins the learner already makes a suggestion"
+            rows.append(row)
             given[row] = said.group(1)
-            box.get_by_role("button", name=given[row], exact=True).click()
-            box.wait_for(state="detached")
-            wait_idle(page)
+            page.locator(".st-key-label_classes").get_by_role("button", name=given[row], exact=True).click()
+            page.locator(f".st-key-label_row_{row}").wait_for(state="detached")
+        wait_idle(page)
+        assert frame.loc[rows, "sex"].isna().all(), "the queue asks only about penguins without a sex"
         _seen(page, "label batch done")
 
         page.get_by_role("tab", name="Map").click()
