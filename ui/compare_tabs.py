@@ -49,8 +49,16 @@ def runs_tab(t: Tracker, project: str) -> None:
         shown = runs.differing_params(shown)
     shown = shown.dropna(axis=1, how="all")
     st.caption(f"{len(shown):,} of {len(table):,} runs")
-    st.dataframe(shown, hide_index=True, key="cmp_runs_table",
-                 column_config={"start": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm")})
+    from ui.tables import show_table
+
+    if "inputs" in shown.columns:  # run ids of the inputs: their first 8 characters, as MLflow's UI shows them
+        shown = shown.assign(inputs=shown["inputs"].map(
+            lambda v: ", ".join(p.strip()[:8] for p in str(v).split(",") if p.strip()) if isinstance(v, str) else v))
+    # one column per param, metric and tag, as in MLflow's run table: it scrolls sideways, the run's name pinned
+    show_table(shown, key="cmp_runs_table", scroll=True, pinned=tuple(c for c in ("name",) if c in shown.columns),
+               config={"start": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm"),
+                       # 32 hex digits: tabular digits are wider than the width estimate's average letter
+                       "run_id": st.column_config.TextColumn("run_id", width=275)})
     parallel_chart(full, metric_cols, sort_by)
 
 
@@ -134,7 +142,19 @@ def gate_tab(t: Tracker, project: str, model_name: str | None, versions: list, l
     if history.empty:
         st.caption("No gate has run yet.")
     else:
-        st.dataframe(history.astype(object).where(history.notna(), "—"), hide_index=True, key="cmp_history")
+        from ui.tables import show_table
+
+        shown = history.copy()
+        if "reason" in shown.columns:  # a gate's reason is a paragraph: shortened here, read in full below
+            shown["reason"] = shown["reason"].astype(str).map(lambda r: r if len(r) <= 60 else r[:59] + "…")
+        show_table(shown, key="cmp_history", scroll=True,
+                   pinned=tuple(c for c in ("when",) if c in shown.columns),
+                   help={"reason": "Shortened; pick the decision below to read it in full."})
+        if "reason" in history.columns:
+            pick = st.selectbox("Read the full reason of", list(range(len(history))), key="cmp_history_pick",
+                                format_func=lambda i: " · ".join(str(history.iloc[i].get(c, ""))
+                                                                 for c in ("when", "challenger") if c in history))
+            st.caption(str(history.iloc[pick]["reason"]))
 
 
 def ab_tab(t: Tracker, project: str, model_name: str | None) -> None:

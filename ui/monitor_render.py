@@ -173,11 +173,17 @@ def render_timeline(timeline: Timeline) -> None:
                                                                                format="percent")})
 
 
+def _short(text: str, most: int = 60) -> str:
+    """A long list of drifted columns, shortened for a table cell (the check's report lists them all)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def runs_frame(runs: list) -> pd.DataFrame:
     return pd.DataFrame([{
         "when": pd.to_datetime(r.start_time, unit="ms"), "check": r.name,
         "dataset drift": r.tags.get("dataset_drift", ""), "drift share": r.metrics.get("drift_share"),
-        "drifted columns": r.tags.get("drifted_columns", "") or r.tags.get("drifted_periods", ""), "run": r.run_id,
+        "drifted columns": _short(r.tags.get("drifted_columns", "") or r.tags.get("drifted_periods", "")),
+        "run": r.run_id,
     } for r in runs])
 
 

@@ -144,8 +144,11 @@ def previous_checks(t: Any, project: str) -> None:
         if not runs:
             st.caption("No check recorded yet.")
             return
-        st.dataframe(links.with_run_links(t, project, mu.runs_frame(runs), runs), hide_index=True, width="stretch",
-                     column_config=links.link_column_config())
+        from ui.tables import show_table
+
+        frame = links.with_run_links(t, project, mu.runs_frame(runs), runs)
+        show_table(frame, key="mon_checks", scroll=True, pinned=tuple(c for c in ("when",) if c in frame.columns),
+                   config=links.link_column_config())
         pick = st.selectbox("Reopen the stored report of", runs, key="mon_reopen",
                             format_func=lambda r: f"{r.name} · {r.run_id[:8]}")
         if st.button("Open stored report", key="mon_open"):

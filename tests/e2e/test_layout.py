@@ -40,12 +40,7 @@ ALL_PAGES = [("", "MLOps workbench"), ("plan", "Plan"), ("data", "Data"), ("labe
 PAGES = [p for p in ALL_PAGES if (p[0] or "home") in os.environ.get("LAYOUT_PAGES", "").split(",")] or ALL_PAGES
 # Cuts on pages whose owners fix them later: (page, element) → why it is tolerated for now. An entry matches
 # a cut on that page whose element name contains the text. Remove an entry once its page is fixed.
-KNOWN_CUTS: dict[tuple[str, str], str] = {
-    ("compare", "grid[run_id,name,stage"): "Runs table: one column per param, metric and tag (100 at the loop's "
-                                           "end), far wider than the page; pick columns or a scroll table",
-    ("compare", "grid[when,model,challenger"): "Promotion history: 14 columns, wider than the page at 1280 and 1920",
-    ("monitor", "grid[when,check,dataset drift"): "Check history: 7 columns, wider than the page at 1280",
-}
+KNOWN_CUTS: dict[tuple[str, str], str] = {}
 
 
 # -- seeding ------------------------------------------------------------------------------------
