@@ -41,7 +41,7 @@ class LineageGraph:
         lines = ["digraph lineage {", "  rankdir=LR;", '  node [shape=box, style="rounded,filled", fontname="sans-serif",'
                  ' fontsize=11, fillcolor="#f0f2f6", color="#9aa0a6"];']
         for n in self.nodes:
-            label = f"{n.stage}\\n{n.name[:28]}\\n{n.run_id[:8]}".replace('"', "'")
+            label = f"{n.stage}\\n{_wrapped(n.name)}\\n{n.run_id[:8]}".replace('"', "'")
             extra = ', fillcolor="#dbe9ff", color="#1f6feb", penwidth=2' if n.focus else ""
             if n.status == "FAILED":
                 extra += ', fillcolor="#fde2e1"'
@@ -49,6 +49,16 @@ class LineageGraph:
         lines += [f'  "{a}" -> "{b}";' for a, b in self.edges]
         lines.append("}")
         return "\n".join(lines)
+
+
+def _wrapped(name: str, width: int = 26, lines: int = 3) -> str:
+    """A run name on up to ``lines`` lines of ``width`` characters (a node shows the whole name, not a cut one)."""
+    import textwrap
+
+    parts = textwrap.wrap(name, width, break_long_words=True, break_on_hyphens=True) or [""]
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], textwrap.shorten(" ".join(parts[lines - 1:]), width, placeholder="…")]
+    return "\\n".join(parts)
 
 
 def _node(run: RunSummary, focus: bool = False) -> LineageNode:

@@ -152,8 +152,9 @@ def gate_tab(t: Tracker, project: str, model_name: str | None, versions: list, l
                    help={"reason": "Shortened; pick the decision below to read it in full."})
         if "reason" in history.columns:
             pick = st.selectbox("Read the full reason of", list(range(len(history))), key="cmp_history_pick",
-                                format_func=lambda i: " · ".join(str(history.iloc[i].get(c, ""))
-                                                                 for c in ("when", "challenger") if c in history))
+                                format_func=lambda i: " · ".join(str(history.iloc[i].get(c, ""))[:16]
+                                                                 for c in ("when", "challenger", "decision")
+                                                                 if c in history))
             st.caption(str(history.iloc[pick]["reason"]))
 
 

@@ -171,6 +171,7 @@ def options_form(inputs: Inputs, models: list, champion: Any, charter: Any, vers
             cols = [c for c in inputs.reference.frame.columns if c != inputs.time_column]
             overrides = st.data_editor(
                 override_frame(cols), key="mon_overrides", hide_index=True, width="stretch",
+                placeholder="(as above)",  # an empty cell follows the choice for all columns
                 column_config={"test": st.column_config.SelectboxColumn(options=test_names()),
                                "threshold": st.column_config.NumberColumn(min_value=0.0, step=0.01)},
                 disabled=["column"])
