@@ -88,11 +88,20 @@ def _controls(snap: StudySnapshot, alive: list, settings: Any, storage: Any, tra
                    icon=":material/check_circle:")
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _figure(_study: Any, name: str, kind: str, fingerprint: tuple) -> tuple[Any, str]:
+    return study_figure(_study, kind)
+
+
 def _understand(snap: StudySnapshot) -> None:
     st.subheader("Understand the study")
     kind = st.segmented_control("View", list(FIGURES)[1:], format_func=FIGURES.get, default="importances",
                                 key="tune_view") or "importances"
-    fig, why = study_figure(snap.study, kind)
+    trials = snap.study.get_trials(deepcopy=False)
+    # the figure changes only when a trial changes state or reports a fold: polled every 2 s, it is drawn
+    # again only then (parameter importances fit a forest each time)
+    fingerprint = tuple((t.number, t.state.name, len(t.intermediate_values)) for t in trials)
+    fig, why = _figure(snap.study, snap.config.study_name, kind, fingerprint)
     if fig is not None:
         st.plotly_chart(fig, key=f"tune_view_{kind}")
     else:
