@@ -24,6 +24,10 @@ with user_errors():
     t = tracker()
     charter = load_charter(t, project)
     pu.charter_summary(charter)
+    if charter is not None:
+        from ui.verdict import show_champion_verdict
+
+        show_champion_verdict(project)  # meets / misses the bar, as on Home
     with st.expander("Edit the charter" if charter else "Write the charter", expanded=charter is None):
         values = pu.charter_form(charter)
         if values is not None:

@@ -36,3 +36,17 @@ def test_home_shows_meets_or_misses(seeded: Path, tmp_path: Path, monkeypatch: p
     at.run()
     assert not at.exception and decision.passed
     assert any("The champion irisproj-species v2 misses the charter" in w.value for w in at.warning)
+
+
+def test_plan_shows_the_same_verdict_under_the_charter(seeded: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    tracker = use_copy(seeded, tmp_path / "ws", monkeypatch)
+    st.cache_data.clear()
+    promote(tracker, P, 2, "iris", "accuracy", 0.0)
+    save_charter(tracker, P, Charter(problem="Tell iris species apart", target="species", task="classification",
+                                     metric="accuracy", threshold=0.5))
+    at = app_test("pages/plan.py", timeout=120)
+    at.session_state["wb_project"] = P
+    at.run()
+    assert not at.exception
+    assert any("The champion irisproj-species v2 meets the charter" in s.value for s in at.success)
