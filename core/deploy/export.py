@@ -222,6 +222,10 @@ def export_onnx(model: Any, spec: FeatureSpec, task: str, sample: pd.DataFrame |
         raise ExportError(f"Only fitted scikit-learn models can be exported. Got {type(model).__name__} instead.")
     est = _final_estimator(model)
     clf = task == "classification"
+    if type(est).__name__ in ("VotingClassifier", "VotingRegressor"):
+        raise ExportError("This version is an ensemble of two pipelines (retrained by the ensemble mode), which the "
+                          "ONNX export does not convert yet; export the champion it was built from, or retrain by "
+                          "refit or study for a single exportable model.")
     if clf and not hasattr(est, "predict_proba"):
         raise ExportError(f"{type(est).__name__} has no predict_proba; the export needs class probabilities. "
                           "Train it with probabilities enabled (e.g. SVC(probability=True)).")

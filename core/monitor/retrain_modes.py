@@ -247,9 +247,9 @@ def _voting(champion: Any, new: Any, weight: float, clf: bool) -> Any:
     from sklearn.preprocessing import LabelEncoder
 
     members = [("champion", champion), ("new", new)]
-    weights = [float(weight), float(1 - weight)]
+    weights = np.array([float(weight), float(1 - weight)])  # an array: skl2onnx sums it when exporting
     if clf:
-        model = VotingClassifier(members, voting="soft", weights=weights)
+        model = VotingClassifier(members, voting="soft", weights=weights, flatten_transform=False)
         model.le_ = LabelEncoder().fit(np.asarray(new.classes_))
         model.classes_ = model.le_.classes_
     else:

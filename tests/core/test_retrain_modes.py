@@ -139,3 +139,14 @@ def test_ensemble_for_regression_is_a_weighted_mean() -> None:
     w = choice.champion_weight
     new = choice.model.estimators_[1]
     assert np.allclose(choice.model.predict(p.X_new), w * champion.predict(p.X_new) + (1 - w) * new.predict(p.X_new))
+
+
+def test_an_ensemble_is_refused_by_the_onnx_export_with_a_sentence(parts) -> None:
+    from core.deploy.export import export_onnx
+    from core.errors import ExportError
+
+    p, spec = parts
+    champion = build_pipeline("linear", "classification", spec).fit(p.X_old, p.y_old)
+    choice = ensemble(champion, "linear", "classification", spec, {}, p)
+    with pytest.raises(ExportError, match="ensemble of two pipelines"):
+        export_onnx(choice.model, spec, "classification", p.X_new)
