@@ -24,12 +24,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from core.atomic import write_atomic
 from core.errors import DataError
 
 SourceKind = Literal["bundled", "upload", "version"]
@@ -64,17 +64,7 @@ def _draft_path(home: Path, project: str, identity: str) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old or the new content, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
 
 
 def save_draft(home: Path, project: str, identity: str, draft: Draft) -> Path:
@@ -118,7 +108,5 @@ def store_upload(home: Path, data: bytes, filename: str) -> Path:
     path = home / "uploads" / f"{digest}-{_slug(Path(filename).stem)[:60]}{suffix}"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        from core.atomic import write_atomic
-
         write_atomic(path, data)  # two sessions uploading the same bytes at once each use their own temp file
     return path

@@ -28,7 +28,6 @@ import fcntl
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -194,13 +193,9 @@ class LabelLog:
 
     def write_session(self, meta: Mapping[str, Any]) -> None:
         """Replace the session set-up atomically (write a temp file, fsync, rename)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.session_path.with_suffix(_tmp_suffix())
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(dict(meta), fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.session_path)
+        from core.atomic import write_atomic
+
+        write_atomic(self.session_path, json.dumps(dict(meta), indent=1))
 
     # --- reading -----------------------------------------------------------------------------
     def events(self) -> list[LabelEvent]:
@@ -344,19 +339,12 @@ def _person_path(labels_dir: Path, project: str, person: str) -> Path:
     return Path(labels_dir) / _safe(project) / "people" / f"{hashlib.sha256(person.encode()).hexdigest()[:24]}.json"
 
 
-def _tmp_suffix() -> str:
-    """A temp-file suffix of this process *and thread*: two tabs are two threads of one server, and with
-    the pid alone both wrote the same temp file and the second rename found it gone (FileNotFoundError)."""
-    return f".tmp{os.getpid()}-{threading.get_ident()}"
-
-
 def remember_version(labels_dir: Path, project: str, person: str, dataset_run_id: str) -> None:
     """Note the dataset version ``person`` (an identity string) last gave a label on (atomic replace)."""
-    path = _person_path(labels_dir, project, person)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(_tmp_suffix())
-    tmp.write_text(json.dumps({"dataset_run_id": dataset_run_id, "ts": time.time()}), encoding="utf-8")
-    os.replace(tmp, path)
+    from core.atomic import write_atomic
+
+    write_atomic(_person_path(labels_dir, project, person),
+                 json.dumps({"dataset_run_id": dataset_run_id, "ts": time.time()}))
 
 
 def last_labelled_version(labels_dir: Path, project: str, person: str = "") -> str | None:

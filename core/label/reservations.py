@@ -24,12 +24,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from core.atomic import write_atomic
 
 HOLD_SECONDS = 180.0  # "a few minutes": long enough to label a batch, short enough for a dead tab
 
@@ -140,16 +141,7 @@ class Reservations:
 
     def _write(self, records: list[Reservation]) -> None:
         payload = {"version": 1, "sessions": [{**asdict(r), "rows": list(r.rows)} for r in records]}
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, separators=(",", ":"))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, json.dumps(payload, separators=(",", ":")))
 
     def _locked(self) -> _Lock:
         return _Lock(self.lock_path)
