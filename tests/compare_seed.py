@@ -93,3 +93,10 @@ def use_copy(seeded_home: Path, dst: Path, monkeypatch, project: str = "irisproj
     for var in ("MLFLOW_TRACKING_URI", "OPTUNA_STORAGE", "WORKBENCH_ARTIFACTS"):
         monkeypatch.delenv(var, raising=False)
     return Tracker.connect(make_settings(dst))
+
+
+def aliases(tracker: Tracker, model: str = "irisproj-species") -> dict[str, int]:
+    """Alias → version of the seeded project's registered model."""
+    from core.tracking.models import model_versions
+
+    return {a: mv.version for mv in model_versions(tracker, model) for a in mv.aliases}

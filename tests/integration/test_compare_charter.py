@@ -12,8 +12,8 @@ from core.compare.record import run_comparison
 from core.errors import CompareError
 from core.plan.charter import Charter, save_charter
 from core.tracking.datasets import load_dataset
-from core.tracking.models import load_sklearn_model, model_versions
-from tests.compare_seed import build_seeded_home, use_copy
+from core.tracking.models import load_sklearn_model
+from tests.compare_seed import aliases, build_seeded_home, use_copy
 
 P = "irisproj"
 M = "irisproj-species"
@@ -31,10 +31,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, _template_store: Path):  # 
 @pytest.fixture()
 def tracker(seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     return use_copy(seeded[0], tmp_path / "ws", monkeypatch)
-
-
-def aliases(tracker) -> dict[str, int]:  # noqa: ANN001
-    return {a: mv.version for mv in model_versions(tracker, M) for a in mv.aliases}
 
 
 def hand_cost(tracker, mv, frame) -> float:  # noqa: ANN001

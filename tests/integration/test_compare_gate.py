@@ -12,8 +12,7 @@ from core.compare.record import run_comparison
 from core.compare.shadow import run_shadow
 from core.errors import CompareError
 from core.tracking.datasets import load_dataset
-from core.tracking.models import model_versions
-from tests.compare_seed import build_seeded_home, save_dataset, use_copy
+from tests.compare_seed import aliases, build_seeded_home, save_dataset, use_copy
 
 P = "irisproj"
 M = "irisproj-species"  # one registered model per prediction job: <project>-<target>
@@ -29,10 +28,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, _template_store: Path):  # 
 @pytest.fixture()
 def tracker(seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     return use_copy(seeded[0], tmp_path / "ws", monkeypatch)
-
-
-def aliases(tracker) -> dict[str, int]:  # noqa: ANN001
-    return {a: mv.version for mv in model_versions(tracker, M) for a in mv.aliases}
 
 
 def test_aliases_move_only_after_a_passed_gate(tracker, seeded) -> None:  # noqa: ANN001
