@@ -283,13 +283,18 @@ def retrain(
             from core.models import spec_from_tags
             from core.tracking.models import load_sklearn_model
 
-            # the baseline is the champion's score on the reference's held-out rows: on its training rows the
-            # model looks better than it is, and every batch would seem to drop
-            held_out = reference[[s == "test" for s in split]] if split is not None else reference.iloc[:0]
-            if len(held_out):
+            from core.monitor.check import Table
+            from core.monitor.heldout import held_out_reference, without_training_rows
+
+            # Monitor's definition of the quality drop: the baseline is the reference's held-out rows and both
+            # sides leave out rows the champion was trained on (on those it looks better than it is)
+            base = held_out_reference(tracker, Table(reference, "the reference", cfg["data_version"], target),
+                                      champion, target)
+            scored = without_training_rows(tracker, labelled, champion, target)
+            if not base.empty and not scored.empty:
                 model = load_sklearn_model(tracker, champion)
-                quality_drop = model_quality(model, spec_from_tags(champion.tags), target, task, held_out,
-                                             labelled).drop
+                quality_drop = model_quality(model, spec_from_tags(champion.tags), target, task, base.frame,
+                                             scored.frame).drop
     inputs = [r for r in (champion.run_id, cfg["data_version"], current_run, check_run) if r]
     base_params = {"champion": champion.label, "family": family, "target": target, "policy": policy.to_json(),
                    "mode": policy.mode,
@@ -308,7 +313,8 @@ def retrain(
                      f"(threshold {policy.max_drift_share})" if drift_share is not None else "drift share not computed",
                      f"quality drop {quality_drop:.3f} (threshold {policy.max_quality_drop})" if quality_drop is not None
                      else "quality not checked (the batch has no labels)" if not len(labelled)
-                     else "quality not checked (the reference has no held-out rows to compare with)"]
+                     else "quality not checked (no held-out reference row, or every labelled batch row repeats a "
+                          "row the champion was trained on)"]
             reason += f" — evaluated: {'; '.join(facts)}"
     if not fire:
         with tracker.stage_run(project, "retrain", name="retrain skipped", inputs=inputs, params=base_params) as rid:
