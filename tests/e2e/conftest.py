@@ -125,6 +125,29 @@ def wait_idle(pg, timeout: float = 120_000) -> None:  # noqa: ANN001
     pg.wait_for_timeout(200)
 
 
+def choose(pg, box, option: str, timeout: float = 180_000) -> None:  # noqa: ANN001
+    """Pick ``option`` in the select box ``box`` (a locator of the widget).
+
+    A rerun that lands while the list is open (a background job finishing, a fragment's
+    timer) closes it, so the list is reopened until the option shows, up to ``timeout`` ms.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout / 1000
+    item = pg.get_by_role("option", name=option, exact=True)
+    while True:
+        wait_idle(pg)
+        box.click()
+        try:
+            item.wait_for(state="visible", timeout=10_000)
+            item.click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if time.monotonic() > deadline:
+                raise
+            pg.keyboard.press("Escape")
+
+
 def assert_no_error(pg) -> None:  # noqa: ANN001
     """No exception box and no Traceback text anywhere on the page."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown"

@@ -14,7 +14,7 @@ from core.config import Settings
 from core.label.labellog import LabelLog, latest_labels
 from core.tracking import Tracker
 from core.tracking.datasets import dataset_versions, load_dataset, log_dataset_version
-from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import assert_no_error, choose, shot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 CLASSES = ("setosa", "versicolor", "virginica")
@@ -93,8 +93,7 @@ def test_label_thirty_rows_by_keyboard_undo_two_relabel_one_and_save(tmp_path: P
         row_box.fill(str(target))
         row_box.press("Enter")
         wait_idle(page)
-        page.locator(".st-key-label_hist_class").click()
-        page.get_by_role("option", name=new, exact=True).click()
+        choose(page, page.locator(".st-key-label_hist_class"), new)
         wait_idle(page)
         page.locator(".st-key-label_hist_relabel button").click()
         page.get_by_text(f"Row {target} is now '{new}'").wait_for()
