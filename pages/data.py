@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.data.drafts import Draft, load_draft, save_draft, store_upload
-from core.data.versions import load_recipe_json, raw_input_of
 from core.errors import WorkbenchError, one_line
-from core.tracking.datasets import dataset_versions, load_dataset
+from core.tracking.datasets import load_dataset
+from ui import cache
 from ui import data as ud
 from ui.data_profile import render_profile
 from ui.feedback import user_errors
@@ -84,7 +84,7 @@ with st.expander("Open a table" if src is None else f"Open another table (now: {
                 _persist()
                 st.rerun()
         else:
-            versions = dataset_versions(t, project)
+            versions = cache.dataset_versions(project, t=t)  # one search per write, shared by every session
             if not versions:
                 st.info("No saved versions in this project yet.")
             else:
@@ -94,10 +94,10 @@ with st.expander("Open a table" if src is None else f"Open another table (now: {
                     _open("version", v.run_id, v.name)
                     _persist()
                     st.rerun()
-                raw_id = raw_input_of(t, v.run_id)
-                recipe = load_recipe_json(t, v.run_id) if raw_id else None
-                if raw_id and recipe and c2.button("Continue editing its recipe", key="data_edit_version"):
-                    _open("version", raw_id, v.name, recipe)
+                found = cache.version_recipe(v.run_id, t)  # not two run reads and a download per rerun
+                if found.raw_run_id and found.recipe and c2.button("Continue editing its recipe",
+                                                                   key="data_edit_version"):
+                    _open("version", found.raw_run_id, v.name, found.recipe)
                     _persist()
                     st.rerun()
 

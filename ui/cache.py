@@ -1,7 +1,8 @@
-"""Short-lived caches of the MLflow reads that every rerun made (sidebar, Home), dropped by any write.
+"""Short-lived caches of the MLflow reads that every rerun made (sidebar, Home, pickers), dropped by any write.
 
 Every rerun of every session used to search the store again: the sidebar's health probe and project
-list, Home's runs, registered models and versions (one logged-model read per version), lineage.
+list, Home's runs, registered models and versions (one logged-model read per version), lineage, the
+dataset versions of every dataset picker (Data, Label, Tune, Compare) and a saved version's recipe.
 Here each read is an ``st.cache_data`` entry keyed by the store URI, the project and the store's
 **write stamp**, so a page never shows a number older than the last write:
 
@@ -28,6 +29,7 @@ from urllib.parse import unquote, urlparse
 import streamlit as st
 
 from core.tracking import RunSummary, StoreHealth
+from core.tracking.datasets import DatasetVersion
 from core.tracking.models import ModelVersionInfo
 from ui.resources import settings, tracker
 
@@ -181,3 +183,44 @@ def lineage(project: str, run_id: str) -> Any:
     """The :class:`core.lineage.LineageGraph` around ``run_id`` (cached until the next write)."""
     uri = settings().tracking_uri
     return _lineage(uri, project, run_id, store_stamp(uri))
+
+
+# -- dataset versions (the pickers of Data, Label, Tune, Compare) ------------------------------------------
+@st.cache_data(ttl=_ENTRY_TTL_S, show_spinner=False, max_entries=64)
+def _dataset_versions(uri: str, project: str, name: str | None, stamp: tuple, _t: Any) -> list[DatasetVersion]:
+    from core.tracking.datasets import dataset_versions as read
+
+    return read(_t, project, name)
+
+
+def dataset_versions(project: str, name: str | None = None, t: Any = None) -> list[DatasetVersion]:
+    """:func:`core.tracking.datasets.dataset_versions` of ``project`` (through tracker ``t``, default the
+    app's), cached until the next write: every session's pickers share one search per write."""
+    t = t or tracker()
+    uri = t.settings.tracking_uri
+    return _dataset_versions(uri, project, name, store_stamp(uri), t)
+
+
+@dataclass(frozen=True)
+class VersionRecipe:
+    """Where a saved version's recipe can be continued from: its raw input and its recipe (both None
+    for a raw table or a version without a recipe)."""
+
+    raw_run_id: str | None
+    recipe: dict | None
+
+
+@st.cache_data(ttl=_ENTRY_TTL_S, show_spinner=False, max_entries=64)
+def _version_recipe(uri: str, run_id: str, stamp: tuple, _t: Any) -> VersionRecipe:
+    from core.data.versions import load_recipe_json, raw_input_of
+
+    raw_id = raw_input_of(_t, run_id)
+    return VersionRecipe(raw_id, load_recipe_json(_t, run_id) if raw_id else None)
+
+
+def version_recipe(run_id: str, t: Any = None) -> VersionRecipe:
+    """The raw input and recipe of version ``run_id`` (two run reads, an artifact listing and a download),
+    cached until the next write."""
+    t = t or tracker()
+    uri = t.settings.tracking_uri
+    return _version_recipe(uri, run_id, store_stamp(uri), t)

@@ -12,7 +12,7 @@ from core.data.recipe import Recipe
 from core.data.versions import compare_versions, save_version
 from core.errors import WorkbenchError, one_line
 from core.tracking import Tracker
-from core.tracking.datasets import dataset_versions
+from ui import cache
 from ui import data as ud
 from ui.tables import show_table
 
@@ -97,7 +97,7 @@ def render_save_and_versions(t: Tracker, project: str, src: dict[str, Any], raw:
         _save_form(t, project, src, raw, replayed, on_change)
     st.markdown("#### Versions")
     try:
-        versions = dataset_versions(t, project)
+        versions = cache.dataset_versions(project, t=t)  # one search per write for every session
     except WorkbenchError as err:
         st.error(one_line(err))
         return

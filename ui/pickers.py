@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from core.tracking import Tracker
-from core.tracking.datasets import DatasetVersion, dataset_versions
+from core.tracking.datasets import DatasetVersion
+from ui.cache import dataset_versions
 
 T = TypeVar("T")
 
@@ -23,8 +24,8 @@ def dataset_picker(tracker: Tracker, project: str, key: str, label: str = "Datas
                    where: st.delta_generator.DeltaGenerator | None = None,
                    default_run_id: str | None = None) -> DatasetVersion | None:
     """A selectbox of the project's dataset versions (newest first, or ``default_run_id`` first shown);
-    None when there are none."""
-    versions = dataset_versions(tracker, project)
+    None when there are none. The versions are read once per write to the store, for all sessions."""
+    versions = dataset_versions(project, t=tracker)
     if not versions:
         return None
     index = next((i for i, v in enumerate(versions) if v.run_id == default_run_id), 0)
