@@ -10,10 +10,12 @@ from core.tracking import STAGES
 from ui import cache
 from ui import mlflow_links as links
 from ui.feedback import page_link, user_errors
+from ui.home import lineage_choices
 from ui.navigation import PAGES
 from ui.pickers import picker_key
 from ui.resources import tracker
 from ui.state import current_project
+from ui.verdict import show_champion_verdict
 
 LOOP = [p for p in PAGES if p.stage]
 
@@ -60,8 +62,6 @@ with user_errors():
         for col, mv in ((c2, champ), (c3, chall)):
             if mv is not None and (url := links.for_version(t, mv)):
                 col.markdown(links.markdown(f"{mv.name} v{mv.version} in MLflow", url))
-    from ui.verdict import show_champion_verdict
-
     show_champion_verdict(project)  # the charter's verdict for the champion (Plan → Compare's gate)
     if not versions:
         st.info("No registered model yet: save a dataset version in **Data**, then run a study in **Tune**.",
@@ -74,15 +74,10 @@ with user_errors():
             page_link("pages/data.py", "Start with Data")
 
     st.subheader("Lineage")
-    roots = [r for r in runs if not r.tags.get("mlflow.parentRunId")]
-    if not roots:
+    choices = lineage_choices(snap)  # registered versions first, then root runs; the warm-up read the default
+    if not choices:
         st.caption("Lineage appears here once the project has runs.")
     else:
-        by_id = {r.run_id: r for r in roots}
-        choices: list[tuple[str, str]] = [(f"model {v.name} v{v.version}" + (f" ({', '.join(v.aliases)})"
-                                                                             if v.aliases else ""), v.run_id)
-                                          for v in versions if v.run_id in by_id]
-        choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:200]]
         label, focus = st.selectbox("Show the chain of", choices, format_func=lambda c: c[0],
                                     key=picker_key("home_lineage", choices, lambda c: c[0], ident=lambda c: c[1]))
         graph = cache.lineage(project, focus)

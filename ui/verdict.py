@@ -19,9 +19,14 @@ def _verdict(uri: str, project: str, stamp: tuple) -> Verdict | None:
     return champion_verdict(tracker(), project, versions=snap.versions, runs=snap.runs)
 
 
+def champion_verdict(project: str) -> Verdict | None:
+    """The charter's verdict for ``project``'s champion (cached until the next write); None without either."""
+    uri = tracker().settings.tracking_uri
+    return _verdict(uri, project, cache.store_stamp(uri))
+
+
 def show_champion_verdict(project: str) -> None:
     """One line: meets (success) or misses (warning) the charter, by how much; nothing without charter or champion."""
-    t = tracker()
-    verdict = _verdict(t.settings.tracking_uri, project, cache.store_stamp())
+    verdict = champion_verdict(project)
     if verdict is not None:
         (st.success if verdict.meets else st.warning)(verdict.sentence, icon=":material/flag:")

@@ -1,17 +1,22 @@
-"""Warm the server off the request path: the store, the imports of the first pages, a frozen import heap.
+"""Warm the server before it reports healthy: the store, the first pages' imports and reads, a frozen heap.
 
-``python -m ui.serve`` (what ``make run`` starts) calls :func:`start`; the thread waits until the server
-has started (so health is not delayed), then works while the first browser loads its JavaScript:
+``python -m ui.serve`` (what ``make run`` starts) calls :func:`start` and holds ``/_stcore/health`` at 503
+until :func:`ready` (at most ``GATE_S``). The thread waits until Streamlit's server is up (never two
+threads importing during the server's own start), then, while health still says "warming up":
 
 * the MLflow store is opened through the app's own cached tracker (a new workspace's SQLite file is
   created and migrated here, once, instead of inside the first person's page);
 * the modules of the frame, Home and Data are imported (MLflow, SQLAlchemy, pandas …);
+* Home's and the sidebar's cached reads are filled (:func:`ui.home.prefetch`), so the first Home is
+  served from memory (keyed by the store's write stamp: a later write is read again, never hidden);
 * the import heap is frozen (``gc.freeze``): with ``runner.postScriptGC`` off, Python's own full
   collections then skip those ~300k long-lived objects instead of walking them (≈ 0.1-0.9 s each).
 
+So "healthy" means "the first page is quick", and start → health carries the cost honestly.
 Heavy, page-specific libraries (umap, evidently, onnxruntime) are not imported here: their pages warm
-them on demand. A request that arrives before the warm-up is done waits for it (:func:`wait`) rather
-than importing the same modules on a second thread (two threads importing one package can deadlock).
+them on demand. A request that arrives before the warm-up is done (a plain ``streamlit run`` never
+gates health) waits for it (:func:`wait`) rather than importing the same modules on a second thread
+(two threads importing one package can deadlock).
 """
 
 from __future__ import annotations
@@ -33,22 +38,25 @@ _LOG = logging.getLogger("workbench.warmup")
 _done = threading.Event()
 _started = False
 _took: float | None = None
+_t_start: float | None = None  # when start() was called (monotonic)
+GATE_S = 60.0  # the longest the warm-up holds back health (ui.serve); a request waits as long (wait())
 
 
 def start(wait_for_server: bool = True) -> threading.Thread | None:
     """Start the warm-up on a daemon thread (once per process); None when it was started before."""
-    global _started
+    global _started, _t_start
     if _started:
         return None
     _started = True
+    _t_start = time.monotonic()
     thread = threading.Thread(target=_warm, args=(wait_for_server,), name="workbench-warmup", daemon=True)
     thread.start()
     return thread
 
 
 def _server_started(timeout: float = 120.0) -> None:
-    """Wait until Streamlit's runtime has started: warming while the server starts would slow the start
-    (one GIL), and the first browser still needs a second or two for its JavaScript after that."""
+    """Wait until Streamlit's runtime has started: its main thread then idles in the event loop, so the
+    warm-up's imports never race the server's own (health is held back meanwhile, see ui.serve)."""
     from streamlit.runtime import Runtime
 
     deadline = time.monotonic() + timeout
@@ -82,6 +90,9 @@ def _warm(wait_for_server: bool = True) -> None:
             repair_project(t, settings().project)  # the once-per-process repair of the default project
         for name in MODULES:
             importlib.import_module(name)
+        from ui.home import prefetch
+
+        prefetch(settings().project)  # Home's and the sidebar's cached reads: the first Home is one cache hit
     except Exception:  # noqa: BLE001 - never stop the server: the first page reports a store that fails
         _LOG.warning("Warm-up stopped early; the first page does the rest.", exc_info=True)
     finally:
@@ -95,11 +106,19 @@ def _warm(wait_for_server: bool = True) -> None:
         _done.set()
 
 
-def wait(timeout: float = 60.0) -> None:
+def wait(timeout: float = GATE_S) -> None:
     """On the request path: if a warm-up is under way, wait for it (a no-op without one); past ``timeout``
     the request goes on and imports what it needs itself."""
     if _started:
         _done.wait(timeout)
+
+
+def ready() -> bool:
+    """Whether the server may answer healthy: the warm-up is done, or it has run longer than ``GATE_S``
+    (a store that hangs must not keep the server from ever reporting healthy). True without a warm-up."""
+    if not _started or _done.is_set():
+        return True
+    return _t_start is not None and time.monotonic() - _t_start > GATE_S
 
 
 def took() -> float | None:
