@@ -74,6 +74,8 @@ def _warm(wait_for_server: bool = True) -> None:
     except Exception:  # noqa: BLE001 - a Streamlit without this API: warm at once
         _LOG.warning("Could not tell whether the server has started; warming now.", exc_info=True)
     t0 = time.perf_counter()
+    print("workbench: warming up (opening the store, importing and reading the first pages); the page connects "
+          "when done", file=sys.stderr, flush=True)
     # the cached resources below are built outside a script run: Streamlit warns about the missing
     # ScriptRunContext (and cache decorators about the runtime), which is expected here
     quiet = [logging.getLogger(n) for n in ("streamlit.runtime.scriptrunner_utils.script_run_context",
@@ -101,8 +103,8 @@ def _warm(wait_for_server: bool = True) -> None:
         gc.collect()
         gc.freeze()  # what is alive now lives for the whole process: keep it out of every later collection
         _took = time.perf_counter() - t0
-        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported)", file=sys.stderr,
-              flush=True)
+        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported and read); healthy now",
+              file=sys.stderr, flush=True)
         _done.set()
 
 
