@@ -12,7 +12,9 @@ the order in which the script collects them does not matter.
 Each scenario (idle; with a ``tune`` study of 500 trials running in its own process on the same
 store) starts a fresh server on the same workspace (an existing store with penguins saved),
 times one session alone, then the N sessions. Prints first page load and per-interaction
-p50/p95/max with the machine's load average. Budget (issue 15): with 10 sessions interaction
+p50/p95/max with the machine's load average, and per step the work
+behind it, which a busy machine does not inflate: each page's main-thread CPU seconds (CDP, thread time)
+and the KB the server sent it over its WebSocket. Budget (issue 15): with 10 sessions interaction
 p95 ≤ 2 s and first page ≤ 6 s; one session's first page ≤ 3 s. ``--server plain`` runs a
 bare ``streamlit run app.py`` (no warm-up) for the ratio.
 
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_app import PLAIN, SERVE, Server  # noqa: E402
+from bench.load_probes import browser_cpu, cpu_seconds, main_thread_s, print_profile  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 # Wait in the page until `cond` holds, store the elapsed ms in window.__bench[name].
@@ -50,44 +53,20 @@ _WATCH = """([name, cond]) => {
 _IDLE = "document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState === 'notRunning'"
 
 
+# A probe runs every 20 ms in every page, so it must cost next to nothing: the text is looked for first
+# (textContent does not lay out the page), and only a text node that holds it is asked whether it is shown.
+# The old probe asked every element for its offsetParent and the first-page probe read body.innerText,
+# each of which forces a layout — 50 layouts a second in each of 10 pages, counted as the app's time.
+_SHOWN = """((text) => { const main = document.querySelector('[data-testid="stMain"]');
+  if (!main || !main.textContent.includes(text)) return false;
+  const walk = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode())
+    if (n.data.includes(text) && n.parentElement.offsetParent !== null) return true;
+  return false; })"""
+
+
 def _visible_text(text: str) -> str:
-    return (f"[...document.querySelectorAll('[data-testid=\"stMain\"] *')].some(e => e.childElementCount === 0 "
-            f"&& e.offsetParent !== null && e.textContent.includes({text!r}))")
-
-
-def _cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds (user + system) of one process, or busy seconds of the whole machine (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    if pid is not None:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-    cpu = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(cpu) - cpu[3] - cpu[4]) / tick  # all but idle and iowait
-
-
-def _browser_cpu(exclude: int) -> float:
-    """CPU seconds of this script's descendants except the server: the Playwright driver and Chromium."""
-    parent: dict[int, int] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    kids, todo = [], [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        for child, ppid in parent.items():
-            if ppid == pid and child != exclude:
-                kids.append(child)
-                todo.append(child)
-    total = 0.0
-    for pid in kids:
-        try:
-            total += _cpu_seconds(pid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+    return f"{_SHOWN}({text!r})"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -118,14 +97,14 @@ def _first_load(pages: list, url: str) -> list[float]:  # noqa: ANN001
     return out
 
 
-_INIT = """
+_INIT = f"""
 window.__firstReady = null;
-const __iv = setInterval(() => {
+const __iv = setInterval(() => {{
   const app = document.querySelector('[data-testid="stApp"]');
-  if (app && app.dataset.testScriptState === 'notRunning' && document.body && document.body.innerText.includes('Pick a bundled data set')) {
+  if (app && app.dataset.testScriptState === 'notRunning' && {_SHOWN}('Pick a bundled data set')) {{
     window.__firstReady = performance.now(); clearInterval(__iv);
-  }
-}, 20);
+  }}
+}}, 20);
 """
 
 
@@ -153,15 +132,29 @@ def run_sessions(browser, home: Path, uploads: list[Path], args, env: dict[str, 
         for c in contexts:
             c.add_init_script(_INIT)
         pages = [c.new_page() for c in contexts]
+        received = [0]  # bytes the server sent to all pages over their WebSockets
         for pg in pages:
             pg.set_default_timeout(300_000)
+            pg.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.__setitem__(
+                0, received[0] + len(data))))
+        probes = [c.new_cdp_session(pg) for c, pg in zip(contexts, pages, strict=True)]
+        for cdp in probes:
+            cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
         if args.profile_seconds and args.py_spy:
             spy = subprocess.Popen([args.py_spy, "record", "--pid", str(server.proc.pid), "--duration",
                                     str(int(args.profile_seconds)), "--format", "raw", "--output",
                                     str(home / f"spy-{label}.txt"), "--nonblocking"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        cpu0 = (time.perf_counter(), _cpu_seconds(server.proc.pid), _cpu_seconds(), _browser_cpu(server.proc.pid))
-        rows: dict[str, list[float]] = {"first page load": _first_load(pages, server.url)}
+        cpu0 = (time.perf_counter(), cpu_seconds(server.proc.pid), cpu_seconds(), browser_cpu(server.proc.pid))
+        rows: dict[str, list[float]] = {}
+        work: dict[str, tuple[float, int]] = {}  # step → (pages' main-thread CPU s, bytes received)
+
+        def step(name: str, run) -> None:  # noqa: ANN001
+            cpu, sent = main_thread_s(probes), received[0]
+            rows[name] = run()
+            work[name] = (main_thread_s(probes) - cpu, received[0] - sent)
+
+        step("first page load", lambda: _first_load(pages, server.url))
 
         def open_table(i: int, pg) -> None:  # noqa: ANN001
             if i == 0:
@@ -173,16 +166,15 @@ def run_sessions(browser, home: Path, uploads: list[Path], args, env: dict[str, 
             pg.get_by_role("button", name="Open", exact=True).and_(pg.get_by_test_id("stBaseButton-primary")).click()
 
         captions = ["344 rows × 8 columns"] + [f"{50 + i} rows × 3 columns" for i in range(1, args.sessions)]
-        rows["open a table"] = _act(pages, "open", lambda i: f"{_IDLE} && {_visible_text(captions[i])}",
-                                    open_table)
-        rows["tab: Clean"] = _act(pages, "clean", lambda i: _visible_text("Add a step"),
-                                  lambda i, pg: pg.get_by_role("tab", name="Clean").click())
-        rows["tab: Versions"] = _act(pages, "versions", lambda i: _visible_text("Save version"),
-                                     lambda i, pg: pg.get_by_role("tab", name="Versions").click())
-        rows["tab: Profile"] = _act(pages, "profile", lambda i: _visible_text("Duplicate rows"),
-                                    lambda i, pg: pg.get_by_role("tab", name="Profile").click())
-        wall, server_cpu, machine_cpu, browser_cpu = (a - b for a, b in zip(
-            (time.perf_counter(), _cpu_seconds(server.proc.pid), _cpu_seconds(), _browser_cpu(server.proc.pid)),
+        step("open a table", lambda: _act(pages, "open", lambda i: f"{_IDLE} && {_visible_text(captions[i])}",
+                                          open_table))
+        for tab, shows in (("Clean", "Add a step"), ("Versions", "Save version"), ("Profile", "Duplicate rows")):
+            # the script idle too: a tab that reruns the page is done when its content is drawn and the run over
+            step(f"tab: {tab}", lambda tab=tab, shows=shows: _act(
+                pages, tab, lambda i: f"{_IDLE} && {_visible_text(shows)}",
+                lambda i, pg: pg.get_by_role("tab", name=tab).click()))
+        wall, server_cpu, machine_cpu, chromium_cpu = (a - b for a, b in zip(
+            (time.perf_counter(), cpu_seconds(server.proc.pid), cpu_seconds(), browser_cpu(server.proc.pid)),
             cpu0, strict=True))
         for c in contexts:
             c.close()
@@ -190,8 +182,9 @@ def run_sessions(browser, home: Path, uploads: list[Path], args, env: dict[str, 
         server.stop()
         if spy is not None:
             spy.wait(timeout=120)
-    return {"label": label, "health": health, "solo": solo, "rows": rows, "wall": wall, "server_cpu": server_cpu,
-            "machine_cpu": machine_cpu, "browser_cpu": browser_cpu, "load": (load0 + os.getloadavg()[0]) / 2,
+    return {"label": label, "health": health, "solo": solo, "rows": rows, "work": work, "wall": wall,
+            "server_cpu": server_cpu,
+            "machine_cpu": machine_cpu, "browser_cpu": chromium_cpu, "load": (load0 + os.getloadavg()[0]) / 2,
             "spy": home / f"spy-{label}.txt"}
 
 
@@ -200,9 +193,12 @@ def _report(r: dict, sessions: int, env: str) -> None:
     interactions = [v for k, vals in rows.items() if k != "first page load" for v in vals]
     print(f"\n{sessions} concurrent sessions, {r['label']}{env} · load average {r['load']:.1f} · server healthy "
           f"after {r['health']:.1f} s · one session alone: first page {r['solo']:.2f} s\n")
-    print(f"{'step':<18}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}")
+    print(f"{'step':<18}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}   browser CPU s/page   KB sent/page")
     for name, vals in [*rows.items(), ("all interactions", interactions)]:
-        print(f"{name:<18}{len(vals):>4}{statistics.median(vals):>9.2f}{_pct(vals, 0.95):>9.2f}{max(vals):>9.2f}")
+        cpu, sent = r["work"].get(name, (None, None))
+        extra = f"{cpu / sessions:>21.2f}{sent / sessions / 1024:>15.1f}" if cpu is not None else ""
+        print(f"{name:<18}{len(vals):>4}{statistics.median(vals):>9.2f}{_pct(vals, 0.95):>9.2f}{max(vals):>9.2f}"
+              + extra)
     p95, first = _pct(interactions, 0.95), _pct(rows["first page load"], 0.95)
     print(f"budget: interaction p95 {p95:.2f} s (≤ 2 s: {'ok' if p95 <= 2 else 'OVER'}) · "
           f"first page p95 {first:.2f} s (≤ 6 s: {'ok' if first <= 6 else 'OVER'}) · "
@@ -213,7 +209,7 @@ def _report(r: dict, sessions: int, env: str) -> None:
           f"{r['machine_cpu'] - r['server_cpu'] - r['browser_cpu']:.1f} CPU s, "
           f"machine idle {max(0.0, wall * cpus - r['machine_cpu']):.1f} CPU s")
     if r["spy"].exists():
-        _print_profile(r["spy"])
+        print_profile(r["spy"])
 
 
 def main() -> None:
@@ -258,35 +254,6 @@ def main() -> None:
     suffix = f" · {args.server}" + (" · " + " ".join(args.env) if args.env else "")
     for r in results:
         _report(r, args.sessions, suffix)
-
-
-def _print_profile(path: Path, top: int = 20) -> None:
-    """Where the server's samples went: by package (leaf frame) and by function (inclusive)."""
-    import re
-    from collections import Counter
-
-    by_package: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit() or not stack:
-            continue
-        n = int(count)
-        total += n
-        frames = [re.sub(r":\d+\)$", ")", f) for f in stack.split(";")]
-        leaf = frames[-1]
-        m = re.search(r"site-packages/([^/]+)/", leaf) or re.search(r"\((?:/work/main/)?([^/)]+)/", leaf)
-        by_package[m.group(1) if m else leaf[:40]] += n
-        for frame in set(frames):
-            inclusive[frame] += n
-    print(f"\nserver CPU samples (py-spy, idle threads excluded): {total}")
-    print("by package of the running frame:")
-    for name, n in by_package.most_common(12):
-        print(f"{100 * n / max(total, 1):6.1f} %  {name}")
-    print(f"top {top} functions by inclusive share:")
-    for frame, n in inclusive.most_common(top):
-        print(f"{100 * n / max(total, 1):6.1f} %  {frame[:130]}")
 
 
 if __name__ == "__main__":

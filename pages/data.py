@@ -121,21 +121,26 @@ except WorkbenchError as err:
     replay_error = one_line(err)
 cleaned = replayed.frame if replayed is not None else raw
 
-tab_profile, tab_clean, tab_versions = st.tabs(["Profile", "Clean", "Versions"])
+# Only the open tab runs and is sent: a browser draws one tab's tables, charts and forms, not three
+# (opening a table drew all three in every session), and a rerun does a third of the work.
+tab_profile, tab_clean, tab_versions = st.tabs(ud.TABS, key=ud.TAB, on_change="rerun")
 
-with tab_profile:
-    which = st.radio("Profile of", ["cleaned table", "raw table"], horizontal=True, key="data_profile_which")
-    frame = cleaned if which == "cleaned table" else raw
-    key = ud.cleaned_key(src) if frame is cleaned else src["digest"]
-    with user_errors():
-        render_profile(ud.profile(key, frame), frame)
+if tab_profile.open:
+    with tab_profile:
+        which = st.radio("Profile of", ["cleaned table", "raw table"], horizontal=True, key="data_profile_which")
+        frame = cleaned if which == "cleaned table" else raw
+        key = ud.cleaned_key(src) if frame is cleaned else src["digest"]
+        with user_errors():
+            render_profile(ud.profile(key, frame), frame)
 
-with tab_clean:
-    from ui.data_recipe import render_recipe_editor
+if tab_clean.open:
+    with tab_clean:
+        from ui.data_recipe import render_recipe_editor
 
-    render_recipe_editor(raw, src, replayed, replay_error, on_change=_persist)
+        render_recipe_editor(raw, src, replayed, replay_error, on_change=_persist)
 
-with tab_versions:
-    from ui.data_versions import render_save_and_versions
+if tab_versions.open:
+    with tab_versions:
+        from ui.data_versions import render_save_and_versions
 
-    render_save_and_versions(t, project, src, raw, replayed, replay_error, on_change=_persist)
+        render_save_and_versions(t, project, src, raw, replayed, replay_error, on_change=_persist)

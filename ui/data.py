@@ -19,6 +19,8 @@ RECIPE = "data_recipe"      # dict: recipe JSON (steps with fitted state)
 PREVIEW = "data_preview"    # dict: step JSON + preview result, before it is applied
 EDIT = "data_edit_index"    # int | None: the step being edited
 TARGET = "data_target"
+TAB = "data_tab"            # str: the open tab (only its content runs); tests set it to open another
+TABS = ("Profile", "Clean", "Versions")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

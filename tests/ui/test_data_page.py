@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.data.drafts import load_draft
 from core.tracking.datasets import dataset_versions, load_dataset
 from tests.ui.conftest import app_test
+from ui.data import TAB
 from ui.identity import KEY as BROWSER_KEY
 
 MINE = "a" * 32
@@ -47,7 +48,8 @@ def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
     # The profile flags the 'NA' tokens of the raw file.
     assert any("NA" in w.value for w in at.warning)
 
-    summary = _preview_and_apply(at, "missing_tokens")
+    at.session_state[TAB] = "Clean"  # only the open tab runs: the recipe editor is not drawn under Profile
+    summary = _preview_and_apply(at.run(), "missing_tokens")
     assert "missing" in summary.lower() and "numeric" in summary.lower()
     assert _preview_and_apply(at, "impute").startswith("Filled ")
     recipe = at.session_state["data_recipe"]
@@ -64,7 +66,8 @@ def test_clean_save_and_restore(settings, tracker) -> None:  # noqa: ANN001
     assert not other.exception and not other.subheader
     assert any("Pick a bundled data set" in i.value for i in other.info)
 
-    _button(at, "Save version").click().run()
+    at.session_state[TAB] = "Versions"
+    _button(at.run(), "Save version").click().run()
     assert not at.exception, at.exception
     assert any("Saved **penguins v1**" in s.value for s in at.success)
     versions = dataset_versions(tracker, "default")

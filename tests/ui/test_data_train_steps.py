@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.tracking.datasets import dataset_versions, load_dataset, load_split
 from tests.ui.conftest import app_test
+from ui.data import TAB
 from ui.identity import KEY as BROWSER_KEY
 
 
@@ -20,7 +21,9 @@ def _open_penguins(at):  # noqa: ANN001, ANN202
     at.run()
     at.selectbox(key="data_bundled").set_value(next(o for o in at.selectbox(key="data_bundled").options
                                                     if "enguin" in o))
-    at.button(key="data_open_bundled").click().run()
+    at.button(key="data_open_bundled").click()
+    at.session_state[TAB] = "Clean"  # only the open tab runs
+    at.run()
     for kind in ("missing_tokens", "impute"):
         at.selectbox(key="data_kind_None").set_value(kind).run()
         _button(at, "Preview").click().run()
@@ -44,7 +47,8 @@ def test_rebalance_previews_class_counts_on_the_training_rows_and_the_saved_test
     assert before["training rows"].tolist() == [152, 68, 124] and after["training rows"].tolist() == [152, 152, 152]
     _button(at, "Apply step").click().run()
     assert not at.exception
-    _button(at, "Save version").click().run()
+    at.session_state[TAB] = "Versions"
+    _button(at.run(), "Save version").click().run()
     assert not at.exception, at.exception
     version = next(v for v in dataset_versions(tracker, "default") if v.name == "penguins")
     table, split = load_dataset(tracker, version.run_id), load_split(tracker, version.run_id)
