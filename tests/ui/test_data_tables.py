@@ -48,3 +48,29 @@ def test_version_comparison_says_it_compares_missing_shares(settings, tracker) -
     assert any(c.startswith("missing in penguins") for c in shares.columns), list(shares.columns)
     row = shares[shares["column"] == "bill_length_mm"].iloc[0]
     assert abs(abs(row["change (b − a)"]) - 0.25) < 1e-9  # 30 of 120 cells
+
+
+def _vega_charts(at) -> list:  # noqa: ANN001
+    def walk(node):  # noqa: ANN001, ANN202
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    return [n for n in walk(at._tree) if getattr(n, "type", "") == "vega_lite_chart"]
+
+
+def test_profile_charts_are_vega_lite_and_the_heat_map_colours_by_the_size_of_r(settings) -> None:  # noqa: ANN001
+    import json
+
+    import pyarrow as pa
+
+    at = _open_penguins(app_test("pages/data.py").run())
+    assert not at.get("plotly_chart")  # Plotly's script is the heaviest a browser loads (bench_load)
+    marks = [json.loads(c.proto.spec)["mark"] for c in _vega_charts(at)]
+    charts = {m if isinstance(m, str) else m["type"]: c for m, c in zip(marks, _vega_charts(at), strict=True)}
+    assert set(charts) == {"bar", "rect"}  # the column detail and the correlation heat map
+    heat = charts["rect"]
+    assert json.loads(heat.proto.spec)["encoding"]["color"]["field"] == "abs_r"
+    cells = pa.ipc.open_stream(heat.proto.data.data).read_pandas()
+    assert (cells["r"] < 0).any()  # bill length and depth are negatively correlated …
+    assert (cells["abs_r"] == cells["r"].abs()).all() and cells["abs_r"].between(0, 1).all()  # … and drawn by |r|
