@@ -122,5 +122,5 @@ def test_real_process_exit_code_and_usage_error(tracker) -> None:  # noqa: ANN00
     assert refused.returncode == 4, refused.stderr[-500:]
     assert refused.stdout.startswith("REFUSED") and champion(tracker) == 1
     usage = subprocess.run([sys.executable, "-m", "core", "promote", "--data", "iris"], cwd=root,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=600)
     assert usage.returncode == 2 and usage.stderr.strip().startswith("error:")

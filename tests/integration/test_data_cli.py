@@ -123,7 +123,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[subproc
         out = where / "profile.json"
         args = [str(out) if a == "OUT" else a for a in case.args]
         cmd = [sys.executable, "-m", "core", "profile", str(path), *args]
-        return name, (subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240), out)
+        return name, (subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600), out)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(pool.map(run, CASES.items()))

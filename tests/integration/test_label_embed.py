@@ -51,7 +51,7 @@ def _apart(emb: np.ndarray, rows: int) -> bool:
 def test_tsne_and_pca_maps_run_in_the_background_and_are_cached_apart(tmp_path, method: str) -> None:  # noqa: ANN001
     X = _blobs()
     job = embed.start_embedding(tmp_path, "run1", ["a"], X, home=tmp_path, method=method)
-    emb = job.result(timeout=120)
+    emb = job.result(timeout=600)
     assert emb.shape == (80, 2) and np.isfinite(emb).all() and _apart(emb, 40)
     path = embed.embedding_path(tmp_path, "run1", ["a"], method=method)
     assert path.exists() and path != embed.embedding_path(tmp_path, "run1", ["a"])  # not UMAP's file

@@ -70,7 +70,7 @@ def test_subprocess_exit_code_and_single_error_line(tmp_path: Path, settings) ->
     bad = tmp_path / "one.csv"
     pd.DataFrame({"x": range(20), "y": [0] * 20}).to_csv(bad, index=False)
     proc = subprocess.run([sys.executable, "-m", "core", "label-sim", str(bad), "--target", "y", "--strategy",
-                           "margin", "--budget", "10"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "margin", "--budget", "10"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: The target needs at least two classes to simulate labelling; it has 1."]

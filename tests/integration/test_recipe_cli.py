@@ -28,7 +28,7 @@ RECIPE = {"version": 1, "steps": [
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WORKBENCH_HOME": str(cwd / "home")}
     return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=120)
+                          timeout=600)
 
 
 @pytest.fixture()
@@ -56,7 +56,7 @@ def test_clean_fits_writes_parquet_code_and_fitted_recipe_then_transforms_a_new_
 
     # the exported script reproduces the table on its own
     script = subprocess.run([sys.executable, "clean.py", "raw.csv", "script.parquet"], capture_output=True, text=True,
-                            cwd=files, timeout=120)
+                            cwd=files, timeout=600)
     assert script.returncode == 0, script.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(files / "script.parquet"), expected.frame)
 
@@ -121,7 +121,7 @@ def test_csv_outputs_escape_formula_cells_from_the_cli_and_the_generated_script(
     run = cli("clean", "raw.csv", "--recipe", "recipe.json", "--out", "out.csv", "--code", "clean.py", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     script = subprocess.run([sys.executable, "clean.py", "raw.csv", "script.csv"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=120)
+                            cwd=tmp_path, timeout=600)
     assert script.returncode == 0, script.stderr
     for name in ("out.csv", "script.csv"):
         out = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)

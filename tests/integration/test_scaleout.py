@@ -64,7 +64,7 @@ def _frame() -> pd.DataFrame:
 
 def test_status_command_sees_both_team_servers(team: TeamServers, team_env: dict[str, str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "core", "status"], cwd=ROOT, env=team_env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.splitlines()
     assert out[0].split()[:3] == ["tracking", "tracking", "server"] and "ok" in out[0]

@@ -78,10 +78,11 @@ def test_cli_against_dead_server_exits_2_with_one_line(tmp_path: Path, argv: lis
     env.update(WORKBENCH_HOME=str(tmp_path), MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}")
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "core", *argv], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=600)
     elapsed = time.perf_counter() - start
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2, proc.stderr
     assert len(lines) == 1 and lines[0].startswith("error: The MLflow tracking server at http://127.0.0.1:")
     assert "Traceback" not in proc.stderr
-    assert elapsed < 60  # imports + ~3 s of bounded retries; MLflow's defaults would take minutes
+    # imports + ~3 s of bounded retries; MLflow's defaults (7 retries, backoff 2 s doubling) sleep over 250 s
+    assert elapsed < 200, f"{elapsed:.0f} s: the retries are not bounded"

@@ -207,7 +207,7 @@ def test_monitor_section_shows_latency_against_the_baseline_and_saves_the_window
 
     log, _ = _in_process_log(tmp_path / "log", 30, flush_rows=10**9)
     log.close()
-    at = AppTest.from_function(_served_page, default_timeout=60).run()
+    at = AppTest.from_function(_served_page, default_timeout=300).run()
     at.text_input(key="wb_served_folder").input(str(tmp_path / "nowhere"))
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and "no prediction-log folder" in at.error[0].value

@@ -114,7 +114,7 @@ def test_real_process_exit_code_and_unknown_study(settings) -> None:  # noqa: AN
     env = {**os.environ, "WORKBENCH_HOME": str(settings.home)}
     proc = subprocess.run([sys.executable, "-m", "core", "tune-worker", "--study", "nope",
                            "--storage", settings.optuna_storage], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=600)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: No study named 'nope' in this Optuna storage; "
@@ -146,7 +146,7 @@ def _stop_after_first_trial(settings, proc: subprocess.Popen, study_name: str) -
     from core.tune.study import counted_trials, open_study
 
     storage = make_storage(settings.optuna_storage)
-    deadline = time.time() + 240
+    deadline = time.time() + 600  # a bound on waiting for the state, not a budget
     while time.time() < deadline:
         assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
         try:
@@ -169,7 +169,7 @@ def test_a_stopped_tune_registers_only_a_fair_share_of_its_budget_or_when_asked(
     proc = _tune_process(settings, "stopped-early")
     try:
         seen = _stop_after_first_trial(settings, proc, "stopped-early")
-        out, _ = proc.communicate(timeout=180)
+        out, _ = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -185,7 +185,7 @@ def test_a_stopped_tune_registers_only_a_fair_share_of_its_budget_or_when_asked(
     proc = _tune_process(settings, "stopped-partial", "--register-partial")
     try:
         seen = _stop_after_first_trial(settings, proc, "stopped-partial")
-        out, _ = proc.communicate(timeout=180)
+        out, _ = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
