@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import WorkbenchError, one_line
 from core.label import embed
 from core.label.labellog import LabelLog, last_labelled_version
 from core.label.query import predict_with_confidence
-from core.label.save import save_label_set, session_meta
+from core.label.save import session_meta
 from core.label.session import Pool
 from ui import label as ul
 from ui import label_history as uh
@@ -103,58 +102,44 @@ def queue_panel() -> None:
 
 @st.fragment(run_every=3)
 def progress_panel() -> None:
-    """Re-read from the label log every few seconds: queue clicks rerun only the queue fragment."""
-    ul.keep_batch(log)  # a live tab keeps its batch's rows held (a closed one lets them go)
+    """Re-read from the label log every few seconds (it runs only while the Progress tab is open)."""
     state = ul.rebuild_state(pool, log)
     uq.curve_job(pool, state, setup, log)  # a lasso's labels get their learning-curve point too
     ul.render_progress(pool, state, log, ul.random_baseline(project, version.run_id))
 
 
-tab_queue, tab_history, tab_map, tab_progress, tab_save = st.tabs(["Queue", "History", "Map", "Progress", "Save"])
-with tab_queue:
-    st.caption(uq.KEYS_HELP)
-    queue_panel()
+@st.fragment(run_every=30)
+def keep_alive() -> None:
+    """A live tab keeps its batch's rows held (a closed one lets them go); draws nothing, costs a file read."""
+    ul.keep_batch(log)
+
+
+keep_alive()
+# Only the open tab runs (on_change="rerun"): while the person labels in the queue, no other tab's
+# timer (Progress every 3 s, the map's poll) reruns beside the clicks, and the map's fit starts only
+# once the Map tab is opened. Widget values of the closed tabs are kept (ul.keep_tab_widgets).
+ul.keep_tab_widgets()
+tab_queue, tab_history, tab_map, tab_progress, tab_save = st.tabs(ul.TABS, key=ul.TAB, on_change="rerun")
+if tab_queue.open is not False:
+    with tab_queue:
+        st.caption(uq.KEYS_HELP)
+        queue_panel()
 state = ul.rebuild_state(pool, log)
-with tab_history:
-    with user_errors():
+if tab_history.open:
+    with tab_history, user_errors():
         uh.render_history(pool, log)
         with st.expander("Export / import labels (CSV, Label Studio JSON)", icon=":material/swap_horiz:"):
             uh.render_exchange(pool, frame, log, dict(state.labels))
-with tab_progress:
-    progress_panel()
-with tab_map:
-    from ui.label_map import render_map
+if tab_progress.open:
+    with tab_progress:
+        progress_panel()
+if tab_map.open:
+    from ui.label_map import map_panel
 
-    with user_errors():
-        ranking = (st.session_state.get(ul.BATCH) or {}).get("ranking")
-        render_map(version, frame, pool, state, setup, log, [r for r in (ranking.rows if ranking else ())
-                                                              if r not in state.labels])
-with tab_save:
-    st.markdown("Writes an MLflow run (stage **label**) with the labelled table as a new dataset version, "
-                "the label log, counts per class, the learning curve, and the map when it exists.")
-    c1, c2 = st.columns(2)
-    name = c1.text_input("Dataset name", value=f"{version.name}-labels", key="label_save_name")
-    all_rows = c2.checkbox("Include unlabelled rows (empty label)", key="label_save_all",
-                           help="By default only labelled rows are saved: that is what training needs.")
-    if st.button("Save label set", type="primary", icon=":material/save:", key="label_save",
-                 disabled=not state.labels):
-        saved = None
-        with st.status("Saving the label set to MLflow…", expanded=True) as status:
-            try:
-                from core.label.embed import embedding_path
+    with tab_map:
+        map_panel(version, frame, pool, setup, log)
+if tab_save.open:
+    from ui.label_save import render_save
 
-                emb = embedding_path(s.cache_dir, version.run_id, pool.features)
-                saved = save_label_set(t, project, version, frame, setup.label_column, state.labels, log=log,
-                                       classes=pool.classes, features=pool.features, strategy=setup.strategy,
-                                       learner=setup.learner, curve=log.curve(), embedding=emb, name=name,
-                                       only_labelled=not all_rows)
-            except WorkbenchError as err:
-                status.update(label="Not saved", state="error")
-                st.error(one_line(err))
-            else:
-                status.update(label=f"Saved {saved.version.label}", state="complete", expanded=False)
-        if saved is not None:  # outside the status box, which collapses when it completes
-            st.success(f"Saved {saved.labelled:,} labels as **{saved.version.label}** "
-                       f"(run `{saved.run_id}`), linked to {version.label}.")
-    if not state.labels:
-        st.caption("Label some rows first.")
+    with tab_save:
+        render_save(t, project, version, frame, pool, setup, log, state)

@@ -44,6 +44,12 @@ TAB_ID = "label_tab_id"
 BATCH = "label_batch"          # dict: key, ranking (core.label.rounds.Ranking); see ui.label_queue
 CONFLICTS = "label_conflicts"  # row -> (the click's LabelEvent, the Conflict it ran into)
 SERVER = f"{socket.gethostname()}:{os.getpid()}"
+TAB = "label_tab"  # the open tab (st.tabs with on_change="rerun": only the open tab's content runs)
+TABS = ("Queue", "History", "Map", "Progress", "Save")
+# Widgets of tabs that are closed are not drawn, and Streamlit forgets an undrawn widget's value;
+# these are re-stored on every run so the map, history and save choices survive a tab switch.
+# (only widgets whose options never change: a kept value can never fall outside its options)
+TAB_WIDGETS = ("label_map_method", "label_map_colour", "label_map_overwrite", "label_save_all")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,25 @@ class Setup:
     @property
     def key(self) -> tuple:
         return (self.label_column, self.classes, self.features, self.impute)
+
+
+def keep_tab_widgets() -> None:
+    """Keep the values of the closed tabs' widgets (Streamlit's documented re-assignment idiom)."""
+    for key in TAB_WIDGETS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def classes_key(log: LabelLog) -> str:
+    """Session key of the set-up's class-names box for this log's dataset version (see render_setup)."""
+    return f"label_{log.path.name.split('__', 1)[0][:8]}_classes"
+
+
+def add_classes(log: LabelLog, names: list[str]) -> None:
+    """Add class names to the set-up (a callback: the box shows them on the next run, the pool gets them)."""
+    key = classes_key(log)
+    typed = list(parse_classes(st.session_state.get(key, "")))
+    st.session_state[key] = ", ".join([*typed, *(n for n in names if n not in typed)])
 
 
 def tab_id() -> str:
@@ -144,20 +169,6 @@ def render_setup(frame: pd.DataFrame, version: DatasetVersion, project: str) -> 
                              help="For pixel columns (a square number of them, row by row).")
     return Setup(col, parse_classes(typed), tuple(feats), learner, strategy, measure, size, impute,
                  as_image and square)
-
-
-# --- the learner ---------------------------------------------------------------------------
-def fitted_model(pool: Pool, state: LabelState, learner: str) -> Any | None:
-    """The learner fitted on the labels in the log (cached per label set in this session)."""
-    keys, X, y = state.xy(pool)
-    if len(np.unique(y)) < 2:
-        return None
-    digest = (learner, pool.label_column, pool.features, hash(tuple(zip(keys.tolist(), y.tolist(), strict=True))))
-    cache = st.session_state.setdefault("label_model_cache", {})
-    if digest not in cache:
-        cache.clear()
-        cache[digest] = q.fit_learner(X, y, learner)
-    return cache[digest]
 
 
 def reservations(log: LabelLog) -> Reservations:

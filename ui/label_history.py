@@ -25,10 +25,23 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "in the table"
 
 
-def _relabel(log: LabelLog, pool: Pool) -> None:
+NEW_CLASS = "label_hist_new_class"  # (row, class) of a relabel that waits for "add this class?"
+
+
+def _relabel(log: LabelLog, pool: Pool, add: bool = False) -> None:
+    """Relabel the chosen row; with ``add``, the row and new class that were asked about (then confirmed)."""
     row, label = st.session_state.get("label_hist_row"), st.session_state.get("label_hist_class")
+    asked = st.session_state.pop(NEW_CLASS, None)
+    if add and asked:
+        row, label = asked
+        ul.add_classes(log, [label])
+    label = str(label).strip() if label is not None else None
+    if label and label not in pool.classes and row is not None and not add:
+        st.session_state[NEW_CLASS] = (int(row), label)  # a class typed that does not exist: ask first
+        return
+    classes = (*pool.classes, label) if add and label else pool.classes
     try:
-        event = relabel_event(int(row), label, pool.classes, ul.tab_id(), pool.rows)
+        event = relabel_event(int(row), label, classes, ul.tab_id(), pool.rows)
     except (LabelError, TypeError, ValueError) as err:
         st.session_state["label_hist_note"] = one_line(err) if isinstance(err, LabelError) else \
             "Pick a row number and a class first."
@@ -62,11 +75,22 @@ def render_history(pool: Pool, log: LabelLog) -> None:
     c1, c2, c3, c4 = st.columns([2, 3, 2, 2], vertical_alignment="bottom")
     c1.number_input("Row", 0, max(pool.rows - 1, 0), value=entries[0].row if entries else 0, step=1,
                     key="label_hist_row")
-    c2.selectbox("New class", pool.classes, key="label_hist_class")
+    c2.selectbox("New class", pool.classes, key="label_hist_class", accept_new_options=True,
+                 help="Pick a class, or type a new one: you are asked before it is added.")
     c3.button("Relabel", key="label_hist_relabel", icon=":material/edit:", on_click=_relabel, args=(log, pool),
               width="stretch")
     c4.button("Remove label", key="label_hist_remove", icon=":material/delete:", on_click=_remove,
               args=(log, pool), width="stretch")
+    ask = st.session_state.get(NEW_CLASS)
+    if ask:
+        row, name = ask
+        st.warning(f"There is no class **{name}** in this session yet (the classes are "
+                   f"{', '.join(pool.classes)}). Add it and label row {row} as {name}?", icon=":material/add:")
+        a1, a2 = st.columns(2)
+        a1.button(f"Add class {name} and relabel", key="label_hist_add_class", type="primary", width="stretch",
+                  on_click=_relabel, args=(log, pool, True))
+        a2.button("Cancel", key="label_hist_add_cancel", width="stretch",
+                  on_click=lambda: st.session_state.pop(NEW_CLASS, None))
     note = st.session_state.pop("label_hist_note", "")
     if note:
         st.info(note, icon=":material/history:")
@@ -95,6 +119,12 @@ def render_exchange(pool: Pool, frame: pd.DataFrame, log: LabelLog, state_labels
         st.error(one_line(err))
         return
     st.info(f"{up.name}: {preview.summary} Nothing is applied until you confirm.", icon=":material/upload:")
+    if preview.unknown_classes:
+        names = [str(c) for c in preview.unknown_classes]
+        st.button(f"Add class{'es' if len(names) > 1 else ''} {', '.join(names[:5])}{'…' if len(names) > 5 else ''}"
+                  " to this session", key="label_import_add_classes", icon=":material/add:",
+                  on_click=ul.add_classes, args=(log, names),
+                  help="Their rows are then matched too; still nothing is applied until you confirm.")
     if st.button(f"Apply {len(preview.matched):,} label(s)", key="label_import_apply", type="primary",
                  disabled=not preview.matched):
         n = ex.apply_import(log, preview, ul.tab_id())

@@ -1,4 +1,10 @@
-"""The map panel of the Label page: PCA at once, UMAP / t-SNE from a background job, plotly lasso → labels."""
+"""The map panel of the Label page: PCA at once, UMAP / t-SNE from a background job, plotly lasso → labels.
+
+The Map tab is one fragment (:func:`map_panel`): a lasso, a class pick, an assignment and the swap
+to a finished embedding rerun only the map, so nothing else on the page (an open select box, the
+set-up) is redrawn under the person. Colouring by the model uses the learner of the queue's latest
+background round (:mod:`core.label.rounds`): nothing is fitted on the request path.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +23,15 @@ from core.label.query import predict_with_confidence
 from core.label.selection import assign_selection, preview_selection
 from core.label.session import LabelState, Pool
 from core.tracking.datasets import DatasetVersion
-from ui.label import Setup, fitted_model, show_row, tab_id
+from ui.feedback import user_errors
+from ui.label import BATCH, Setup, rebuild_state, show_row, tab_id
 from ui.resources import settings
 
 PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d",
            "#eeca3b", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
 UNLABELLED = "#d9d9d9"
 MAP_ROUND = "label_map_round"  # session key: bumped after each lasso assignment
+SWAP = "label_map_swap"        # a hidden button inside the map fragment: clicking it reruns only the map
 COLOURS = ("label", "predicted class", "uncertainty", "cluster")
 HOVER_FEATURES_MAX = 2_000
 MAX_POINTS = 50_000  # drawn with WebGL (Scattergl); plotly's SVG scatter slows down past a few thousand
@@ -42,6 +50,13 @@ def _pca(run_id: str, features: tuple[str, ...], rows: int, _X: np.ndarray) -> n
 @st.cache_data(show_spinner=False, max_entries=8)
 def _clusters(run_id: str, features: tuple[str, ...], rows: int, k: int, _X: np.ndarray) -> np.ndarray:
     return cluster_map_colours(_X, k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _predictions(run_id: str, features: tuple[str, ...], model_id: int, _model: Any,
+                 _X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # one pass over the pool per round's model (the map reruns on every lasso; the model changes per round)
+    return predict_with_confidence(_model, _X)
 
 
 def cached_embedding(version: DatasetVersion, pool: Pool, method: str = "umap") -> tuple[np.ndarray | None, Any]:
@@ -66,6 +81,24 @@ def map_coordinates(version: DatasetVersion, pool: Pool, method: str) -> tuple[n
     return _pca(version.run_id, pool.features, pool.rows, pool.X), "pca"
 
 
+@st.fragment
+def map_panel(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, setup: Setup, log: LabelLog) -> None:
+    """The Map tab; the labels are re-read from the log on each of its own reruns."""
+    with user_errors():
+        state = rebuild_state(pool, log)
+        ranking = (st.session_state.get(BATCH) or {}).get("ranking")
+        batch_rows = [r for r in (ranking.rows if ranking else ()) if r not in state.labels]
+        render_map(version, frame, pool, state, setup, log, batch_rows)
+
+
+def _rerun_map() -> None:
+    """Rerun only the map when it runs as a fragment (a full run, e.g. a page test, reruns the page)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    st.rerun(scope="fragment" if ctx is not None and ctx.fragment_ids_this_run else "app")
+
+
 def render_map(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, state: LabelState, setup: Setup,
                log: LabelLog, batch_rows: list[int]) -> None:
     try:
@@ -84,6 +117,9 @@ def render_map(version: DatasetVersion, frame: pd.DataFrame, pool: Pool, state: 
     colour = c2.radio("Colour by", COLOURS, horizontal=True, key="label_map_colour")
     emb, shown = map_coordinates(version, pool, method)
     if shown != method:
+        with st.container(key=f"{SWAP}_box"):  # hidden: the poll below clicks it when the fit ends
+            st.html(f"<style>.st-key-{SWAP}_box{{display:none}}</style>")
+            st.button("Show the finished map", key=SWAP)
         _pending(version, pool, method)
     fig = _figure(emb, frame, pool, state, setup, colour, batch_rows, version.run_id)
     # The chart's key changes after each assignment and with the map shown: a fresh widget, so the
@@ -107,7 +143,7 @@ def _pending(version: DatasetVersion, pool: Pool, method: str) -> None:
         if st.button(f"Try {name} again", key="label_map_retry"):
             embed.start_embedding(settings().cache_dir, version.run_id, pool.features, pool.X,
                                   home=settings().home, method=method)
-            st.rerun()
+            _rerun_map()
         return
     if status.state == "running":
         _poll(version.run_id, pool.features, method)
@@ -124,9 +160,13 @@ def _poll(run_id: str, features: tuple[str, ...], method: str) -> None:
         status = embed.job_status(settings().cache_dir, run_id, features, method=method)
         if status.state != "running":
             # Swap the map in, unless a lasso is waiting for its class: the person keeps their selection.
+            # The swap reruns the map fragment only (through its hidden button), never the whole page:
+            # a full rerun closed select boxes elsewhere on the page.
             if not any(k.startswith("label_map_plot_pca") and _has_points(st.session_state.get(k))
                        for k in list(st.session_state.keys())):
-                st.rerun()
+                st.html(SWAP_SCRIPT % (SWAP, status.seconds), unsafe_allow_javascript=True)
+                st.caption(f"The {name} map is ready; showing it…")
+                return
             st.caption(f"The {name} map is ready; it replaces PCA after this selection is labelled.")
             return
         note = " (UMAP is still warming up: the first map of a server process can take a minute)" \
@@ -135,6 +175,11 @@ def _poll(run_id: str, features: tuple[str, ...], method: str) -> None:
                    "The lasso works on this map too.")
 
     poll()
+
+
+# Clicks the map fragment's hidden swap button (the number makes each drawing a new script, run once).
+SWAP_SCRIPT = """<script>(() => { const b = window.parent.document.querySelector('.st-key-%s button');
+if (b) b.click(); })(); /* %.3f */</script>"""
 
 
 def _has_points(event: Any) -> bool:
@@ -151,13 +196,18 @@ def _figure(emb: np.ndarray, frame: pd.DataFrame, pool: Pool, state: LabelState,
     values: np.ndarray | None = None
     note = ""
     if colour in ("predicted class", "uncertainty"):
-        model = fitted_model(pool, state, setup.learner)
+        ranking = (st.session_state.get(BATCH) or {}).get("ranking")
+        model = ranking.model if ranking is not None else None
         if model is None:
-            note = "Colouring by the model needs labels of two classes; showing labels."
+            note = ("Colouring by the model needs the queue's first model (labels of two classes, then one "
+                    "finished batch); showing labels.")
             colour = "label"
         else:
-            pred, conf = predict_with_confidence(model, pool.X)
+            pred, conf = _predictions(run_id, pool.features, id(model), model, pool.X)
             values = pred if colour == "predicted class" else 1 - conf
+            since = len(state.labels) - ranking.trained_on
+            note = (f"Coloured by the model of the latest background round, trained on {ranking.trained_on:,} "
+                    "labels" + (f" ({since:,} given since: the next round refits on them)." if since > 0 else "."))
     elif colour == "cluster":
         # as many clusters as classes (2–12): a first guess at where each class lives
         values = _clusters(run_id, pool.features, n, max(2, min(len(pool.classes), 12)), pool.X)
@@ -267,4 +317,4 @@ def _assign_panel(pool: Pool, frame: pd.DataFrame, state: LabelState, setup: Set
         held = len(events) - written
         st.toast(f"{written} label(s) saved." + (f" {held} row(s) labelled by another session wait for your "
                                                   "confirmation in the Queue tab." if held else ""))
-        st.rerun()
+        _rerun_map()

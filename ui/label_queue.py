@@ -101,7 +101,7 @@ def queue_view(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog, se
         pending = None
     batch = st.session_state.get(BATCH)
     if not batch or batch.get("key") != session_key or "ranking" not in batch:
-        # the first batch of a session: drawn here (a cold start is random, so it is quick)
+        # the first batch of a session: drawn here (a cold start clusters a 2,000-row sample: quick)
         _adopt(_submit(pool, state, setup, log, session_key, with_point=False).result(), session_key, "")
         st.session_state.pop(ROUND, None)
         batch, pending = st.session_state[BATCH], None
@@ -294,7 +294,7 @@ KEYS_HELP = ("**Keys:** `1`–`9` give the classes in the order shown · `0` or 
 
 
 def status_line(view: QueueView) -> str:
-    how = ("random rows to start (the model needs two classes first)" if view.ranking.cold
+    how = ("rows spread over the features to start (the model needs two classes first)" if view.ranking.cold
            else ul.strategy_name(view.ranking.strategy))
     done = min(view.answered, view.ranking.batch)
     text = f"**Batch:** {done} of {view.ranking.batch} done · {how}"

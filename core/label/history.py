@@ -121,7 +121,8 @@ def relabel_event(row: int, label: str, classes: Iterable[str], session: str, ro
                          "labels table.")
     if str(label) not in classes:
         raise LabelError(f"The class {label!r} does not exist; the classes are {', '.join(map(repr, classes[:12]))}. "
-                         "Add it under 'Extra class names' in the session set-up first.")
+                         "Type it as the new class in the History tab to be asked to add it, or add it under 'Extra class names' "
+                         "in the session set-up.")
     return LabelEvent(int(row), str(label), time.time() if ts is None else ts, session, "relabel")
 
 

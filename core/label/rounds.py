@@ -18,6 +18,7 @@ from core.label.labellog import CurvePoint, LabelLog
 from core.label.session import LabelState, Pool, cv_accuracy
 
 RESERVE = 2  # rank this many batches ahead: the queue keeps going while the next round runs
+START_CANDIDATES = 2000  # a cold start clusters (a seeded sample of) this many rows of the pool
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,45 @@ def rank_rows(pool: Pool, state: LabelState, *, strategy: str, learner: str, com
     free = candidates[~np.isin(candidates, np.fromiter(held, dtype=int, count=len(held)))] if held else candidates
     rows = free if len(free) else candidates
     two_classes = len(np.unique(y)) >= 2
-    model = q.fit_learner(X, y, learner) if two_classes else None
     n = int(min(max(1, batch) * RESERVE, len(rows), q.MAX_BATCH))
+    if not two_classes and strategy != "random":  # nothing to rank by yet: cover the feature space
+        picked = spread_rows(pool.X[rows], X, n, seed)
+        return Ranking(tuple(int(r) for r in rows[picked]), batch, strategy, True, not len(free), len(keys), None)
+    model = q.fit_learner(X, y, learner) if two_classes else None
     qb = q.query_batch(pool.X[rows], X, y, strategy=strategy, n=n, learner=learner,
                        committee_measure=committee_measure, seed=seed,
                        model=model if strategy != "committee" else None)
     return Ranking(tuple(int(r) for r in rows[qb.indices]), batch, qb.strategy, qb.cold_start, not len(free),
                    len(keys), model)
+
+
+def spread_rows(X_pool: np.ndarray, X_labelled: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` pool positions spread over the feature space, for a start with fewer than two classes.
+
+    One row per k-means cluster (:func:`core.label.strategies.diverse_top` with every row worth the
+    same, over a seeded sample of :data:`START_CANDIDATES` rows), so a first batch meets the small
+    classes too instead of ten rows of the largest; rows already labelled push the clusters away
+    (each candidate is weighted by its distance to the nearest labelled row).
+    """
+    from core.label.strategies import diverse_top, standardise
+
+    Z = standardise(X_pool)
+    scores = np.ones(len(Z))
+    if len(X_labelled):
+        L = standardise(np.asarray(X_labelled, dtype=float), reference=X_pool)
+        d2 = (Z * Z).sum(1)[:, None] + (L * L).sum(1)[None, :] - 2.0 * Z @ L.T
+        scores = np.sqrt(np.maximum(d2, 0.0).min(axis=1)) + 1e-9
+    factor = max(1, START_CANDIDATES // max(1, n))
+    picked = diverse_top(scores, Z, n, seed, factor=factor)
+    # farthest-point order, so that the batch (the first rows of a ranking RESERVE batches long) is spread too
+    P = Z[picked]
+    order, gap = [0], ((P - P[0]) ** 2).sum(axis=1)
+    for _ in range(1, len(picked)):
+        nxt = int(np.argmax(gap))
+        order.append(nxt)
+        gap = np.minimum(gap, ((P - P[nxt]) ** 2).sum(axis=1))
+        gap[order] = -1.0
+    return picked[np.asarray(order, dtype=int)]
 
 
 def curve_point(pool: Pool, state: LabelState, log: LabelLog, *, learner: str, strategy: str,

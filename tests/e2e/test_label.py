@@ -74,6 +74,9 @@ def test_label_a_batch_of_digits_and_reload(tmp_path: Path, browser) -> None:  #
         assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "10"
         page.get_by_text("1 point(s)").first.wait_for()
         assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # counts + learning curve
+        assert page.locator('[class*="st-key-label_row_"]').count() == 0  # only the open tab runs
+        page.get_by_role("tab", name="Queue").click()
+        page.locator('[class*="st-key-label_row_"]').first.wait_for()
         assert _shown(page) not in rows  # the next batch
         assert_no_error(page)
         width = page.evaluate("() => document.documentElement.scrollWidth")

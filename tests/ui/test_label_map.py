@@ -59,6 +59,11 @@ def test_pca_is_drawn_at_once_and_the_chosen_tsne_map_replaces_it(settings, trac
     at.session_state["label_map_method"] = "tsne"
     at.run()
     assert not at.exception, at.exception
+    assert not at.get("plotly_chart"), "a closed Map tab does not run (no map, no fit beside the queue)"
+    assert embed.job_status(settings.cache_dir, version.run_id, ("x", "y"), method="tsne").state == "idle"
+    at.session_state["label_tab"] = "Map"
+    at.run()
+    assert not at.exception, at.exception
     assert at.get("plotly_chart"), "a map (PCA) is on screen at once"
     features = ("x", "y")
     deadline = time.monotonic() + 120  # wait for the state, not for a fixed time
@@ -66,7 +71,7 @@ def test_pca_is_drawn_at_once_and_the_chosen_tsne_map_replaces_it(settings, trac
         assert time.monotonic() < deadline, "the t-SNE job never finished"
         time.sleep(0.1)
     assert embed.job_status(settings.cache_dir, version.run_id, features, method="tsne").state == "done"
-    at.run()
+    at.button(key="label_map_swap").click().run()  # what the poll's script clicks: reruns only the map
     assert not at.exception, at.exception
     assert at.get("plotly_chart")
     assert not [c for c in at.caption if "Showing PCA while" in c.value]  # the t-SNE map is shown now
