@@ -131,13 +131,14 @@ def first_render(browser, url: str, title: str, timeout_ms: int = 300_000) -> fl
         ctx.close()
 
 
-def warm_seconds(log: Path) -> str:
-    """The warm-up's own time, from the server's log line (``make run`` only)."""
-    found = re.findall(r"warm-up done in ([0-9.]+) s", log.read_text(errors="replace"))
-    return f"{float(found[-1]):.2f} s" if found else "—"
+def warm_seconds(log: Path) -> tuple[str, str]:
+    """The warm-up's own time and its steps, from the server's log line (``make run`` only)."""
+    found = re.findall(r"warm-up done in ([0-9.]+) s \(([^)]*)\)", log.read_text(errors="replace"))
+    return (f"{float(found[-1][0]):.2f} s", found[-1][1]) if found else ("—", "")
 
 
-def _serve_once(browser, home: Path, cmd: tuple[str, ...], at_once: bool = False) -> tuple[float, float, float, str]:  # noqa: ANN001
+def _serve_once(browser, home: Path, cmd: tuple[str, ...],  # noqa: ANN001
+                at_once: bool = False) -> tuple[float, float, float, tuple[str, str]]:
     """One server start: (start → health, health → Home rendered, start → Home rendered, warm-up time).
 
     ``at_once``: the browser opens the page as soon as the port accepts (someone who runs ``make run`` and
@@ -168,7 +169,7 @@ def start_rows(browser, home: Path, cmd: tuple[str, ...], name: str, repeat: int
         n = f" (median of {len(runs)})" if len(runs) > 1 else ""
         rows.append((f"{name}, {store}: start → health", f"{health:.2f} s", f"load {load()}{n}"))
         if cmd == SERVE:
-            rows.append((f"{name}, {store}: warm-up, before health", runs[-1][3], "store, imports, Home's reads"))
+            rows.append((f"{name}, {store}: warm-up, before health", *runs[-1][3]))
         rows.append((f"{name}, {store}: health → Home rendered", f"{after:.2f} s", f"budget ≤ {budget:.0f} s: {ok}"))
         rows.append((f"{name}, {store}: start → Home rendered", f"{total:.2f} s", ""))
     _, _, total, _ = _serve_once(browser, home, cmd, at_once=True)
@@ -205,7 +206,8 @@ def page_rows(browser, home: Path) -> list[tuple[str, str, str]]:  # noqa: ANN00
     try:
         health = server.wait_health()
         first = first_render(browser, server.url, "MLOps workbench")  # the server's first page: table 2's measure
-        rows.append(("after a full loop: start → health", f"{health:.2f} s", f"warm-up {warm_seconds(server.log)}"))
+        warm, steps = warm_seconds(server.log)
+        rows.append(("after a full loop: start → health", f"{health:.2f} s", f"warm-up {warm}: {steps}"))
         rows.append(("after a full loop: health → Home, the server's first page", f"{first:.2f} s",
                      f"budget ≤ 3 s: {'ok' if first <= 3 else 'OVER'} · load {load()}"))
         for name, url, title in PAGES:

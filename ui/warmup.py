@@ -83,6 +83,13 @@ def _warm(wait_for_server: bool = True) -> None:
     levels = [q.level for q in quiet]
     for q in quiet:
         q.setLevel(logging.ERROR)
+    phases: dict[str, float] = {}  # seconds per step, for the log line (what runs before health)
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        phases[name] = now - since
+        return now
+
     try:
         from core.tracking.repair import repair_project
         from ui.resources import settings, tracker
@@ -90,21 +97,26 @@ def _warm(wait_for_server: bool = True) -> None:
         t = tracker()          # the app's cached tracker: imports MLflow, opens (or creates) the store
         if t.health().ok:      # a tracking server that is down: the sidebar says so, nothing to wait for here
             repair_project(t, settings().project)  # the once-per-process repair of the default project
+        mark = lap("store", t0)
         for name in MODULES:
             importlib.import_module(name)
         from ui.home import prefetch
 
+        mark = lap("imports", mark)
         prefetch(settings().project)  # Home's and the sidebar's cached reads: the first Home is one cache hit
+        lap("Home's reads", mark)
     except Exception:  # noqa: BLE001 - never stop the server: the first page reports a store that fails
         _LOG.warning("Warm-up stopped early; the first page does the rest.", exc_info=True)
     finally:
         for q, level in zip(quiet, levels, strict=True):
             q.setLevel(level)
+        mark = time.perf_counter()
         gc.collect()
         gc.freeze()  # what is alive now lives for the whole process: keep it out of every later collection
+        lap("gc", mark)
         _took = time.perf_counter() - t0
-        print(f"workbench: warm-up done in {_took:.1f} s (store open, first pages imported and read); healthy now",
-              file=sys.stderr, flush=True)
+        steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in phases.items())
+        print(f"workbench: warm-up done in {_took:.1f} s ({steps}); healthy now", file=sys.stderr, flush=True)
         _done.set()
 
 
