@@ -18,8 +18,8 @@ MAX_CHOICES = 200  # root runs offered in the lineage picker (models first)
 def lineage_choices(snap: cache.HomeSnapshot) -> list[tuple[str, str]]:
     """(label, run id) for the lineage picker: registered versions first, then root runs, newest first."""
     roots = [r for r in snap.runs if not r.tags.get("mlflow.parentRunId")]
-    by_id = {r.run_id for r in roots}
-    choices = [(_version_label(v), v.run_id) for v in snap.versions if v.run_id in by_id]
+    root_ids = {r.run_id for r in roots}
+    choices = [(_version_label(v), v.run_id) for v in snap.versions if v.run_id in root_ids]
     choices += [(f"{r.stage} · {r.name or r.run_id[:8]} · {r.run_id[:8]}", r.run_id) for r in roots[:MAX_CHOICES]]
     return choices
 
