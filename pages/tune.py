@@ -27,8 +27,13 @@ except WorkbenchError as err:
     st.stop()
 
 studies = project_studies(storage, project)
-with st.expander("New study", expanded=not studies, icon=":material/add:"):
-    ut.new_study_form(t, s, storage, project)
+# Only an open expander runs its form (on_change="rerun"): a first render with studies reads no dataset
+# version and draws no editor (the form downloads the version and imports the model families).
+new_study = st.expander("New study", expanded=not studies, icon=":material/add:", key=ut.NEW_OPEN,
+                        on_change="rerun")
+if new_study.open:
+    with new_study:
+        ut.new_study_form(t, s, storage, project)
 
 if not studies:
     st.info("No study in this project yet. Open **New study**, pick a dataset version and a target, and start one.",

@@ -13,6 +13,8 @@ from core.tune.space import ParamSpec, parse_space
 SAMPLER_NAMES = {"tpe": "TPE", "random": "Random", "grid": "Grid", "cmaes": "CMA-ES", "gp": "Gaussian process"}
 PRUNER_NAMES = {"median": "Median", "sh": "Successive halving", "hyperband": "Hyperband", "none": "None"}
 SELECTED = "tune_selected_study"  # the study shown in the live panel
+NEW_OPEN = "tune_new_study_open"  # bool: the "New study" expander is open (only then its form runs)
+UNDERSTAND_OPEN = "tune_understand_open"  # bool: "Understand the study" is open (only then a figure is drawn)
 KINDS = ["float", "int", "categorical", "fixed"]
 STUDY_NAME = "tune_study_name"  # the study-name box
 _AUTO_NAME = "tune_study_name_auto"  # the name last proposed (the box still holding it = not typed by the person)

@@ -19,7 +19,7 @@ from core.tune.study import finalize_study
 from core.tune.worker import list_workers, log_tail, start_worker, stop_workers
 from ui.feedback import user_errors
 from ui.tables import show_table
-from ui.tune import PRUNER_NAMES, SAMPLER_NAMES
+from ui.tune import PRUNER_NAMES, SAMPLER_NAMES, UNDERSTAND_OPEN
 
 STATES = ["COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING"]
 
@@ -94,7 +94,15 @@ def _figure(_study: Any, name: str, kind: str, fingerprint: tuple) -> tuple[Any,
 
 
 def _understand(snap: StudySnapshot) -> None:
-    st.subheader("Understand the study")
+    # closed by default and lazy (on_change="rerun"): the default view, parameter importances, fits a forest
+    # (and imports scikit-learn) — seconds that a first render of the page must not spend
+    box = st.expander("Understand the study", icon=":material/insights:", key=UNDERSTAND_OPEN, on_change="rerun")
+    if box.open:
+        with box:
+            _understand_view(snap)
+
+
+def _understand_view(snap: StudySnapshot) -> None:
     kind = st.segmented_control("View", list(FIGURES)[1:], format_func=FIGURES.get, default="importances",
                                 key="tune_view") or "importances"
     trials = snap.study.get_trials(deepcopy=False)
