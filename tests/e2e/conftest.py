@@ -7,6 +7,7 @@ Screenshots go to ``test-artifacts/screenshots/`` (git-ignored), one per step.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LONG = 300_000  # ms: a step that runs model code (fit, evaluate, export, check) on a loaded 2-core machine
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
@@ -80,6 +82,14 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        plain_new_context = b.new_context
+
+        def new_context(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 — every context a test opens is tracked
+            context = plain_new_context(*args, **kwargs)
+            context.add_init_script(TRACK_SOCKET)
+            return context
+
+        b.new_context = new_context
         yield b
         b.close()
 
@@ -118,34 +128,85 @@ def shot(pg, name: str) -> Path:  # noqa: ANN001
     return path
 
 
+# Streamlit marks a run in the DOM only once the server says it started, so right after a click the page
+# still reads "notRunning". Every page records when it last sent to and heard from the server's socket;
+# ``wait_idle`` waits until the server has answered what was sent last and the app is not running.
+TRACK_SOCKET = """(() => {
+  if (window.__wb) return;
+  const wb = window.__wb = {sent: 0, recv: 0};
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) { super(...args); this.addEventListener("message", () => { wb.recv = performance.now(); }); }
+    send(data) { wb.sent = performance.now(); return super.send(data); }
+  };
+})();"""
+IDLE = """([quiet, unanswered]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  const wb = window.__wb, now = performance.now();
+  if (!wb) return true;
+  if (wb.sent > wb.recv && now - wb.sent < unanswered) return false;  // the server has not answered yet
+  return now - Math.max(wb.sent, wb.recv) >= quiet;  // and the last messages were drawn
+}"""
+
+
 def wait_idle(pg, timeout: float = 120_000) -> None:  # noqa: ANN001
-    """Wait until Streamlit has finished the current script run (no 'Running…' indicator)."""
-    pg.wait_for_timeout(400)
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    pg.wait_for_timeout(200)
+    """Wait until Streamlit has finished the script run the last action started (no 'Running…' indicator).
+
+    The run is seen through the page's socket (``TRACK_SOCKET``): the server must have answered the last
+    message sent, the app must read ``notRunning`` and no message may have come for ``quiet`` ms. A send
+    the server never answers (none is known) stops being waited for after ``unanswered`` ms.
+    """
+    pg.wait_for_timeout(150)  # a key press or blur reaches the socket within a frame or two
+    pg.wait_for_function(IDLE, arg=[300, 20_000], timeout=timeout, polling=100)
 
 
-def choose(pg, box, option: str, timeout: float = 180_000) -> None:  # noqa: ANN001
-    """Pick ``option`` in the select box ``box`` (a locator of the widget).
+def choose(pg, box, option, timeout: float = 180_000, typed: str | None = None) -> None:  # noqa: ANN001
+    """Pick ``option`` in the select box or multiselect ``box`` (a locator of the widget or its keyed container).
 
-    A rerun that lands while the list is open (a background job finishing, a fragment's
-    timer) closes it, so the list is reopened until the option shows, up to ``timeout`` ms.
+    ``option`` is the option's exact text, a pattern its text matches, or a locator of the option. A rerun
+    that lands while the list is open (a background job finishing, a fragment's timer) closes it, so the
+    list is reopened until the option shows and is taken, up to ``timeout`` ms. ``typed`` is typed into the
+    box first (a long list is virtualised: typing filters it so the option is rendered).
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    if isinstance(option, str):
+        item = pg.get_by_role("option", name=option, exact=True)
+    elif isinstance(option, re.Pattern):
+        item = pg.get_by_role("option").filter(has_text=option)
+    else:
+        item = option
+    target = box.locator("input").first if box.locator("input").count() else box  # not a chosen tag's ✕
     deadline = time.monotonic() + timeout / 1000
-    item = pg.get_by_role("option", name=option, exact=True)
     while True:
         wait_idle(pg)
-        box.click()
+        target.click()
         try:
-            item.wait_for(state="visible", timeout=10_000)
-            item.click(timeout=10_000)
-            return
+            if typed:
+                pg.keyboard.press("ControlOrMeta+a")  # a retry replaces what the last try typed
+                pg.keyboard.type(typed)
+            item.first.wait_for(state="visible", timeout=10_000)
+            item.first.click(timeout=10_000)
+            if not isinstance(option, str | re.Pattern) or _shows(pg, box, option):  # the pick was taken
+                return
         except PlaywrightTimeout:
-            if time.monotonic() > deadline:
-                raise
-            pg.keyboard.press("Escape")
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"could not choose {option!r} in {box} within {timeout / 1000:.0f} s")
+        pg.keyboard.press("Escape")
+
+
+def _shows(pg, box, option: str | re.Pattern[str], timeout: float = 10_000) -> bool:  # noqa: ANN001
+    """Whether ``box`` comes to show ``option``: in its text, a chosen tag or its (searchable) input's value."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        shown = box.first.inner_text().splitlines() + [i.input_value() for i in box.first.locator("input").all()]
+        if any((option in piece) if isinstance(option, str) else option.search(piece) for piece in shown):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        pg.wait_for_timeout(100)  # polling what the box shows, not waiting a fixed time
 
 
 def assert_no_error(pg) -> None:  # noqa: ANN001

@@ -17,7 +17,7 @@ import pytest
 from core.tracking.models import model_versions
 from tests.compare_seed import build_seeded_home
 from tests.conftest import make_settings
-from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, assert_no_error, choose, shot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -37,8 +37,9 @@ def test_compare_two_versions_and_promote_the_better(tmp_path: Path, page, _temp
 
         page.get_by_role("tab", name="Side by side").click()
         page.get_by_text("Permutation importance").first.click()  # off: faster on a busy machine
+        wait_idle(page)  # the toggle's rerun is over: the button below is the one of this run
         page.get_by_role("button", name="Evaluate side by side").click()
-        page.get_by_text("★").first.wait_for(timeout=120_000)
+        page.get_by_text("★").first.wait_for(timeout=LONG)
         wait_idle(page)
         assert_no_error(page)
         assert page.get_by_text("0.9778 ★").count() >= 1  # v2 (random forest) is the better model
@@ -47,10 +48,10 @@ def test_compare_two_versions_and_promote_the_better(tmp_path: Path, page, _temp
         page.get_by_role("tab", name="Champion / challenger").click()
         page.get_by_text("none yet").first.wait_for()
         page.get_by_role("button", name="Run the gate").click()
-        page.get_by_text("Gate passed.").first.wait_for(timeout=120_000)
+        page.get_by_text("Gate passed.").first.wait_for(timeout=LONG)
         wait_idle(page)
         assert_no_error(page)
-        assert page.get_by_text("no champion yet", exact=False).count() >= 1
+        page.get_by_text("no champion yet", exact=False).first.wait_for()
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 1280, f"horizontal overflow: {width}px"
         shot(page, "compare-03-promoted")
@@ -74,36 +75,38 @@ def _label(widget) -> str:  # noqa: ANN001
 
 
 def _open(page, widget, tries: int = 3):  # noqa: ANN001, ANN202
-    """Open a selectbox / multiselect dropdown and return its options (None if it shows none).
+    """How many options a selectbox / multiselect dropdown offers (0 if it shows none); the list is closed again.
 
-    A click right after another dropdown closed is sometimes taken as a blur: try again (each try
-    waits for the options to be shown, it does not sleep).
+    A click right after another dropdown closed is sometimes taken as a blur, and a rerun closes an open
+    list: try again (each try waits for the options to be shown, it does not sleep).
     """
     options = page.get_by_role("option")
     target = widget.locator("input").first if widget.locator("input").count() else widget  # not a tag's ✕
     for _ in range(tries):
+        wait_idle(page)
         target.click()
         try:
-            options.first.wait_for(timeout=5_000)
-            return options
+            options.first.wait_for(timeout=15_000)
+            n = options.count()
+            page.keyboard.press("Escape")
+            return n
         except Exception:  # noqa: BLE001 — not open (yet): close whatever is half open, click again
             page.keyboard.press("Escape")
-    return None
+    return 0
 
 
 def _change(page, widget) -> str:  # noqa: ANN001
     """Change one widget the way a person does; returns what was changed (kind: label)."""
     kind, label = widget.get_attribute("data-testid"), _label(widget)
     if kind == "stSelectbox":
-        options = _open(page, widget)
-        assert options is not None, f"the selectbox {label!r} shows no options"
-        other = page.locator('[role="option"][aria-selected="false"]')
-        (other if other.count() else options).first.click()
+        n = _open(page, widget)
+        assert n, f"the selectbox {label!r} shows no options"
+        other = page.locator('[role="option"][aria-selected="false"]')  # choose() reopens it if a rerun closes it
+        choose(page, widget, other if n > 1 else page.get_by_role("option"))
     elif kind == "stMultiSelect":
         chosen = widget.get_by_role("button", name=re.compile("^Remove "))
-        options = _open(page, widget, tries=2 if chosen.count() else 4)
-        if options is not None:
-            options.first.click()
+        if _open(page, widget, tries=2 if chosen.count() else 4):
+            choose(page, widget, page.get_by_role("option"))
             page.keyboard.press("Escape")
         else:  # every option is chosen already (the dropdown is empty): remove one instead
             chosen.first.click()
@@ -149,15 +152,14 @@ def _run_gate(page, version: int) -> None:  # noqa: ANN001
         box = form.locator('[data-testid="stSelectbox"]').filter(has_text=label)
         if box.locator("input[disabled]").count():  # the model's promotion metric, once fixed, is the gate's
             continue
-        _open(page, box)
-        page.get_by_role("option").filter(has_text=option).first.click()
+        choose(page, box, option)
     page.get_by_role("button", name="Run the gate").click()
     wait_idle(page)
     champion = page.locator('[data-testid="stMetric"]').filter(has_text="Champion").first
-    champion.locator('[data-testid="stMetricValue"]').filter(has_text=f"v{version}").wait_for(timeout=180_000)
+    champion.locator('[data-testid="stMetricValue"]').filter(has_text=f"v{version}").wait_for(timeout=LONG)
     wait_idle(page)
     assert_no_error(page)
-    assert page.get_by_text("Gate passed.").count() >= 1
+    page.get_by_text("Gate passed.").first.wait_for()
 
 
 def test_promote_twice_then_change_every_widget(tmp_path: Path, page, _template_store: Path) -> None:  # noqa: ANN001
