@@ -12,11 +12,13 @@ the order in which the script collects them does not matter.
 Each scenario (idle; with a ``tune`` study of 500 trials running in its own process on the same
 store) starts a fresh server on the same workspace (an existing store with penguins saved),
 times one session alone, then the N sessions. Prints first page load and per-interaction
-p50/p95/max with the machine's load average, and per step the work
-behind it, which a busy machine does not inflate: each page's main-thread CPU seconds (CDP, thread time)
-and the KB the server sent it over its WebSocket. Budget (issue 15): with 10 sessions interaction
-p95 ≤ 2 s and first page ≤ 6 s; one session's first page ≤ 3 s. ``--server plain`` runs a
-bare ``streamlit run app.py`` (no warm-up) for the ratio.
+p50/p95/max with the machine's load average, and per step the work behind it, which a busy machine
+does not inflate the way it inflates time: each page's main-thread CPU seconds (CDP Performance,
+thread time) and the KB the server wrote per page (its /proc io: WebSocket messages and the script
+chunks a page loads on first use; a Playwright frame listener would cost the driver an event per
+message). Budget (issue 15): with 10 sessions interaction p95 ≤ 2 s and first page ≤ 6 s; one
+session's first page ≤ 3 s. ``--server plain`` runs a bare ``streamlit run app.py`` (no warm-up)
+for the ratio.
 
 ``--env`` passes settings to the server only, to try a change without editing the repo
 (e.g. ``--env STREAMLIT_RUNNER_POST_SCRIPT_GC=false``). ``--profile-seconds S`` samples
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_app import PLAIN, SERVE, Server  # noqa: E402
-from bench.load_probes import browser_cpu, cpu_seconds, main_thread_s, print_profile  # noqa: E402
+from bench.load_probes import browser_cpu, cpu_seconds, main_thread_s, print_profile, written  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 # Wait in the page until `cond` holds, store the elapsed ms in window.__bench[name].
@@ -132,11 +134,8 @@ def run_sessions(browser, home: Path, uploads: list[Path], args, env: dict[str, 
         for c in contexts:
             c.add_init_script(_INIT)
         pages = [c.new_page() for c in contexts]
-        received = [0]  # bytes the server sent to all pages over their WebSockets
         for pg in pages:
             pg.set_default_timeout(300_000)
-            pg.on("websocket", lambda ws: ws.on("framereceived", lambda data: received.__setitem__(
-                0, received[0] + len(data))))
         probes = [c.new_cdp_session(pg) for c, pg in zip(contexts, pages, strict=True)]
         for cdp in probes:
             cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
@@ -147,12 +146,12 @@ def run_sessions(browser, home: Path, uploads: list[Path], args, env: dict[str, 
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu0 = (time.perf_counter(), cpu_seconds(server.proc.pid), cpu_seconds(), browser_cpu(server.proc.pid))
         rows: dict[str, list[float]] = {}
-        work: dict[str, tuple[float, int]] = {}  # step → (pages' main-thread CPU s, bytes received)
+        work: dict[str, tuple[float, int]] = {}  # step → (pages' main-thread CPU s, bytes the server wrote)
 
         def step(name: str, run) -> None:  # noqa: ANN001
-            cpu, sent = main_thread_s(probes), received[0]
+            cpu, sent = main_thread_s(probes), written(server.proc.pid)
             rows[name] = run()
-            work[name] = (main_thread_s(probes) - cpu, received[0] - sent)
+            work[name] = (main_thread_s(probes) - cpu, written(server.proc.pid) - sent)
 
         step("first page load", lambda: _first_load(pages, server.url))
 
@@ -193,7 +192,7 @@ def _report(r: dict, sessions: int, env: str) -> None:
     interactions = [v for k, vals in rows.items() if k != "first page load" for v in vals]
     print(f"\n{sessions} concurrent sessions, {r['label']}{env} · load average {r['load']:.1f} · server healthy "
           f"after {r['health']:.1f} s · one session alone: first page {r['solo']:.2f} s\n")
-    print(f"{'step':<18}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}   browser CPU s/page   KB sent/page")
+    print(f"{'step':<18}{'n':>4}{'p50 s':>9}{'p95 s':>9}{'max s':>9}   browser CPU s/page  server KB/page")
     for name, vals in [*rows.items(), ("all interactions", interactions)]:
         cpu, sent = r["work"].get(name, (None, None))
         extra = f"{cpu / sessions:>21.2f}{sent / sessions / 1024:>15.1f}" if cpu is not None else ""

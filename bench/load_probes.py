@@ -42,6 +42,14 @@ def browser_cpu(exclude: int) -> float:
     return total
 
 
+def written(pid: int) -> int:
+    """Bytes a process has written (``wchar`` of /proc/<pid>/io): for the app server, mostly what it sent."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    return 0
+
+
 def main_thread_s(probes: list) -> float:  # noqa: ANN001
     """Main-thread CPU seconds of the pages' renderers so far (CDP Performance TaskDuration in thread time):
     the browser's work, which does not grow when the machine is busy the way its wall time does."""
