@@ -10,6 +10,7 @@ from core.tune.study import open_study
 from core.tune.worker import list_workers, stop_workers
 from tests.tune_data import penguins, save_version
 from tests.ui.conftest import app_test
+from ui.tune import NEW_OPEN, UNDERSTAND_OPEN
 
 
 def test_empty_project_says_what_to_do(settings) -> None:  # noqa: ANN001
@@ -56,6 +57,20 @@ def test_start_a_study_from_the_form_and_watch_it_finish(settings, tracker) -> N
     assert [(str(v.version), v.tags["workbench.study"]) for v in model_versions(tracker, name)] == [(number, "page-knn")]
     assert any("Best model registered as" in s.value for s in at.success)
     assert len(at.dataframe) >= 1
+
+    # a first render with a study draws its view only: neither the New study form (a dataset download and
+    # the space editor) nor "Understand the study" (parameter importances fit a forest) runs until opened
+    first = app_test("pages/tune.py").run()
+    assert not first.exception, first.exception
+    labels = {b.label for b in first.button}
+    assert "Reset to the default space" not in labels and "Start study" not in labels
+    assert not first.get("button_group")  # the view picker of "Understand the study"
+    first.session_state[NEW_OPEN] = True
+    first.session_state[UNDERSTAND_OPEN] = True
+    first.run()
+    assert not first.exception, first.exception
+    assert "Start study" in {b.label for b in first.button}
+    assert first.get("button_group")
 
 
 def test_the_proposed_study_name_follows_target_and_family_and_number_boxes_start_nothing(
