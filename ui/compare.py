@@ -20,6 +20,33 @@ EVALUATION = "cmp_evaluation"  # (Evaluation, dataset label, part, run id)
 DECISION = "cmp_decision"
 SHADOW = "cmp_shadow"
 AB = "cmp_ab"
+TAB = "cmp_tab"  # str: the open tab (only its content runs); tests set it to open another
+TABS = ("Runs", "Side by side", "Champion / challenger", "Shadow", "A/B test")
+# each tab's choices (widget keys; a trailing "_" is a prefix, for pickers keyed by their options)
+_CHOICES = {
+    "Runs": ("cmp_f_stage", "cmp_f_data", "cmp_f_family", "cmp_f_tag", "cmp_sort", "cmp_only_diff", "cmp_pc_group",
+             "cmp_pc_metric"),
+    "Side by side": ("cmp_versions_", "cmp_data", "cmp_importance", "cmp_fair_col", "cmp_fair_metric"),
+    "Champion / challenger": ("cmp_gate_version_", "cmp_gate_data", "cmp_gate_metric_", "cmp_gate_margin"),
+    "Shadow": ("cmp_shadow_models_", "cmp_shadow_data", "cmp_shadow_x", "cmp_shadow_y"),
+    "A/B test": ("cmp_ab_data", "cmp_ab_kind", "cmp_ab_column", "cmp_ab_fraction", "cmp_ab_test", "cmp_ab_mde",
+                 "cmp_ab_seed"),
+}
+
+
+def keep_closed_choices() -> None:
+    """Keep the choices made in the tabs that are closed in this run (only the open tab runs its widgets).
+
+    Streamlit drops the state of a widget that a run does not draw, so a version chosen under Side by side
+    would be back to its default after a look at the gate; writing the value back (Streamlit's own idiom)
+    keeps it. The open tab's widgets are left alone: they are drawn in this run.
+    """
+    state = st.session_state
+    open_tab = state.get(TAB, TABS[0])
+    keys = [k for tab, ks in _CHOICES.items() if tab != open_tab for k in ks]
+    for name in list(state.keys()):
+        if any(name == k or (k.endswith("_") and name.startswith(k)) for k in keys):
+            state[name] = state[name]
 
 FAIRNESS_GAP_WARN = 0.05  # a fairness gap from here on is shown as a warning, below as information
 
@@ -52,6 +79,21 @@ def cached_comparison(_tracker: Tracker, store: str, project: str, versions: tup
     evaluation, data, part, run_id = run_comparison(_tracker, project, list(versions), data_run_id,
                                                     importance=importance)
     return evaluation, data.label, part, run_id
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _runs_table(store: str, project: str, stamp: tuple, _tracker: Tracker) -> pd.DataFrame:
+    from core.compare.runs import runs_table
+
+    return runs_table(_tracker, project)
+
+
+def runs_table_of(tracker: Tracker, project: str) -> pd.DataFrame:
+    """The project's runs table (one search of up to 2000 runs), read again only after a write to the store."""
+    from ui.cache import store_stamp
+
+    uri = tracker.settings.tracking_uri
+    return _runs_table(uri, project, store_stamp(uri), tracker)
 
 
 @st.cache_data(ttl=5, show_spinner=False)

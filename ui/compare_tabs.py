@@ -21,7 +21,7 @@ def runs_tab(t: Tracker, project: str) -> None:
     """The project's runs with filters, sorting, "only params that differ" and parallel coordinates."""
     from core.tracking.datasets import dataset_versions
 
-    table = runs.runs_table(t, project)
+    table = ui.runs_table_of(t, project)
     if table.empty:
         empty_state("No runs yet in this project. Save a dataset version in Data, then run a study in Tune.",
                     "pages/data.py", "Go to Data")
@@ -84,8 +84,66 @@ def parallel_chart(shown: Any, metric_cols: list[str], sort_by: str) -> None:
     st.plotly_chart(parallel_figure(params, values, pc_metric, title=label), key="cmp_parallel")
 
 
+def side_tab(t: Tracker, project: str, model_name: str | None, versions: list, labels: dict) -> None:
+    """Versions evaluated side by side on one dataset version's held-out rows (remembered for the session)."""
+    from core.tracking.datasets import load_dataset
+
+    if not versions:
+        empty_state("No registered model yet: run a study in Tune (it registers the best trials), then compare "
+                    "versions here.", "pages/tune.py", "Go to Tune")
+    else:
+        default = [mv.version for mv in versions if mv.aliases][:2] or [mv.version for mv in versions[:2]]
+        chosen = st.multiselect("Model versions", list(labels), default=default, format_func=labels.get,
+                                key=picker_key("cmp_versions", labels, labels.get))
+        first = next((mv for mv in versions if mv.version in chosen), None)
+        data = dataset_picker(t, project, key="cmp_data", label="Evaluation data (its test part when split)",
+                              default_run_id=first.tags.get("workbench.data_version") if first else None)
+        importance = st.toggle("Permutation importance", value=True, key="cmp_importance",
+                               help="A few seconds per model on up to 300 sampled rows.")
+        if st.button("Evaluate side by side", type="primary", key="cmp_evaluate", disabled=not chosen or not data):
+            with st.status("Evaluating…", expanded=False) as status:
+                result = ui.cached_comparison(t, t.settings.tracking_uri, project,
+                                              tuple(f"{model_name}/{v}" for v in sorted(chosen)),
+                                              data.run_id, importance)
+                status.update(label=f"Evaluated {len(chosen)} model(s) on {result[1]}", state="complete")
+            ui.remember(ui.EVALUATION, project, (*result, data.run_id))
+        if ui.recall(ui.EVALUATION, project):
+            ev, data_label, part, run_id, data_run = ui.recall(ui.EVALUATION, project)
+            frame = load_dataset(t, data_run, part)
+            st.caption(f"Logged as compare run `{run_id}`.")
+            ui.render_evaluation(ev, data_label, part, frame, ui.charter_fairness_of(t, project))
+
+
+def shadow_tab(t: Tracker, project: str, model_name: str | None, versions: list, labels: dict) -> None:
+    """A batch replayed through the champion and the chosen challengers."""
+    from core.compare.shadow import run_shadow
+
+    champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
+    if champ is None:
+        empty_state("A shadow test replays a batch through the champion and challengers: promote a champion in "
+                    "the Champion / challenger tab first.")
+    else:
+        others = [v for v in labels if v != champ.version]
+        chall = next((mv.version for mv in versions if gate.CHALLENGER in mv.aliases), None)
+        picks = st.multiselect("Challengers in shadow", others, format_func=labels.get,
+                               key=picker_key("cmp_shadow_models", others, labels.get),
+                               default=[chall] if chall else others[:1])
+        sdata = dataset_picker(t, project, key="cmp_shadow_data", label="Batch to replay (all rows)")
+        if st.button("Replay in shadow", type="primary", key="cmp_shadow_run", disabled=not picks or not sdata):
+            with st.status("Replaying…") as status:
+                shadow = run_shadow(t, project, sdata.run_id, picks, model_name=model_name,
+                                    on_progress=ui.status_progress(status))
+                ui.remember(ui.SHADOW, project, shadow)
+                status.update(label="Shadow replay logged", state="complete")
+        if ui.recall(ui.SHADOW, project):
+            ui.render_shadow(ui.recall(ui.SHADOW, project))
+
+
 def gate_tab(t: Tracker, project: str, model_name: str | None, versions: list, labels: dict) -> None:
     """Champion and challenger, the last decision, the gate form, and the promotion history."""
+    if not versions:
+        empty_state("No registered model yet: run a study in Tune first.", "pages/tune.py", "Go to Tune")
+        return
     champ = next((mv for mv in versions if gate.CHAMPION in mv.aliases), None)
     chall = next((mv for mv in versions if gate.CHALLENGER in mv.aliases), None)
     c1, c2 = st.columns(2)

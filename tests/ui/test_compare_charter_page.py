@@ -10,6 +10,7 @@ import streamlit as st
 from core.plan.charter import Charter, save_charter
 from tests.compare_seed import build_seeded_home, use_copy
 from tests.ui.conftest import app_test
+from ui.compare import TAB
 
 P = "irisproj"
 
@@ -29,13 +30,15 @@ def test_cost_row_and_gate_on_business_cost(seeded: Path, tmp_path: Path, monkey
     st.cache_data.clear()
     at = app_test("pages/compare.py", timeout=240)
     at.session_state["wb_project"] = P
+    at.session_state[TAB] = "Champion / challenger"  # only the open tab runs
     at.run()
     assert not at.exception
     gate_metric = at.selectbox(key=f"cmp_gate_metric_{P}-species")
     assert "business_cost" in gate_metric.options and gate_metric.value == "accuracy"  # the charter's metric
     assert at.number_input(key="cmp_gate_margin").value == pytest.approx(0.02)  # the charter's margin
 
-    at.toggle(key="cmp_importance").set_value(False)
+    at.session_state[TAB] = "Side by side"
+    at.run().toggle(key="cmp_importance").set_value(False)
     at.button(key="cmp_evaluate").click().run()
     assert not at.exception
     metrics = next(df.value for df in at.dataframe if "business_cost" in df.value.index)
@@ -45,7 +48,8 @@ def test_cost_row_and_gate_on_business_cost(seeded: Path, tmp_path: Path, monkey
     assert any("The charter allows at most **1**" in s.value and "every model is within it" in s.value
                for s in at.success)
 
-    at.selectbox(key=f"cmp_gate_metric_{P}-species").set_value("business_cost")
+    at.session_state[TAB] = "Champion / challenger"
+    at.run().selectbox(key=f"cmp_gate_metric_{P}-species").set_value("business_cost")
     at.selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(2)
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception and any("no champion yet" in s.value for s in at.success)
