@@ -46,6 +46,7 @@ LEARNER_NAMES = {
 }
 MAX_BATCH = 500
 RANKED_CANDIDATES = 2000  # ranked batch looks for diversity among the most uncertain rows only
+RANKED_FACTOR = 10  # … the RANKED_FACTOR · n most uncertain (at most RANKED_CANDIDATES)
 
 
 @dataclass(frozen=True)
@@ -216,13 +217,18 @@ def query_batch(
         from modAL.batch import uncertainty_batch_sampling
         from modAL.models import ActiveLearner
 
-        al = ActiveLearner(estimator=model)  # already fitted: hand modAL the labelled set for diversity
+        # already fitted: hand modAL the labelled set for diversity, and measure distances in the learner's
+        # scaled space (on_transformed): in raw units the widest column (rain in mm) decided every batch
+        al = ActiveLearner(estimator=model, on_transformed=True)
         al.X_training, al.y_training = X_lab, y
-        # modAL's ranking costs n passes of pool × labelled distances; on a big pool, rank only the
-        # most uncertain rows (a row outside them would not win on uncertainty anyway).
+        # modAL weighs dissimilarity by |U| / (|U| + |L|) ≈ 1 while few rows are labelled, so over the
+        # whole pool it is farthest-first sampling: it asked about the weather table's extreme days
+        # and trailed random. Ranking only the most uncertain rows keeps "uncertain *and* unlike the
+        # labels" (and bounds modAL's n passes of candidates × labelled distances).
         cand = np.arange(len(X_pool))
-        if len(X_pool) > max(RANKED_CANDIDATES, 20 * n):
-            cand, _ = _top(informativeness(model, X_pool, "uncertainty"), max(RANKED_CANDIDATES, 20 * n), rng)
+        k = min(RANKED_CANDIDATES, max(RANKED_FACTOR * n, 2 * n))
+        if len(X_pool) > k:
+            cand, _ = _top(informativeness(model, X_pool, "uncertainty"), k, rng)
         idx, scores = uncertainty_batch_sampling(al, X_pool[cand], n_instances=n)
         return QueryBatch(cand[np.asarray(idx, dtype=int)], np.asarray(scores, dtype=float), strategy)
     scores = informativeness(model, X_pool, strategy, seed=seed)

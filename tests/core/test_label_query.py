@@ -57,12 +57,17 @@ def test_committee_asks_where_members_disagree(measure: str) -> None:
 
 def test_ranked_batch_spreads_out_over_a_cluster_of_near_duplicates() -> None:
     # 10 near-identical uncertain points at the boundary plus 3 uncertain points far apart along it.
+    # The labels are mirrored in y (A and B at the same heights), so the learner ignores y exactly and
+    # every point on x = 0 stays a coin flip however far along it (distances are in the scaled space).
+    ys = np.linspace(-6, 6, 9)
+    X_lab = np.vstack([np.column_stack([np.full(9, -3.0), ys]), np.column_stack([np.full(9, 3.0), ys])])
+    y_lab = np.array(["A"] * 9 + ["B"] * 9)
     rng = np.random.default_rng(2)
     clump = np.array([0.0, 0.0]) + rng.normal(0, 0.01, (10, 2))
     spread = np.array([[0.0, 6.0], [0.0, -6.0], [0.0, 12.0]])
     pool = np.vstack([FAR, clump, spread])
-    plain = query_batch(pool, X_LAB, Y_LAB, strategy="uncertainty", n=4, diverse=False)
-    ranked = query_batch(pool, X_LAB, Y_LAB, strategy="ranked", n=4)
+    plain = query_batch(pool, X_lab, y_lab, strategy="uncertainty", n=4, diverse=False)
+    ranked = query_batch(pool, X_lab, y_lab, strategy="ranked", n=4)
     clump_idx = set(range(40, 50))
     assert len(set(ranked.indices.tolist()) & clump_idx) <= 2  # diversity: not four copies of one point
     assert len(set(ranked.indices.tolist()) & {50, 51, 52}) >= 2
@@ -106,3 +111,15 @@ def test_ranked_batch_on_a_big_pool_ranks_only_the_most_uncertain_rows() -> None
     q = query_batch(pool, X_LAB, Y_LAB, strategy="ranked", n=3)
     assert len(set(q.indices.tolist())) == 3 and q.indices.max() < len(pool)
     assert len(set(q.indices.tolist()) & {3000, 3001, 3002}) >= 2
+
+
+def test_ranked_batch_asks_about_uncertain_rows_not_the_far_confident_ones() -> None:
+    # Few labels and a big pool make modAL weigh dissimilarity by |U| / (|U| + |L|) ≈ 1: over the
+    # whole pool, ranked batch turned into farthest-first sampling and asked about extreme, sure rows.
+    rng = np.random.default_rng(5)
+    unsure = np.column_stack([rng.uniform(-0.3, 0.3, 60), rng.normal(0, 1, 60)])
+    extreme = np.array([[-40.0, 0.0], [40.0, 0.0], [-40.0, 5.0], [40.0, -5.0], [-35.0, 3.0]])
+    pool = np.vstack([unsure, extreme, FAR])
+    q = query_batch(pool, X_LAB, Y_LAB, strategy="ranked", n=3)
+    assert set(q.indices.tolist()) <= set(range(60))
+    assert len(set(q.indices.tolist())) == 3
