@@ -266,8 +266,20 @@ def main() -> None:
     ap.add_argument("--no-rerun", action="store_true", help="skip table 4")
     ap.add_argument("--no-imports", action="store_true", help="skip table 1")
     ap.add_argument("--repeat", type=int, default=1, help="table 2: median of this many restarts on the existing store")
+    ap.add_argument("--workspace", type=Path, help="table 3 only, on a copy of this workspace (a full loop's, "
+                    "kept from an earlier run: pages can be measured again and again without the loop)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
+
+    if args.workspace:
+        import shutil
+
+        with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            home = Path(shutil.copytree(args.workspace, Path(tmp) / "loop"))
+            _print(f"3. every page's first render, workspace {args.workspace} · load {load()}", page_rows(browser, home))
+            browser.close()
+        return
 
     print(f"machine: {os.cpu_count()} cores, load average at start {load()}")
     if not args.no_imports:
