@@ -82,8 +82,6 @@ def recipe_code(recipe, src: dict[str, Any]) -> str:  # noqa: ANN001
         ext = "parquet"
     return to_python(recipe, f"{src['name']}.{ext}", delimiter=src.get("delimiter", ","),
                      encoding=src.get("encoding", "utf-8"))
-    st.session_state.pop(PREVIEW, None)
-    st.session_state.pop(EDIT, None)
 
 
 def source() -> dict[str, Any] | None:

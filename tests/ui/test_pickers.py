@@ -136,17 +136,23 @@ def test_compare_page_survives_the_browsers_old_labels_after_a_promotion(
         seeded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_copy(seeded, tmp_path / "ws", monkeypatch)
     st.cache_data.clear()
+    from ui.compare import TAB  # only the open tab runs: each step opens the tab it uses
+
     at = app_test("pages/compare.py", timeout=240)
     at.session_state["wb_project"] = P
+    at.session_state[TAB] = "Side by side"
     at.run()
     assert not at.exception
     versions_key = at.session_state["cmp_versions__key"]
     before = at.multiselect(key=versions_key)
     assert sorted(before.value) == [1, 2]
     stale_labels = list(before.values)
-    at.selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(2)
+    at.session_state[TAB] = "Champion / challenger"
+    at.run().selectbox(key=at.session_state["cmp_gate_version__key"]).set_value(2)
     next(b for b in at.button if b.label == "Run the gate").click().run()
     assert not at.exception
+    at.session_state[TAB] = "Side by side"
+    at.run()
     assert at.session_state["cmp_versions__key"] != versions_key, [e.value for e in at.error]  # "v2" → "v2 (champion)"
     after = at.multiselect(key=at.session_state["cmp_versions__key"])
     assert any("(champion)" in label for label in after.options)
@@ -158,6 +164,7 @@ def test_compare_page_survives_the_browsers_old_labels_after_a_promotion(
     assert not at.exception
     at.multiselect(key=at.session_state["cmp_versions__key"]).set_value([1]).run()
     assert not at.exception
-    shadow = at.multiselect(key=at.session_state["cmp_shadow_models__key"])
+    at.session_state[TAB] = "Shadow"
+    shadow = at.run().multiselect(key=at.session_state["cmp_shadow_models__key"])
     shadow.set_value([1]).run()
     assert not at.exception
