@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, assert_no_error, shot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -30,9 +30,10 @@ def test_export_champion_and_download_bundle(seeded_server, page, tmp_path) -> N
     page.get_by_role("heading", name="Deploy").wait_for()
     wait_idle(page)
     page.get_by_role("button", name="Export to ONNX").click()
-    page.get_by_text("Equivalent on").first.wait_for(timeout=120_000)
+    page.get_by_text("Equivalent on").first.wait_for(timeout=LONG)
     wait_idle(page)
     assert_no_error(page)
+    page.get_by_text("faster per row").wait_for()  # the latency caption, drawn last of the result
     assert page.get_by_role("heading", name="Parity — deployproj v1 (champion)").count() == 1  # the champion was preselected
     assert page.get_by_text("Latency and size").count() == 1
     assert page.get_by_text("faster per row").count() == 1  # the latency caption under the table
@@ -50,7 +51,7 @@ def test_export_champion_and_download_bundle(seeded_server, page, tmp_path) -> N
         assert {"model.onnx", "schema.json", "serve.py", "requirements.txt", "MODEL_CARD.md"} <= names
         assert zf.read("model.onnx")[:2] and b"onnxruntime" in zf.read("requirements.txt")
     page.get_by_role("button", name="Record in MLflow and register").click()
-    page.get_by_text("Registered as").first.wait_for(timeout=120_000)
+    page.get_by_text("Registered as").first.wait_for(timeout=LONG)
     wait_idle(page)
     assert_no_error(page)
     shot(page, "deploy-02-registered")
