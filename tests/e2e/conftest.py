@@ -41,29 +41,43 @@ class AppServer:
 
 
 def start_server(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 120) -> AppServer:
-    port = _free_port()
+    """``streamlit run app.py`` on a free port of 127.0.0.1, once it answers its health check.
+
+    A free port can be taken by another process (other test runs share the machine) between the probe and
+    streamlit's bind: streamlit then exits with "Port … is not available" and a new port is tried. The server
+    counts as up only when *this* process said it listens on the port and the port answers (a health answer
+    alone could come from whoever took the port).
+    """
     env = {**os.environ, "WORKBENCH_HOME": str(home), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("MLFLOW_TRACKING_URI", None) if "MLFLOW_TRACKING_URI" not in (extra_env or {}) else None
     log = home / "server.log"
     home.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return AppServer(url, home, proc, log)
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"streamlit did not answer on {url} in {timeout:.0f} s")
+    for _attempt in range(5):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                if "is not available" in log.read_text():
+                    proc.wait()
+                    break  # the port was taken meanwhile: another one
+                raise RuntimeError(f"streamlit exited early:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200 and proc.poll() is None and f":{port}" in log.read_text():
+                        return AppServer(url, home, proc, log)
+            except OSError:
+                pass
+            time.sleep(0.3)  # polling a server that is starting, not waiting a fixed time
+        else:
+            proc.kill()
+            raise RuntimeError(f"streamlit did not answer on {url} in {timeout:.0f} s")
+    raise RuntimeError(f"streamlit found no free port in 5 tries:\n{log.read_text()[-3000:]}")
 
 
 def stop_server(server: AppServer) -> None:
