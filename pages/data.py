@@ -13,7 +13,7 @@ from ui.data_profile import render_profile
 from ui.feedback import user_errors
 from ui.identity import identity
 from ui.resources import settings, tracker
-from ui.state import current_project
+from ui.state import current_project, keep_closed_tab_choices
 
 project = current_project()
 s = settings()
@@ -124,6 +124,7 @@ cleaned = replayed.frame if replayed is not None else raw
 # Only the open tab runs and is sent: a browser draws one tab's tables, charts and forms, not three
 # (opening a table drew all three in every session), and a rerun does a third of the work.
 tab_profile, tab_clean, tab_versions = st.tabs(ud.TABS, key=ud.TAB, on_change="rerun")
+keep_closed_tab_choices(ud.TAB, ud.TABS, ud.TAB_CHOICES)
 
 if tab_profile.open:
     with tab_profile:

@@ -41,12 +41,9 @@ def keep_closed_choices() -> None:
     would be back to its default after a look at the gate; writing the value back (Streamlit's own idiom)
     keeps it. The open tab's widgets are left alone: they are drawn in this run.
     """
-    state = st.session_state
-    open_tab = state.get(TAB, TABS[0])
-    keys = [k for tab, ks in _CHOICES.items() if tab != open_tab for k in ks]
-    for name in list(state.keys()):
-        if any(name == k or (k.endswith("_") and name.startswith(k)) for k in keys):
-            state[name] = state[name]
+    from ui.state import keep_closed_tab_choices
+
+    keep_closed_tab_choices(TAB, TABS, _CHOICES)
 
 FAIRNESS_GAP_WARN = 0.05  # a fairness gap from here on is shown as a warning, below as information
 

@@ -21,6 +21,9 @@ EDIT = "data_edit_index"    # int | None: the step being edited
 TARGET = "data_target"
 TAB = "data_tab"            # str: the open tab (only its content runs); tests set it to open another
 TABS = ("Profile", "Clean", "Versions")
+# each tab's choices, kept while it is closed (widget keys; a trailing "_" is a prefix)
+TAB_CHOICES = {"Profile": ("data_profile_which", "data_profile_col"), "Clean": ("data_kind_", "data_p_"),
+               "Versions": ("data_save_split", "data_save_test_size", "data_save_time", "data_cmp_a", "data_cmp_b")}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

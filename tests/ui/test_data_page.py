@@ -108,3 +108,21 @@ def test_an_auth_proxy_user_header_names_the_person(monkeypatch) -> None:  # noq
                                                                                "ann@example.com")
     assert session({"Remote-User": "bob"}).key == "user:bob"
     assert session({}).key == f"browser:{'e' * 32}"  # no proxy: the browser's cookie
+
+
+def test_a_choice_under_a_closed_tab_is_kept(settings) -> None:  # noqa: ANN001
+    at = _as_browser(app_test("pages/data.py"), "f" * 32).run()
+    at.button(key="data_open_bundled").click().run()  # the first bundled set (penguins)
+    at.radio(key="data_profile_which").set_value("raw table").run()
+    at.selectbox(key="data_profile_col").set_value("island").run()
+    at.session_state[TAB] = "Clean"
+    at.run()
+    assert not at.exception
+    assert "data_profile_which" not in [r.key for r in at.radio]  # the Profile tab is not drawn while closed
+    at.selectbox(key="data_kind_None").set_value("impute").run()
+    at.session_state[TAB] = "Profile"
+    at.run()
+    assert at.radio(key="data_profile_which").value == "raw table"  # not back to its default
+    assert at.selectbox(key="data_profile_col").value == "island"
+    at.session_state[TAB] = "Clean"
+    assert at.run().selectbox(key="data_kind_None").value == "impute"
