@@ -221,6 +221,17 @@ class MlflowServer:
 
     @classmethod
     def start(cls, backend_uri: str, root: Path, workers: int = 1, timeout: float = 180) -> MlflowServer:
+        """Start it on a free port; a port another process took between the probe and the bind is retried."""
+        for _attempt in range(3):
+            try:
+                return cls._start(backend_uri, root, workers, timeout)
+            except ServerStartError as err:
+                if "already in use" not in str(err):
+                    raise
+        return cls._start(backend_uri, root, workers, timeout)
+
+    @classmethod
+    def _start(cls, backend_uri: str, root: Path, workers: int, timeout: float) -> MlflowServer:
         port = free_port()
         artifacts = root / "mlartifacts"
         artifacts.mkdir(parents=True, exist_ok=True)
