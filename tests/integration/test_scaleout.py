@@ -164,7 +164,7 @@ def test_two_workers_survive_a_killed_worker(team: TeamServers, team_env: dict[s
         procs += [victim, survivor]
         owner = f"{socket.gethostname()}:{victim.pid}"
         killed = None
-        deadline = time.monotonic() + 240  # worker start-up (imports, data download) on a busy CI box
+        deadline = time.monotonic() + 600  # worker start-up (imports, data download) on a busy CI box
         while killed is None and time.monotonic() < deadline:
             assert victim.poll() is None, (tmp_path / "worker-a.log").read_text()
             # all parameters suggested: the worker is fitting folds now
@@ -180,13 +180,13 @@ def test_two_workers_survive_a_killed_worker(team: TeamServers, team_env: dict[s
         assert next(t for t in _trials(storage_url, name) if t.number == killed.number).state.name == "RUNNING"
         # The survivor fails the stale trial (heartbeat) at its next trial after the grace period, and
         # Optuna's retry callback re-queues it; if the survivor finished first, the next worker does.
-        assert survivor.wait(150) == 0, (tmp_path / "worker-b.log").read_text()
+        assert survivor.wait(600) == 0, (tmp_path / "worker-b.log").read_text()
         after_survivor = next(t for t in _trials(storage_url, name) if t.number == killed.number)
         # A team restarts a worker (or the lead runs --finalize): it recovers what the dead one left
         # and registers the best model on the server.
         final = _start_worker(team_env, name, 3, tmp_path / "worker-c.log", "--finalize", wrapped=False)
         procs.append(final)
-        assert final.wait(150) == 0, (tmp_path / "worker-c.log").read_text()
+        assert final.wait(600) == 0, (tmp_path / "worker-c.log").read_text()
     finally:
         for p in procs:
             if p.poll() is None:
