@@ -46,6 +46,7 @@ import signal
 import sys
 import time
 import uuid
+from itertools import chain
 
 import numpy as np
 import onnxruntime as ort
@@ -65,6 +66,8 @@ MISSING_STRING = ""  # what the exported graph takes for a missing text cell
 LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 RESERVOIR = 1024  # recent regression predictions kept for the quantiles in /metrics
 _NUMBER = (int, float)
+_NUMERIC_CELLS = frozenset((int, float, type(None)))  # the cell types the fast path takes as is
+_TEXT_CELLS = frozenset((str, type(None)))
 
 
 class BadRequest(ValueError):
@@ -112,7 +115,10 @@ def _names(names: object, limit: int = 8) -> str:
 
 
 class Model:
-    """The ONNX session and its input contract; :meth:`predict` is the whole in-process serving path."""
+    """The ONNX sessions and the input contract; :meth:`predict` is the whole in-process serving path.
+
+    Two sessions of one model: ``threads`` intra-op threads for batches, one thread for one-row requests.
+    """
 
     def __init__(self, model_path: str, schema_path: str, threads: int = 0, max_rows: int = MAX_ROWS) -> None:
         with open(schema_path, encoding="utf-8") as fh:
@@ -120,11 +126,27 @@ class Model:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-wait between requests
+        options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(model_path, options, providers=["CPUExecutionProvider"])
+        if threads == 1:
+            self.single = self.session
+        else:  # one-row requests on their own 1-thread session: a thread pool only costs them wake-ups
+            one = ort.SessionOptions()
+            one.intra_op_num_threads = one.inter_op_num_threads = 1
+            one.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            self.single = ort.InferenceSession(model_path, one, providers=["CPUExecutionProvider"])
         self.inputs = [(i["name"], i.get("tensor", i["type"]), bool(i.get("nullable", True)))
                        for i in self.schema["inputs"]]
         self.names = frozenset(name for name, _, _ in self.inputs)
         self.outputs = [o.name for o in self.session.get_outputs()]
+        # The bound C++ run skips the Python wrapper's per-call input-name check (the contract checked them).
+        self._run_many = getattr(self.session, "_sess", self.session).run
+        self._run_one = getattr(self.single, "_sess", self.single).run
+        self._blocks = [(np.float32 if kind == "float" else np.float64,
+                         [name for name, k, _ in self.inputs if k == kind],
+                         [nullable for name, k, nullable in self.inputs if k == kind])
+                        for kind in ("double", "float") if any(k == kind for _, k, _ in self.inputs)]
+        self._texts = [(name, nullable) for name, kind, nullable in self.inputs if kind == "string"]
         self.task = self.schema["task"]
         self.classes = list(self.schema.get("classes", []))
         self.max_rows = max_rows
@@ -192,6 +214,45 @@ class Model:
 
     def feeds(self, values: dict[str, list]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         """ONNX feeds and missing cells per column for :meth:`values`' lists (BadRequest for a wrong value)."""
+        return self._whole_columns(values) or self._cell_by_cell(values)
+
+    def _whole_columns(self, values: dict[str, list]) -> tuple[dict[str, np.ndarray], dict[str, int]] | None:
+        """The fast path: each block of numeric columns checked and converted at once with numpy.
+
+        None when any cell needs a closer look (a wrong type, a non-finite or overflowing number, a
+        number in a text column): :meth:`_cell_by_cell` then converts or names the offending cells.
+        """
+        feeds: dict[str, np.ndarray] = {}
+        missing: dict[str, int] = dict.fromkeys(self.names, 0)
+        for dtype, names, nullable in self._blocks:
+            lists = [values[name] for name in names]
+            if not set(map(type, chain.from_iterable(lists))) <= _NUMERIC_CELLS:
+                return None
+            try:
+                with np.errstate(over="ignore"):
+                    block = np.array(lists, dtype=dtype)  # None -> NaN
+            except (OverflowError, ValueError, TypeError):
+                return None
+            finite = np.isfinite(block)
+            if not finite.all():  # only None may be non-finite: a NaN or inf sent as a number is refused
+                for i in np.flatnonzero(~finite.all(axis=1)).tolist():
+                    cells, where = lists[i], np.flatnonzero(~finite[i]).tolist()
+                    if not nullable[i] or any(cells[j] is not None for j in where):
+                        return None
+                    missing[names[i]] = len(where)
+            feeds.update(zip(names, block.reshape(len(names), -1, 1)))  # views: one [N, 1] row per column
+        for name, nullable in self._texts:
+            cells = values[name]
+            kinds = set(map(type, cells))
+            if kinds != {str}:
+                if not (nullable and kinds <= _TEXT_CELLS):
+                    return None
+                missing[name] = gaps = cells.count(None)
+                cells = [MISSING_STRING if v is None else v for v in cells] if gaps else cells
+            feeds[name] = np.array(cells, dtype=object).reshape(-1, 1)
+        return feeds, missing
+
+    def _cell_by_cell(self, values: dict[str, list]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         feeds: dict[str, np.ndarray] = {}
         missing: dict[str, int] = {}
         problems: list[str] = []
@@ -230,8 +291,9 @@ class Model:
                     try:
                         with np.errstate(over="ignore"):
                             arr = np.array(nums, dtype=np.float32 if kind == "float" else np.float64).reshape(-1, 1)
-                    except OverflowError:
-                        arr = np.array([math.inf])
+                    except OverflowError:  # an int beyond float64 (refused even when the column has a gap)
+                        arr = np.full((len(nums), 1), math.inf)
+                        gaps = -1
                     if int(np.count_nonzero(~np.isfinite(arr))) != gaps:
                         problems.append(f"column {name!r} has a number too large for the model ({kind})")
                     feeds[name] = arr
@@ -248,10 +310,11 @@ class Model:
 
     # -- scoring --------------------------------------------------------------------------------
     def run(self, feeds: dict[str, np.ndarray]) -> dict:
-        result = dict(zip(self.outputs, self.session.run(None, feeds)))
+        rows = len(next(iter(feeds.values())))
+        result = dict(zip(self.outputs, (self._run_one if rows == 1 else self._run_many)(self.outputs, feeds, None)))
         if self.task == "classification":
             return {"predictions": np.asarray(result["label"]).ravel().tolist(),
-                    "probabilities": np.asarray(result["probabilities"], dtype=float).tolist(),
+                    "probabilities": np.asarray(result["probabilities"]).tolist(),  # float32 -> float: exact
                     "classes": self.classes}
         return {"predictions": np.asarray(result[self.outputs[0]], dtype=float).ravel().tolist()}
 
@@ -265,6 +328,7 @@ class Model:
         row = {name: None for name, _, nullable in self.inputs}
         if all(nullable for _, _, nullable in self.inputs):
             self.predict({"rows": [row]})
+            self.predict({"rows": [row, row]})  # the batch session too
 
 
 class Metrics:
@@ -477,7 +541,8 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--model", default=os.path.join(HERE, "model.onnx"))
     parser.add_argument("--schema", default=os.path.join(HERE, "schema.json"))
-    parser.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0: one per core)")
+    parser.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads for batches (0: one "
+                        "per core); one-row requests run on a 1-thread session")
     parser.add_argument("--max-rows", type=int, default=MAX_ROWS, help="rows per request")
     parser.add_argument("--max-body-mb", type=float, default=MAX_BODY / 2**20, help="request body limit")
     parser.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, help="seconds to receive a body")
