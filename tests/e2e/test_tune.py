@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.tune.worker import stop_workers
-from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, assert_no_error, shot, start_server, stop_server, wait_idle
 from tests.tune_data import penguins, save_version
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +24,20 @@ def test_start_a_study_and_see_the_best_trial(settings, tracker, page) -> None: 
         trials = page.get_by_label("Trials (budget)")
         trials.fill("4")
         trials.press("Tab")
-        page.get_by_label("Study name", exact=True).fill("e2e-linear")
+        wait_idle(page)  # the budget's rerun is over before the name is typed
+        name = page.get_by_label("Study name", exact=True)
+        name.fill("e2e-linear")
+        name.press("Tab")
+        wait_idle(page)
+        assert trials.input_value() == "4" and name.input_value() == "e2e-linear"
         page.get_by_role("button", name="Start study").click()
         # live progress (the fragment polls the storage every 2 s) until the study is done and registered
-        page.get_by_text("e2e-linear").first.wait_for(timeout=60_000)
-        page.get_by_text("Best trial").first.wait_for(timeout=150_000)
+        page.get_by_text("e2e-linear").first.wait_for(timeout=LONG)
+        page.get_by_text("Best trial").first.wait_for(timeout=LONG)
         shot(page, "tune-02-progress")
-        page.get_by_text("Best model registered as").first.wait_for(timeout=150_000)
+        page.get_by_text("Best model registered as").first.wait_for(timeout=LONG)
         wait_idle(page)
-        assert page.get_by_text("4 of 4 trials").count() >= 1
+        page.get_by_text("4 of 4 trials").first.wait_for()
         assert_no_error(page)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 1280, f"horizontal overflow: {width}px"
