@@ -6,6 +6,14 @@ sample is the time from the key press until the next row's card is on screen (Pl
 wait on the DOM, so it includes the browser's round trip — what a person waits for). Batches
 of 10 end during the run, so samples include the background refit and the ranking swap.
 
+Work per click (profiled with timing spans around the callback, the queue fragment and the round,
+Dec 2026): the key's callback appends one event (lock, one row's lines read, fsync) ≈ 1 ms CPU; the
+queue fragment re-reads the log's new bytes, replays it, renews the reservation (a read) and draws
+one row ≈ 4–6 ms CPU. Only the open tab runs, so no Progress or map timer reruns beside the clicks;
+the round (refit, rank, curve point; once per batch, on a thread) runs with BLAS/OpenMP at one
+thread: ~60 ms CPU, 0.2–0.4 s wall under load. What is left of a slow sample is waiting: the
+server for a core, the browser for its redraw.
+
 ``python bench/bench_label.py --only clicks`` (or run this file).
 """
 
