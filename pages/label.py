@@ -11,6 +11,7 @@ from core.label.save import session_meta
 from core.label.session import Pool
 from ui import label as ul
 from ui import label_history as uh
+from ui import label_progress as up
 from ui import label_queue as uq
 from ui.feedback import empty_state, user_errors
 from ui.identity import identity
@@ -105,7 +106,7 @@ def progress_panel() -> None:
     """Re-read from the label log every few seconds (it runs only while the Progress tab is open)."""
     state = ul.rebuild_state(pool, log)
     uq.curve_job(pool, state, setup, log)  # a lasso's labels get their learning-curve point too
-    ul.render_progress(pool, state, log, ul.random_baseline(project, version.run_id))
+    up.render_progress(pool, state, log, up.random_baseline(project, version.run_id))
 
 
 @st.fragment(run_every=30)
