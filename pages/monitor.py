@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.tracking.datasets import dataset_versions
 from core.tracking.models import model_versions
 from ui import monitor as mu
 from ui import monitor_sections as sections
 from ui.feedback import empty_state, user_errors
+from ui.cache import dataset_versions
 from ui.resources import tracker
 from ui.state import current_project
 
@@ -29,7 +29,7 @@ def _load_example() -> None:
 
 with user_errors():
     t = tracker()
-    versions = dataset_versions(t, project)
+    versions = dataset_versions(project, t=t)  # one search per write to the store, shared by every session
     if not versions:
         empty_state("This project has no dataset version to monitor yet. Save a table in Data, or load the "
                     "Seattle weather example (2012–2015, daily) to try monitoring by year.", "pages/data.py", "Go to Data")

@@ -12,6 +12,8 @@ from ui import monitor as mu
 
 UNITS = ["Raw (as uploaded)", "Cleaned (as checked)"]
 
+PREVIOUS_OPEN = "mon_previous_open"  # bool: "Previous checks" is open (only then it reads the runs)
+
 
 def results(t: Any, project: str, state: dict, reference: Any, options: Any) -> None:
     """Section 2: the recorded check (batch or timeline), its distributions and its Evidently reports."""
@@ -139,7 +141,11 @@ def _quality_report(t: Any, state: dict, mv: Any, reference: Any, cur_frame: Any
 def previous_checks(t: Any, project: str) -> None:
     from core.monitor.check import load_stored_report
 
-    with st.expander("Previous checks", icon=":material/history:"):
+    # lazy (on_change="rerun"): closed, it searches no runs and sends no table
+    box = st.expander("Previous checks", icon=":material/history:", key=PREVIOUS_OPEN, on_change="rerun")
+    if not box.open:
+        return
+    with box:
         runs = t.runs(project, stage="monitor")
         if not runs:
             st.caption("No check recorded yet.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import app_test
+from ui.monitor_sections import PREVIOUS_OPEN
 
 
 def test_empty_project_says_what_to_do(settings) -> None:
@@ -33,6 +34,13 @@ def test_check_and_timeline_on_seattle_weather(settings, tracker) -> None:
     runs = tracker.runs("default", stage="monitor")
     assert len(runs) == 2 and runs[0].tags.get("workbench.monitor.kind") == "timeline"
     assert len(tracker.client.get_metric_history(runs[0].run_id, "drift_share")) == 3
+
+    # "Previous checks" is lazy: closed, it lists nothing (no run search); opened, both checks can be reopened
+    assert not [s for s in at.selectbox if s.key == "mon_reopen"]
+    at.session_state[PREVIOUS_OPEN] = True
+    at.run()
+    assert not at.exception
+    assert len(at.selectbox(key="mon_reopen").options) == 2
 
 
 def test_the_retraining_policy_form_saves_the_mode(settings, tracker) -> None:
