@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import ROOT, start_server, stop_server
+from tests.e2e.conftest import ROOT, choose, start_server, stop_server, wait_idle
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]  # the first test pays the walk of every page, 4 times
 SHOTS = ROOT / "test-artifacts" / "layout"
 CHECK = (Path(__file__).parent / "layout_check.js").read_text()
 SIZES = [(1280, 800), (1920, 1080)]
@@ -88,7 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, _template_store: Path) -> I
 # -- waiting and checking -----------------------------------------------------------------------
 def _settled(pg) -> None:  # noqa: ANN001
     """The script run is over, fonts are loaded and two frames have painted (canvases redrawn)."""
-    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    wait_idle(pg)  # the run the last action started is over (not only "notRunning" before it began)
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000)
     pg.evaluate("() => document.fonts.ready.then(() => new Promise(r => requestAnimationFrame(() => "
                 "requestAnimationFrame(r))))")
@@ -178,9 +178,7 @@ class Walk:
     def switch_project(self, name: str) -> None:
         pg = self.pg
         box = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Project").first
-        box.locator("input").click()
-        pg.keyboard.type(name)
-        pg.get_by_role("option", name=name, exact=True).click()
+        choose(pg, box, name, typed=name)
         pg.wait_for_function(
             f"() => [...document.querySelectorAll('[data-testid=stSidebar] input')].some(i => i.value === '{name}')")
         _settled(pg)
@@ -220,9 +218,7 @@ def _data_after_loop(walk: Walk) -> None:
     """Open the bundled table with dirty cells and preview the first recipe step (Before / After shown)."""
     pg = walk.pg
     box = pg.locator('[data-testid="stSelectbox"]').filter(has_text="Bundled data set").first
-    box.locator("input").click()
-    pg.keyboard.type("customers")
-    pg.get_by_role("option").filter(has_text="customers").first.click()
+    choose(pg, box, re.compile("customers"), typed="customers")
     _settled(pg)
     pg.locator(".st-key-data_open_bundled button").click()
     pg.get_by_role("tab", name="Clean").wait_for()  # the tabs appear once the table is open
