@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.deploy.service import prepare_export, record_export
 from core.errors import WorkbenchError, one_line
-from core.tracking.deploy import onnx_versions
 from ui import deploy as ui
 from ui import mlflow_links as links
 from ui.feedback import empty_state, user_errors
@@ -44,7 +43,7 @@ with user_errors():
             batch = c2.selectbox("Batch rows", [1_000, 10_000, 50_000], index=1, key="wb_deploy_batch")
         go = st.form_submit_button("Export to ONNX", type="primary", icon=":material/rocket_launch:")
 
-    exports = onnx_versions(t, mv.name)  # '<model>.onnx' versions, and older stores' exports inside the model
+    exports = ui.onnx_exports(t, mv.name)  # '<model>.onnx' versions, and older stores' exports inside the model
     if exports:
         with st.expander(f"ONNX exports of {mv.name} ({len(exports)})", icon=":material/inventory_2:"):
             st.dataframe([{"version": e.label, "source version": e.tags.get("workbench.source_version", "?"),

@@ -17,9 +17,29 @@ OUTCOME = "wb_deploy_outcome"
 RECORDED = "wb_deploy_recorded"
 
 
+@st.cache_data(ttl=600, show_spinner=False, max_entries=32)
+def _versions(store: str, name: str, onnx: bool, stamp: tuple, _tracker: Tracker) -> list[ModelVersionInfo]:
+    from core.tracking.deploy import onnx_versions
+
+    return onnx_versions(_tracker, name) if onnx else model_versions(_tracker, name, sklearn_only=True)
+
+
+def _cached_versions(tracker: Tracker, name: str, onnx: bool) -> list[ModelVersionInfo]:
+    from ui.cache import store_stamp
+
+    uri = tracker.settings.tracking_uri
+    return _versions(uri, name, onnx, store_stamp(uri), tracker)
+
+
 def sklearn_versions(tracker: Tracker, name: str) -> list[ModelVersionInfo]:
-    """Registered versions that are scikit-learn models (ONNX exports are not exported again)."""
-    return model_versions(tracker, name, sklearn_only=True)
+    """Registered versions that are scikit-learn models (ONNX exports are not exported again); read once per
+    write to the store."""
+    return _cached_versions(tracker, name, onnx=False)
+
+
+def onnx_exports(tracker: Tracker, name: str) -> list[ModelVersionInfo]:
+    """The ONNX exports of ``name`` (:func:`core.tracking.deploy.onnx_versions`), read once per write."""
+    return _cached_versions(tracker, name, onnx=True)
 
 
 def version_picker(versions: list[ModelVersionInfo], key: str) -> ModelVersionInfo:
