@@ -13,7 +13,7 @@ import pytest
 from core.plan.charter import Charter, save_charter
 from tests.compare_seed import build_seeded_home, train_and_register
 from tests.conftest import make_settings
-from tests.e2e.conftest import assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, assert_no_error, shot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,18 +33,19 @@ def test_charter_costs_fairness_and_one_family_chart(tmp_path: Path, page, _temp
     server = start_server(home, {"WORKBENCH_PROJECT": "irisproj"})
     try:
         page.goto(f"{server.url}/compare")
-        page.get_by_text("Parallel coordinates: runs of").first.wait_for(timeout=60_000)
+        page.get_by_text("Parallel coordinates: runs of").first.wait_for(timeout=LONG)
         wait_idle(page)
         assert_no_error(page)
         page.locator(".js-plotly-plot").first.wait_for()
         page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
-        assert page.get_by_text("family rf (3 runs)").count() >= 1
+        page.get_by_text("family rf (3 runs)").first.wait_for()
         shot(page, "compare-charter-01-parallel")
 
         page.get_by_role("tab", name="Side by side").click()
         page.get_by_text("Permutation importance").first.click()
+        wait_idle(page)  # the toggle's rerun is over: the button below is the one of this run
         page.get_by_role("button", name="Evaluate side by side").click()
-        page.get_by_text("mean cost per prediction", exact=False).first.wait_for(timeout=120_000)
+        page.get_by_text("mean cost per prediction", exact=False).first.wait_for(timeout=LONG)
         wait_idle(page)
         assert_no_error(page)
         page.get_by_text("mean cost per prediction", exact=False).first.scroll_into_view_if_needed()
@@ -52,10 +53,10 @@ def test_charter_costs_fairness_and_one_family_chart(tmp_path: Path, page, _temp
 
         page.get_by_role("tab", name="Champion / challenger").click()
         page.get_by_role("button", name="Run the gate").click()
-        page.get_by_text("Gate refused.").first.wait_for(timeout=120_000)
+        page.get_by_text("Gate refused.").first.wait_for(timeout=LONG)
         wait_idle(page)
         assert_no_error(page)
-        assert page.get_by_text("exceeds the charter's fairness limit", exact=False).count() >= 1
+        page.get_by_text("exceeds the charter's fairness limit", exact=False).first.wait_for()
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 1280, f"horizontal overflow: {width}px"
         shot(page, "compare-charter-03-fairness-refused")
