@@ -46,7 +46,6 @@ import signal
 import sys
 import time
 import uuid
-from itertools import chain
 
 import numpy as np
 import onnxruntime as ort
@@ -226,7 +225,7 @@ class Model:
         missing: dict[str, int] = dict.fromkeys(self.names, 0)
         for dtype, names, nullable in self._blocks:
             lists = [values[name] for name in names]
-            if not set(map(type, chain.from_iterable(lists))) <= _NUMERIC_CELLS:
+            if not all(set(map(type, cells)) <= _NUMERIC_CELLS for cells in lists):
                 return None
             try:
                 with np.errstate(over="ignore"):
