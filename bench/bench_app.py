@@ -274,7 +274,8 @@ def main() -> None:
     if args.workspace:
         import shutil
 
-        with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
+        # a stopped server's last writes can race the clean-up: a leftover temp folder is not an error
+        with sync_playwright() as pw, tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             home = Path(shutil.copytree(args.workspace, Path(tmp) / "loop"))
             _print(f"3. every page's first render, workspace {args.workspace} · load {load()}", page_rows(browser, home))
