@@ -20,10 +20,10 @@
    Column ``all``: the learner's held-out accuracy with *every* training row labelled (the ceiling).
    When random's final accuracy is already ≥ ``PLATEAU`` (98 %) of it, random has converged inside the
    budget and "≤ 35 %" asks a strategy to reach the all-rows accuracy with a third of the labels, 10 of
-   them the shared random start: on a small table (iris: 112 training rows, budget 60, one row of its
-   38-row test split = 2.6 points) the cell can only read 17 / 33 / 50 % and one test row decides it.
-   Such rows are flagged ``plateau: ill-posed`` for the 35 % budget instead of being re-tuned; the 70 %
-   budget holds on every row. Tables and budgets are fixed in ``EFFICIENCY_SETS`` (never tuned per
+   them the shared random start (penguins: random 0.984 = all rows). Such rows are flagged
+   ``plateau: ill-posed`` for the 35 % budget instead of being re-tuned; the 70 % budget holds on every
+   row. Small tables are coarse: iris (budget 60, batch 10) can only read 17 / 33 / 50 %, and one row of
+   its 38-row test split is 2.6 points. Tables and budgets are fixed in ``EFFICIENCY_SETS`` (never tuned per
    strategy). ``BENCH_LABEL_SETS=digits,iris`` runs only those loaders (to split the run over processes).
 
 ``python bench/bench_label.py`` (full) or ``--quick`` (smaller pools, 2k map only, one seed).
