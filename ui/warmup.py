@@ -34,6 +34,9 @@ MODULES = (
     "core.tracking.models", "core.tracking.datasets", "core.tracking.repair", "core.plan.notify",
     "ui.identity", "ui.data", "ui.data_profile", "core.data.drafts", "core.data.versions",
 )
+# imported after health, on the same thread: the other pages' heavy modules (optuna.visualization pulls
+# matplotlib: ~2 s in a fresh process) are in memory before a person opens Tune, without delaying Home
+LATER = ("core.tune.inspect", "optuna.visualization", "ui.tune", "ui.compare", "ui.deploy", "ui.monitor", "ui.plan")
 _LOG = logging.getLogger("workbench.warmup")
 _done = threading.Event()
 _started = False
@@ -118,6 +121,15 @@ def _warm(wait_for_server: bool = True) -> None:
         steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in phases.items())
         print(f"workbench: warm-up done in {_took:.1f} s ({steps}); healthy now", file=sys.stderr, flush=True)
         _done.set()
+    _import_later()
+
+
+def _import_later() -> None:
+    for name in LATER:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the page that needs it imports it again and reports the error
+            _LOG.warning("Could not import %s ahead of its page.", name, exc_info=True)
 
 
 def wait(timeout: float = GATE_S) -> None:
