@@ -73,7 +73,7 @@ def test_label_a_batch_of_digits_and_reload(tmp_path: Path, browser) -> None:  #
         page.get_by_text("Labelled", exact=True).first.wait_for()
         assert page.locator('[data-testid="stMetricValue"]').first.inner_text().strip() == "10"
         page.get_by_text("1 point(s)").first.wait_for()
-        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # counts + learning curve
+        page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()  # counts + learning curve, both drawn
         assert page.locator('[class*="st-key-label_row_"]').count() == 0  # only the open tab runs
         page.get_by_role("tab", name="Queue").click()
         page.locator('[class*="st-key-label_row_"]').first.wait_for()
