@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from core.compare import abtest, gate, runs
@@ -54,6 +55,12 @@ def runs_tab(t: Tracker, project: str) -> None:
     if "inputs" in shown.columns:  # run ids of the inputs: their first 8 characters, as MLflow's UI shows them
         shown = shown.assign(inputs=shown["inputs"].map(
             lambda v: ", ".join(p.strip()[:8] for p in str(v).split(",") if p.strip()) if isinstance(v, str) else v))
+    # MLflow stores params as text: a column whose every value is a number is shown as one (right-aligned, to
+    # the column's precision: '0.6431' rather than '0.6431172050131991'); mixed columns stay text
+    for c in [c for c in shown.columns if c.startswith("params.")]:
+        numbers = pd.to_numeric(shown[c], errors="coerce")
+        if numbers.notna().sum() == shown[c].notna().sum() > 0:
+            shown = shown.assign(**{c: numbers})
     # one column per param, metric and tag, as in MLflow's run table: it scrolls sideways, the run's name pinned
     show_table(shown, key="cmp_runs_table", scroll=True, pinned=tuple(c for c in ("name",) if c in shown.columns),
                config={"start": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 
@@ -58,7 +59,14 @@ def test_first_render_runs_the_runs_tab_alone(seeded: Path, tmp_path: Path,
     at.session_state["wb_project"] = P
     at.run()
     assert not at.exception
-    assert _frame(at, "run_id").shape[0] == 3
+    runs = _frame(at, "run_id")
+    assert runs.shape[0] == 3
+    params = [c for c in runs.columns if c.startswith("params.")]
+    assert params, "the seeded runs differ in some param"
+    for c in params:  # MLflow stores params as text; numbers are shown as numbers (right-aligned, rounded)
+        as_numbers = pd.to_numeric(runs[c], errors="coerce")
+        if as_numbers.notna().sum() == runs[c].notna().sum():
+            assert pd.api.types.is_numeric_dtype(runs[c]), c
     assert not [b for b in at.button if b.label in ("Evaluate side by side", "Run the gate", "Replay in shadow")]
     for tab in TABS[1:]:
         at.session_state[TAB] = tab
