@@ -129,8 +129,10 @@ def shadow_tab(t: Tracker, project: str, model_name: str | None, versions: list,
     if champ is None:
         empty_state("A shadow test replays a batch through the champion and challengers: promote a champion in "
                     "the Champion / challenger tab first.")
+    elif not (others := [v for v in labels if v != champ.version]):
+        empty_state(f"A shadow test replays a batch through the champion (v{champ.version}) and challengers: "
+                    "register another version (a study in Tune) to shadow it.")
     else:
-        others = [v for v in labels if v != champ.version]
         chall = next((mv.version for mv in versions if gate.CHALLENGER in mv.aliases), None)
         picks = st.multiselect("Challengers in shadow", others, format_func=labels.get,
                                key=picker_key("cmp_shadow_models", others, labels.get),
