@@ -74,7 +74,7 @@ def _label(widget) -> str:  # noqa: ANN001
     return label.first.inner_text().strip() if label.count() else "?"
 
 
-def _open(page, widget, tries: int = 3):  # noqa: ANN001, ANN202
+def _open(page, widget, tries: int = 6):  # noqa: ANN001, ANN202
     """How many options a selectbox / multiselect dropdown offers (0 if it shows none); the list is closed again.
 
     A click right after another dropdown closed is sometimes taken as a blur, and a rerun closes an open
@@ -86,7 +86,7 @@ def _open(page, widget, tries: int = 3):  # noqa: ANN001, ANN202
         wait_idle(page)
         target.click()
         try:
-            options.first.wait_for(timeout=15_000)
+            options.first.wait_for(timeout=30_000)
             n = options.count()
             page.keyboard.press("Escape")
             return n
