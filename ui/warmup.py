@@ -33,10 +33,10 @@ MODULES = (
     "ui.sidebar", "ui.cache", "ui.state", "ui.feedback", "ui.pickers", "ui.mlflow_links", "core.lineage",
     "core.tracking.models", "core.tracking.datasets", "core.tracking.repair", "core.plan.notify",
     "ui.identity", "ui.data", "ui.data_profile", "core.data.drafts", "core.data.versions",
+    # the other pages' modules, before health too: importing them after it, beside a request that imports
+    # the same ones, is the two-thread import this module avoids (optuna.visualization pulls matplotlib)
+    "core.tune.inspect", "optuna.visualization", "ui.tune", "ui.compare", "ui.deploy", "ui.monitor", "ui.plan",
 )
-# imported after health, on the same thread: the other pages' heavy modules (optuna.visualization pulls
-# matplotlib: ~2 s in a fresh process) are in memory before a person opens Tune, without delaying Home
-LATER = ("core.tune.inspect", "optuna.visualization", "ui.tune", "ui.compare", "ui.deploy", "ui.monitor", "ui.plan")
 _LOG = logging.getLogger("workbench.warmup")
 _done = threading.Event()
 _started = False
@@ -121,15 +121,6 @@ def _warm(wait_for_server: bool = True) -> None:
         steps = ", ".join(f"{name} {secs:.1f} s" for name, secs in phases.items())
         print(f"workbench: warm-up done in {_took:.1f} s ({steps}); healthy now", file=sys.stderr, flush=True)
         _done.set()
-    _import_later()
-
-
-def _import_later() -> None:
-    for name in LATER:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the page that needs it imports it again and reports the error
-            _LOG.warning("Could not import %s ahead of its page.", name, exc_info=True)
 
 
 def wait(timeout: float = GATE_S) -> None:
