@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -196,9 +197,29 @@ def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], se
 
 def tiny_fit() -> None:
     """A 40-row UMAP fit: compiles (or loads from numba's disk cache) everything a real fit needs."""
+    _die_with_parent()
     umap = _umap()
     rng = np.random.default_rng(0)
     umap.UMAP(n_components=2, n_neighbors=5, random_state=0).fit_transform(rng.normal(size=(40, 4)))
+
+
+def _die_with_parent() -> None:
+    """In the warm-up child: end when the server that started it ends (Linux), instead of compiling on for
+    up to a minute of CPU as an orphan after a kill or a restart. ``WORKBENCH_WARMUP_PARENT`` is the pid
+    that asked; if it is already gone the child stops at once."""
+    parent = os.environ.get("WORKBENCH_WARMUP_PARENT")
+    if not parent:
+        return
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl: the pid check below still catches a gone parent
+            pass
+    if os.getppid() != int(parent):
+        raise SystemExit(0)
 
 
 def warm_up(home: Path | None = None) -> bool:
@@ -218,12 +239,11 @@ def warm_up(home: Path | None = None) -> bool:
 
     def run() -> None:
         import subprocess
-        import sys
 
         t0 = time.perf_counter()
         try:
             subprocess.run([sys.executable, "-c", "from core.label.embed import tiny_fit; tiny_fit()"],
-                           env={**os.environ, "NUMBA_CACHE_DIR": cache}, cwd=Path(__file__).resolve().parents[2],
+                           env={**os.environ, "NUMBA_CACHE_DIR": cache, "WORKBENCH_WARMUP_PARENT": str(os.getpid())}, cwd=Path(__file__).resolve().parents[2],
                            capture_output=True, timeout=900, check=False)
             tiny_fit()
             _warm.update(state="done", seconds=time.perf_counter() - t0)
