@@ -227,3 +227,17 @@ def assert_no_error(pg) -> None:  # noqa: ANN001
     """No exception box and no Traceback text anywhere on the page."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown"
     assert "Traceback" not in pg.content()
+
+
+def start_study(pg, name: str, trials: int) -> None:  # noqa: ANN001
+    """On Tune's *New study*: set the budget and the name (each change's rerun over before the next) and start."""
+    box = pg.get_by_label("Trials (budget)")
+    box.fill(str(trials))
+    box.press("Tab")
+    wait_idle(pg)  # the budget's rerun is over before the name is typed
+    study = pg.get_by_label("Study name", exact=True)
+    study.fill(name)
+    study.press("Tab")
+    wait_idle(pg)
+    assert box.input_value() == str(trials) and study.input_value() == name
+    pg.get_by_role("button", name="Start study").click()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import LONG, ROOT, SHOTS, assert_no_error, choose, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, ROOT, SHOTS, assert_no_error, choose, shot, start_server, start_study, stop_server, wait_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(2400)]  # every stage, on a loaded machine
 PROJECT = "default"
@@ -243,16 +243,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
             has_text="Dataset version").first)
         _pick(page, page.locator(f".st-key-tune_target_{labelled.run_id}"), "species")
         assert "Linear" in _shown(page.locator(".st-key-tune_family"))
-        trials = page.get_by_label("Trials (budget)")
-        trials.fill("4")
-        trials.press("Tab")
-        wait_idle(page)  # the budget's rerun is over before the name is typed
-        name = page.get_by_label("Study name", exact=True)
-        name.fill("loop-linear")
-        name.press("Tab")
-        wait_idle(page)
-        assert trials.input_value() == "4" and name.input_value() == "loop-linear"
-        page.get_by_role("button", name="Start study").click()
+        start_study(page, "loop-linear", 4)
         page.get_by_text("Best model registered as").first.wait_for(timeout=LONG)
         wait_idle(page)
         page.get_by_text("4 of 4 trials").first.wait_for()

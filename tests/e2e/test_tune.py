@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.tune.worker import stop_workers
-from tests.e2e.conftest import LONG, assert_no_error, shot, start_server, stop_server, wait_idle
+from tests.e2e.conftest import LONG, assert_no_error, shot, start_server, start_study, stop_server, wait_idle
 from tests.tune_data import penguins, save_version
 
 pytestmark = pytest.mark.e2e
@@ -21,16 +21,7 @@ def test_start_a_study_and_see_the_best_trial(settings, tracker, page) -> None: 
         wait_idle(page)
         assert_no_error(page)
         shot(page, "tune-01-new-study")
-        trials = page.get_by_label("Trials (budget)")
-        trials.fill("4")
-        trials.press("Tab")
-        wait_idle(page)  # the budget's rerun is over before the name is typed
-        name = page.get_by_label("Study name", exact=True)
-        name.fill("e2e-linear")
-        name.press("Tab")
-        wait_idle(page)
-        assert trials.input_value() == "4" and name.input_value() == "e2e-linear"
-        page.get_by_role("button", name="Start study").click()
+        start_study(page, "e2e-linear", 4)
         # live progress (the fragment polls the storage every 2 s) until the study is done and registered
         page.get_by_text("e2e-linear").first.wait_for(timeout=LONG)
         page.get_by_text("Best trial").first.wait_for(timeout=LONG)
