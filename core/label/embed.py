@@ -197,7 +197,6 @@ def job_status(cache_dir: Path, dataset_run_id: str, features: Sequence[str], se
 
 def tiny_fit() -> None:
     """A 40-row UMAP fit: compiles (or loads from numba's disk cache) everything a real fit needs."""
-    _die_with_parent()
     umap = _umap()
     rng = np.random.default_rng(0)
     umap.UMAP(n_components=2, n_neighbors=5, random_state=0).fit_transform(rng.normal(size=(40, 4)))
@@ -242,8 +241,9 @@ def warm_up(home: Path | None = None) -> bool:
 
         t0 = time.perf_counter()
         try:
-            subprocess.run([sys.executable, "-c", "from core.label.embed import tiny_fit; tiny_fit()"],
-                           env={**os.environ, "NUMBA_CACHE_DIR": cache, "WORKBENCH_WARMUP_PARENT": str(os.getpid())}, cwd=Path(__file__).resolve().parents[2],
+            child = "from core.label.embed import _die_with_parent, tiny_fit; _die_with_parent(); tiny_fit()"
+            subprocess.run([sys.executable, "-c", child], cwd=Path(__file__).resolve().parents[2],
+                           env={**os.environ, "NUMBA_CACHE_DIR": cache, "WORKBENCH_WARMUP_PARENT": str(os.getpid())},
                            capture_output=True, timeout=900, check=False)
             tiny_fit()
             _warm.update(state="done", seconds=time.perf_counter() - t0)

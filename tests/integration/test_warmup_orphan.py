@@ -57,7 +57,14 @@ def _parent(code: str, env: dict[str, str]) -> subprocess.Popen:
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def test_a_child_that_asked_to_die_with_its_parent_ends_when_the_parent_is_killed(tmp_path: Path) -> None:
+def _end(parent: subprocess.Popen, child: int | None) -> None:
+    """After the test, pass or fail: neither the parent nor a child that outlived it keeps running."""
+    parent.kill()
+    if child is not None and _alive(child):
+        os.kill(child, signal.SIGKILL)
+
+
+def test_a_child_that_asked_to_die_with_its_parent_ends_when_the_parent_is_killed() -> None:
     # the child would sleep for ten minutes; only the death signal can end it within the wait
     child_code = "from core.label.embed import _die_with_parent; _die_with_parent(); import time; time.sleep(600)"
     parent = _parent(
@@ -65,6 +72,7 @@ def test_a_child_that_asked_to_die_with_its_parent_ends_when_the_parent_is_kille
         f"p = subprocess.Popen([sys.executable, '-c', {child_code!r}],"
         " env={**os.environ, 'WORKBENCH_WARMUP_PARENT': str(os.getpid())})\n"
         "sys.stdin.read()\n", {})
+    child = None
     try:
         child = _wait(lambda: next((c for c in _children(parent.pid) if "_die_with_parent" in _cmdline(c)), None),
                       "the child to start")
@@ -74,7 +82,7 @@ def test_a_child_that_asked_to_die_with_its_parent_ends_when_the_parent_is_kille
         parent.wait(timeout=60)
         _wait(lambda: not _alive(child), "the child to end with its parent")
     finally:
-        parent.kill()
+        _end(parent, child)
 
 
 def test_warm_up_child_carries_its_parent_and_ends_with_a_killed_server(tmp_path: Path) -> None:
@@ -83,6 +91,7 @@ def test_warm_up_child_carries_its_parent_and_ends_with_a_killed_server(tmp_path
                      "from core.label import embed\n"
                      f"embed.warm_up(Path({str(tmp_path)!r}))\n"
                      "sys.stdin.read()\n", {"NUMBA_CACHE_DIR": str(cache)})
+    child = None
     try:
         child = _wait(lambda: next((c for c in _children(parent.pid) if "tiny_fit" in _cmdline(c)), None),
                       "the warm-up child to start")
@@ -92,4 +101,4 @@ def test_warm_up_child_carries_its_parent_and_ends_with_a_killed_server(tmp_path
         parent.wait(timeout=60)
         _wait(lambda: not _alive(child), "the warm-up child to end with the killed server")
     finally:
-        parent.kill()
+        _end(parent, child)
