@@ -25,8 +25,13 @@ PORT ?= 8501
 run: $(VENV)/.runtime
 	$(BIN)/python -m ui.serve --server.port $(PORT)
 
+# Two pytest-xdist workers, one test file each at a time (module fixtures are not started twice, and the
+# browser journeys, sorted last, never run before an in-process Prefect test on the same worker).
+# TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

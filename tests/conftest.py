@@ -62,7 +62,8 @@ def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The Chromium journeys run last (the order is otherwise kept).
+    """The Chromium journeys run last (the order is otherwise kept; `make test` hands files to its two
+    pytest-xdist workers in this order, so on each worker too they come after every other test).
 
     Playwright's sync API keeps its event loop running in the main thread for as long as the session-scoped
     browser lives; Prefect's sync/async dispatch takes that for an async context and hands back coroutines,

@@ -80,12 +80,15 @@ class _Identity:
         try:
             entry = pwd.getpwnam(PG_USER)
         except KeyError:
-            subprocess.run(
+            done = subprocess.run(
                 ["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
                  "--shell", "/usr/sbin/nologin", PG_USER],
-                check=True, capture_output=True, text=True,
+                capture_output=True, text=True,
             )
-            entry = pwd.getpwnam(PG_USER)
+            try:  # exit 9: another test process (a parallel worker) created it meanwhile
+                entry = pwd.getpwnam(PG_USER)
+            except KeyError:
+                raise RuntimeError(f"useradd {PG_USER} failed: {done.stderr.strip()}") from None
         return cls(entry.pw_uid, entry.pw_gid)
 
     def popen_kwargs(self) -> dict:
