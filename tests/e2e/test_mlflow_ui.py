@@ -40,8 +40,23 @@ class MlflowUi:
 @pytest.fixture()
 def mlflow_ui(settings, tracker, tmp_path: Path) -> Iterator[MlflowUi]:  # noqa: ANN001
     seed_project(tracker, PROJECT)
+    ui = None
+    for _attempt in range(5):  # a free port can be taken (by a parallel worker) before the server binds it
+        ui = _start_mlflow_ui(settings, tmp_path)
+        if ui is not None:
+            break
+    if ui is None:
+        raise RuntimeError("mlflow server found no free port in 5 tries")
+    try:
+        yield ui
+    finally:
+        _stop(ui.proc)
+
+
+def _start_mlflow_ui(settings, tmp_path: Path) -> MlflowUi | None:  # noqa: ANN001
+    """``mlflow server`` on the store, once it answers; None when its port was taken meanwhile."""
     port = _free_port()
-    log = tmp_path / "mlflow-server.log"
+    log = tmp_path / f"mlflow-server-{port}.log"
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     mlflow = Path(sys.executable).with_name("mlflow")
     proc = subprocess.Popen(
@@ -56,25 +71,32 @@ def mlflow_ui(settings, tracker, tmp_path: Path) -> Iterator[MlflowUi]:  # noqa:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited early:\n{log.read_text()[-3000:]}")
+                text = log.read_text()
+                if "already in use" in text or "Errno 98" in text:
+                    return None
+                raise RuntimeError(f"mlflow server exited early:\n{text[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
+                    if r.status == 200 and proc.poll() is None:  # our server, not whoever took the port
+                        return MlflowUi(url, proc, log)
             except OSError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"mlflow server did not answer on {url} in 120 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield MlflowUi(url, proc, log)
-    finally:
-        _signal_group(proc, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        _signal_group(proc, signal.SIGKILL)  # any worker still lingering in the group
+    except BaseException:
+        _stop(proc)
+        raise
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    _signal_group(proc, signal.SIGTERM)
+    try:
         proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(proc, signal.SIGKILL)  # any worker still lingering in the group
+    proc.wait(timeout=10)
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
