@@ -79,15 +79,18 @@ def parallel_chart(shown: Any, metric_cols: list[str], sort_by: str) -> None:
     c1, c2 = st.columns(2)
     label = c1.selectbox("Parallel coordinates: runs of", list(groups), key="cmp_pc_group",
                          help="One model family or one study at a time: each has its own parameters.")
-    default = sort_by if sort_by in metric_cols else metric_cols[0]
-    pc_metric = c2.selectbox("Colour by", metric_cols, index=metric_cols.index(default), key="cmp_pc_metric")
     group = runs.group_runs(shown, groups[label])
+    default = runs.chart_metric(group, metric_cols, sort_by)
+    pc_metric = c2.selectbox("Colour by", metric_cols, index=metric_cols.index(default), key="cmp_pc_metric")
     params = runs.numeric_params(group)
-    values = group.get(f"metrics.{pc_metric}")
-    if params.empty or values is None or values.notna().sum() < 2:
-        st.caption(f"The runs of {label.rsplit(' (', 1)[0]} have no numeric parameter that varies, or fewer than "
-                   f"two values of {pc_metric}: nothing to draw.")
+    what = label.rsplit(" (", 1)[0]
+    if params.empty:
+        st.caption(f"The runs of {what} have no numeric parameter that varies: nothing to draw.")
         return
+    if runs.metric_values(group, pc_metric) < 2:
+        st.caption(f"Fewer than two runs of {what} have {pc_metric}: choose another metric to colour by.")
+        return
+    values = group[f"metrics.{pc_metric}"]
     st.plotly_chart(parallel_figure(params, values, pc_metric, title=label), key="cmp_parallel")
 
 

@@ -24,7 +24,13 @@ def _before(raw: pd.DataFrame, recipe: Recipe, position: int) -> tuple[pd.DataFr
     rows of the *whole* recipe's split (decided on the raw rows first) and its target."""
     done = replay(raw, recipe, mode="fit", upto=position)
     train = done.split.index[done.split == "train"] if done.split is not None else None
-    return done.frame, FitContext(train, recipe_target(recipe, st.session_state.get(ud.TARGET) or None))
+    return done.frame, FitContext(train, recipe_target(recipe, _chosen_target(raw)))
+
+
+def _chosen_target(frame: pd.DataFrame) -> str | None:
+    """The target picked on the page, if it is a column of this table (not one left from another table)."""
+    target = st.session_state.get(ud.TARGET) or None
+    return target if target is not None and target in frame.columns else None
 
 
 def _commit(recipe: Recipe, raw: pd.DataFrame, on_change: Callable[[], None]) -> None:
@@ -86,7 +92,7 @@ def _editor(raw: pd.DataFrame, recipe: Recipe, replayed: Any, on_change: Callabl
             split = replayed.split
             before = replayed.frame
             context = FitContext(split.index[split == "train"] if split is not None else None,
-                                 recipe_target(recipe, st.session_state.get(ud.TARGET) or None))
+                                 recipe_target(recipe, _chosen_target(before)))
         else:
             before, context = _before(raw, recipe, position)
     except WorkbenchError as err:

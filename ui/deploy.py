@@ -100,13 +100,20 @@ def render_parity(o: DeployOutcome) -> None:
         st.dataframe(pd.DataFrame(list(p.differing)), hide_index=True, width="stretch")
 
 
+def speed_words(speedup: float) -> str:
+    """``2.0`` → "2.0× faster", ``0.5`` → "2.0× slower" (a ratio under 1 is not "0.5× faster")."""
+    if speedup >= 1:
+        return f"{speedup:.1f}× faster"
+    return f"{1 / speedup:.1f}× slower" if speedup > 0 else "slower"
+
+
 def render_latency(o: DeployOutcome) -> None:
     lat = o.latency
     table = pd.DataFrame(lat.rows()).set_index("runtime")
     timings = [c for c in table.columns if c.endswith("ms") or "ms (" in c]
     st.table(table.style.format({**{c: "{:.3f}" for c in timings}, "size bytes": "{:,}"}))
-    st.caption(f"onnxruntime is {lat.single_speedup:.1f}× faster per row (p50) and {lat.batch_speedup:.1f}× on "
-               f"{lat.batch_rows:,} rows; both single-threaded, calls interleaved. Sizes: ONNX "
+    st.caption(f"onnxruntime is {speed_words(lat.single_speedup)} per row (p50) and {speed_words(lat.batch_speedup)} "
+               f"on {lat.batch_rows:,} rows; both single-threaded, calls interleaved. Sizes: ONNX "
                f"{lat.onnx_bytes:,} bytes, scikit-learn (skops) {lat.sklearn_bytes:,} bytes.")
     if o.quantize is not None:
         q = o.quantize

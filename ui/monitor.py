@@ -199,6 +199,7 @@ def run(t: Any, project: str, inputs: Inputs, opts: Options, charter: Any) -> No
     uri = t.settings.tracking_uri
     mv = opts.model
     model = ModelInput.of(mv, cached_model(mv.name, mv.version, uri), inputs.reference.target) if mv else None
+    st.session_state.pop(RESULT, None)  # a check that fails must not leave the previous one's verdict on screen
     with st.status("Checking…", expanded=True) as status:
         if inputs.mode == TIMELINE:
             timeline, run_id = timeline_and_record(

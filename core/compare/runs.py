@@ -174,3 +174,19 @@ def group_runs(frame: pd.DataFrame, group: tuple[str, str]) -> pd.DataFrame:
     if column not in frame.columns:
         return frame.iloc[0:0]
     return frame[frame[column].astype(str) == value]
+
+
+def metric_values(group: pd.DataFrame, metric: str) -> int:
+    """How many runs of ``group`` carry ``metric``."""
+    values = group.get(f"metrics.{metric}")
+    return 0 if values is None else int(values.notna().sum())
+
+
+def chart_metric(group: pd.DataFrame, metrics: list[str], preferred: str) -> str:
+    """The metric a group's chart is coloured by at first: ``preferred`` when at least two of its runs carry
+    it, else the first of ``metrics`` that does (a study's ``best_cv_*`` is on its parent run only, its
+    trials carry ``cv_*``), else ``preferred`` (or the first metric) so the page can say why nothing is drawn."""
+    for metric in [preferred, *metrics]:
+        if metric in metrics and metric_values(group, metric) >= 2:
+            return metric
+    return preferred if preferred in metrics else metrics[0]

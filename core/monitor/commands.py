@@ -127,7 +127,7 @@ def _check(args: argparse.Namespace) -> int:
                        thresholds_from=source,
                        notes=([note] if note else []) + list(served.notes if served else ()) + list(rows.notes))
     if result.schema.blocking:
-        raise MonitorError(" ".join(f.message for f in result.schema.findings if f.severity == "error"))
+        raise MonitorError(result.schema.blocking_sentence())
     html = js = None
     if args.html_out:
         from core.monitor.evidently_report import build_evidently_report

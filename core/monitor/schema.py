@@ -49,6 +49,10 @@ class SchemaReport:
     def messages(self) -> list[str]:
         return [f.message for f in self.findings]
 
+    def blocking_sentence(self) -> str:
+        """The errors that stop every drift test, as one line (empty when nothing blocks)."""
+        return " ".join(f.message for f in self.findings if f.severity == "error")
+
 
 def _type_family(series: pd.Series) -> str:
     import pandas as pd

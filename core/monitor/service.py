@@ -74,7 +74,11 @@ def check_and_record(tracker: Tracker, project: str, reference: Table, current: 
                      max_quality_drop: float = 0.05, charter: Charter | None = None,
                      thresholds_from: str = "the defaults", file_time: float | None = None,
                      on_progress: Callable[[str], None] | None = None) -> CheckRun:
-    """The page's *Run the check*: recipe replay, the check (held-out scoring, charter findings), the run."""
+    """The page's *Run the check*: recipe replay, the check (held-out scoring, charter findings), the run.
+
+    Raises:
+        MonitorError: the schema check blocks every test (no rows, no column shared with the reference).
+    """
     from core.monitor.check import Table as T
     from core.monitor.check import prepare_current, record_check, run_check
 
@@ -91,6 +95,10 @@ def check_and_record(tracker: Tracker, project: str, reference: Table, current: 
                        quality_reference=rows.reference, quality_current=rows.current, charter=charter,
                        file_time=file_time, thresholds_from=thresholds_from, notes=[note, *rows.notes],
                        on_progress=say)
+    if result.schema.blocking:  # nothing was tested: no verdict to show, no run to record
+        from core.errors import MonitorError
+
+        raise MonitorError(result.schema.blocking_sentence())
     checked = T(frame, current.label, current.run_id)
     run_id = record_check(tracker, project, result, reference=reference, current=checked,
                           model_run=model.version.run_id if model else "",
@@ -124,16 +132,22 @@ def raw_table(tracker: Tracker, run_id: str) -> tuple[pd.DataFrame | None, str]:
     """The table in the units it was uploaded in: the raw version a cleaned version's recipe was fitted on.
 
     Returns (frame, "") — or (None, a sentence) when there is no raw version to show; a version saved
-    without a cleaning recipe is in its raw units already, so it is returned as it is.
+    without a cleaning recipe is in its raw units already, so it is returned as it is. A label set or a
+    retraining set keeps an upstream version's recipe but not its rows: the upstream raw table is not
+    *its* raw table, so it has none.
     """
     from core.data.versions import find_recipe, raw_input_of
-    from core.tracking.datasets import load_dataset
+    from core.tracking.datasets import DatasetVersion, load_dataset
 
     if not run_id:
         return None, "The table is a file, so it has no stored raw version."
     source = find_recipe(tracker, run_id)
     if source is None:
         return load_dataset(tracker, run_id), ""
+    if source.version_run_id != run_id:
+        label = DatasetVersion.from_run(tracker.get_run(run_id)).label
+        return None, (f"{label} was made from {source.version_label} without a raw version of its own rows, "
+                      "so only the cleaned view exists.")
     raw = raw_input_of(tracker, source.version_run_id)
     if raw is None:
         return None, f"{source.version_label} has no raw version stored, so only the cleaned view exists."

@@ -54,3 +54,19 @@ def test_axes_are_few_short_and_log_scaled_when_wide() -> None:
 def test_a_group_needs_two_runs(column: str) -> None:
     one = runs.runs_frame([_trial(0, "rf", {"n_estimators": "5"}, "s")])
     assert runs.chart_groups(one) == {}
+
+
+def test_the_chart_is_coloured_by_a_metric_its_runs_carry() -> None:
+    import pandas as pd
+
+    from core.compare.runs import chart_metric
+
+    # a study's trials carry cv_accuracy; best_cv_accuracy (the sort metric) is on the parent run only
+    trials = pd.DataFrame({"metrics.cv_accuracy": [0.8, 0.9, 0.85], "metrics.best_cv_accuracy": [None, None, None]})
+    metrics = ["best_cv_accuracy", "cv_accuracy", "fit_seconds"]
+    assert chart_metric(trials, metrics, "best_cv_accuracy") == "cv_accuracy"
+    assert chart_metric(trials, metrics, "cv_accuracy") == "cv_accuracy"
+    one = trials.assign(**{"metrics.best_cv_accuracy": [0.9, 0.8, None]})
+    assert chart_metric(one, metrics, "best_cv_accuracy") == "best_cv_accuracy"  # two runs carry it: kept
+    nothing = pd.DataFrame({"metrics.cv_accuracy": [0.8, None]})
+    assert chart_metric(nothing, metrics, "best_cv_accuracy") == "best_cv_accuracy"  # none drawable: say why

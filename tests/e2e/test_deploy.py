@@ -33,10 +33,10 @@ def test_export_champion_and_download_bundle(seeded_server, page, tmp_path) -> N
     page.get_by_text("Equivalent on").first.wait_for(timeout=LONG)
     wait_idle(page)
     assert_no_error(page)
-    page.get_by_text("faster per row").wait_for()  # the latency caption, drawn last of the result
+    page.get_by_text("per row (p50)").wait_for()  # the latency caption, drawn last of the result
     assert page.get_by_role("heading", name="Parity — deployproj v1 (champion)").count() == 1  # the champion was preselected
     assert page.get_by_text("Latency and size").count() == 1
-    assert page.get_by_text("faster per row").count() == 1  # the latency caption under the table
+    assert page.get_by_text("per row (p50)").count() == 1  # the latency caption under the table
     assert page.get_by_text("onnxruntime", exact=True).count() >= 1  # latency/size table row header
     assert page.get_by_role("cell", name="pass", exact=True).count() == 2  # both parity checks
     width = page.evaluate("() => document.documentElement.scrollWidth")

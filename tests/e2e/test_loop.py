@@ -286,7 +286,7 @@ def test_the_whole_loop(tmp_path: Path, browser) -> None:  # noqa: ANN001, PLR09
         page.get_by_role("button", name="Export to ONNX").click()
         page.get_by_text("Equivalent on").first.wait_for(timeout=LONG)
         wait_idle(page)
-        page.get_by_text("faster per row").wait_for()  # the latency caption, drawn last of the result
+        page.get_by_text("per row (p50)").wait_for()  # the latency caption, drawn last of the result
         assert page.get_by_role("heading", name=f"Parity — {MODEL} v1 (champion)").count() == 1
         assert page.get_by_text("Latency and size").count() == 1
         assert page.get_by_text("onnxruntime", exact=True).count() >= 1
