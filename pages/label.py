@@ -73,7 +73,8 @@ def queue_panel() -> None:
         if not view.open_rows:
             st.success("Every row is labelled or skipped. Save the label set below.", icon=":material/done_all:")
             return
-        notes = [uq.status_line(view), view.note]
+        two_classes = len({label for label in state.labels.values()}) >= 2
+        notes = [uq.status_line(view, two_classes), view.note]
         if view.ranking.shared:
             notes.append("Every row left is in another session's batch too; a row labelled there first will ask "
                          "before you overwrite it.")
@@ -91,7 +92,7 @@ def queue_panel() -> None:
                     st.caption(f"Model says **{pred[0]}** ({conf[0]:.0%} sure), trained on "
                                f"{view.ranking.trained_on} labels.")
                 else:
-                    st.caption("No model yet: it trains once two classes have labels.")
+                    st.caption(uq.no_model_caption(two_classes))
             order = uq.class_order(pool.classes, state)
             st.caption("Keys: " + " · ".join(f"`{i + 1}` {c}" for i, c in enumerate(order[:uq.HOTKEYS]))
                        + " · `0` skip · `u` undo")

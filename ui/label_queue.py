@@ -208,6 +208,7 @@ def _click(log: LabelLog, label: str | None, nonce: int = -1) -> None:
     rows: tuple[int, ...] = st.session_state.get(OPEN, ())
     if row is None:
         return
+    st.session_state.pop(NOTE, None)  # "Undid …" / "New ranking swapped in" spoke of the row before this one
     ul.append_event(log, LabelEvent(row, label, 0.0, ul.tab_id(), "queue" if label is not None else "skip"))
     if row in rows:
         i = rows.index(row)
@@ -311,14 +312,26 @@ KEYS_HELP = ("**Keys:** `1`–`9` give the classes in the order shown · `0` or 
              "the picker finds the rest.")
 
 
-def status_line(view: QueueView) -> str:
-    how = ("rows spread over the features to start (the model needs two classes first)" if view.ranking.cold
-           else ul.strategy_name(view.ranking.strategy))
+def status_line(view: QueueView, two_classes: bool = False) -> str:
+    """The batch's progress and how its rows were chosen (true whenever it is read: the page does not poll).
+
+    ``two_classes``: at least two classes have labels now (a cold batch was drawn before they had).
+    """
+    if view.ranking.cold:
+        how = ("rows spread over the features to start (the first model trains when this batch is done)"
+               if two_classes else "rows spread over the features to start (the model needs two classes first)")
+    else:
+        how = ul.strategy_name(view.ranking.strategy)
     done = min(view.answered, view.ranking.batch)
     text = f"**Batch:** {done} of {view.ranking.batch} done · {how}"
-    if view.pending:
-        text += " · refitting the model in the background…"
+    if view.pending:  # the round ends in the background; nothing reruns the page until the next answer
+        text += " · the model is refitted in the background and its ranking comes in with your next answer"
     return text
+
+
+def no_model_caption(two_classes: bool) -> str:
+    return ("No model yet: the first one trains when this batch is done." if two_classes
+            else "No model yet: it trains once two classes have labels.")
 
 
 def curve_job(pool: Pool, state: LabelState, setup: ul.Setup, log: LabelLog) -> None:

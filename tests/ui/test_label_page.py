@@ -251,3 +251,30 @@ def test_undo_relabel_and_remove_from_the_page_are_log_events(settings, tracker)
     assert latest_labels(log.events())[0][first] == "middle"
     assert log.session()["classes"] == ["left", "right", "middle"]
     assert not at.warning
+
+
+def test_the_undo_notice_goes_with_the_next_answer(settings, tracker) -> None:  # noqa: ANN001
+    _seed(tracker, _blobs())
+    at = _run(app_test("pages/label.py"))
+    at.button(key="label_btn_left").click().run()
+    at.button(key="label_undo").click().run()
+    assert any("Undid the label 'left'" in m.value for m in at.markdown)
+    at.button(key="label_btn_right").click().run()
+    assert not at.exception, at.exception
+    assert not any("Undid the" in m.value for m in at.markdown)  # it spoke of the row before this one
+
+
+def test_a_cold_batch_says_what_comes_once_two_classes_have_labels() -> None:
+    from core.label.rounds import Ranking
+    from ui.label_queue import QueueView, no_model_caption, status_line
+
+    cold = Ranking(rows=tuple(range(20)), batch=10, strategy="margin", cold=True, shared=False, trained_on=0,
+                   model=None)
+    view = QueueView(cold, tuple(range(3, 20)), 3, pending=False)
+    assert "the model needs two classes first" in status_line(view, two_classes=False)
+    after = status_line(view, two_classes=True)
+    assert "the first model trains when this batch is done" in after and "needs two classes" not in after
+    assert "3 of 10 done" in after
+    assert no_model_caption(True) == "No model yet: the first one trains when this batch is done."
+    pending = status_line(QueueView(cold, tuple(range(10, 20)), 10, pending=True), two_classes=True)
+    assert "its ranking comes in with your next answer" in pending and "refitting" not in pending
