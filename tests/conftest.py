@@ -61,6 +61,18 @@ def _quiet_env(monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / "workspace" / "numba-cache"))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Import Prefect before any test runs.
+
+    Prefect's console log handler binds to ``sys.stderr`` as it is at Prefect's first import. A test that
+    imports it lazily under ``capsys`` binds it to a per-test stream that is closed afterwards, and every later
+    flow in that process fails writing its log ("I/O operation on closed file", then a RecursionError) — which
+    test comes first on a pytest-xdist worker varies from run to run. Imported here, it binds to the session's
+    capture, which lives as long as the process (a plain `import prefect` is lazy and sets nothing up).
+    """
+    import prefect.main  # noqa: F401 — `import prefect` is lazy: its logging is set up by prefect.main
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The Chromium journeys run last (the order is otherwise kept; `make test` hands files to its two
     pytest-xdist workers in this order, so on each worker too they come after every other test).
