@@ -8,7 +8,7 @@ going on the previous ranking until the new one is ready, and then swaps it in, 
 
 Keys: ``1``–``9`` give the classes in the order shown (the most frequent first when there are
 more than nine; the rest in a searchable picker), ``0`` or space skips, ``u`` undoes, ``←``/``→``
-move through the batch. They are Streamlit's own button shortcuts, plus one tiny script for space.
+move through the batch, through one page-level key listener (:data:`KEYS_SCRIPT`) that clicks the visible button.
 """
 
 from __future__ import annotations
