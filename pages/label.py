@@ -73,7 +73,7 @@ def queue_panel() -> None:
         if not view.open_rows:
             st.success("Every row is labelled or skipped. Save the label set below.", icon=":material/done_all:")
             return
-        two_classes = len({label for label in state.labels.values()}) >= 2
+        two_classes = len(set(state.labels.values())) >= 2
         notes = [uq.status_line(view, two_classes), view.note]
         if view.ranking.shared:
             notes.append("Every row left is in another session's batch too; a row labelled there first will ask "

@@ -11,19 +11,14 @@ Chromium checks three views:
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.compare_seed import seed_project
-from tests.e2e.conftest import _free_port, shot
+from tests.e2e.conftest import shot
+from tests.integration.servers import MlflowServer
 
 pytestmark = pytest.mark.e2e
 
@@ -32,78 +27,15 @@ REGISTERED = "irisproj-species"
 WAIT = 120_000  # ms: the machine is shared and loaded
 
 
-class MlflowUi:
-    def __init__(self, url: str, proc: subprocess.Popen, log: Path) -> None:
-        self.url, self.proc, self.log = url, proc, log
-
-
 @pytest.fixture()
-def mlflow_ui(settings, tracker, tmp_path: Path) -> Iterator[MlflowUi]:  # noqa: ANN001
+def mlflow_ui(settings, tracker, tmp_path: Path) -> Iterator[MlflowServer]:  # noqa: ANN001
     seed_project(tracker, PROJECT)
-    ui = None
-    for _attempt in range(5):  # a free port can be taken (by a parallel worker) before the server binds it
-        ui = _start_mlflow_ui(settings, tmp_path)
-        if ui is not None:
-            break
-    if ui is None:
-        raise RuntimeError("mlflow server found no free port in 5 tries")
+    # the team servers' helper: a port taken before the server binds it is another try
+    server = MlflowServer.start(settings.tracking_uri, tmp_path, timeout=120, artifact_root=settings.artifact_root)
     try:
-        yield ui
+        yield server
     finally:
-        _stop(ui.proc)
-
-
-def _start_mlflow_ui(settings, tmp_path: Path) -> MlflowUi | None:  # noqa: ANN001
-    """``mlflow server`` on the store, once it answers; None when its port was taken meanwhile."""
-    port = _free_port()
-    log = tmp_path / f"mlflow-server-{port}.log"
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    mlflow = Path(sys.executable).with_name("mlflow")
-    proc = subprocess.Popen(
-        [str(mlflow), "server", "--backend-store-uri", settings.tracking_uri,
-         "--default-artifact-root", settings.artifact_root,
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the CLI's uvicorn worker is stopped with it
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                text = log.read_text()
-                if "already in use" in text or "Errno 98" in text:
-                    return None
-                raise RuntimeError(f"mlflow server exited early:\n{text[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200 and proc.poll() is None:  # our server, not whoever took the port
-                        return MlflowUi(url, proc, log)
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mlflow server did not answer on {url} in 120 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
-    except BaseException:
-        _stop(proc)
-        raise
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    _signal_group(proc, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    _signal_group(proc, signal.SIGKILL)  # any worker still lingering in the group
-    proc.wait(timeout=10)
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
+        server.stop()
 
 
 @pytest.fixture()
@@ -120,7 +52,7 @@ def wide_page(browser, request):  # noqa: ANN001, ANN201
         context.close()
 
 
-def test_mlflow_ui_shows_models_datasets_and_versions(mlflow_ui: MlflowUi, tracker, wide_page) -> None:  # noqa: ANN001
+def test_mlflow_ui_shows_models_datasets_and_versions(mlflow_ui: MlflowServer, tracker, wide_page) -> None:  # noqa: ANN001
     page = wide_page
     exp = tracker.client.get_experiment_by_name(PROJECT)
     assert exp is not None

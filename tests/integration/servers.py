@@ -223,26 +223,33 @@ class MlflowServer:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, backend_uri: str, root: Path, workers: int = 1, timeout: float = 180) -> MlflowServer:
-        """Start it on a free port; a port another process took between the probe and the bind is retried."""
+    def start(cls, backend_uri: str, root: Path, workers: int = 1, timeout: float = 180,
+              artifact_root: str | None = None) -> MlflowServer:
+        """Start it on a free port; a port another process took between the probe and the bind is retried.
+
+        ``artifact_root``: serve an existing store whose runs point at this artifact root
+        (``--default-artifact-root``) instead of proxied artifacts in a new folder under ``root``.
+        """
         for _attempt in range(3):
             try:
-                return cls._start(backend_uri, root, workers, timeout)
+                return cls._start(backend_uri, root, workers, timeout, artifact_root)
             except ServerStartError as err:
                 if "already in use" not in str(err):
                     raise
-        return cls._start(backend_uri, root, workers, timeout)
+        return cls._start(backend_uri, root, workers, timeout, artifact_root)
 
     @classmethod
-    def _start(cls, backend_uri: str, root: Path, workers: int, timeout: float) -> MlflowServer:
+    def _start(cls, backend_uri: str, root: Path, workers: int, timeout: float,
+               artifact_root: str | None = None) -> MlflowServer:
         port = free_port()
         artifacts = root / "mlartifacts"
         artifacts.mkdir(parents=True, exist_ok=True)
         log_file = root / "mlflow-server.log"
+        where = (["--default-artifact-root", artifact_root] if artifact_root
+                 else ["--serve-artifacts", "--artifacts-destination", str(artifacts)])
         cmd = [
             str(Path(sys.executable).with_name("mlflow")), "server",
-            "--backend-store-uri", backend_uri,
-            "--serve-artifacts", "--artifacts-destination", str(artifacts),
+            "--backend-store-uri", backend_uri, *where,
             "--host", "127.0.0.1", "--port", str(port),
             "--allowed-hosts", f"127.0.0.1:{port},localhost:{port}",
             "--workers", str(workers),
