@@ -24,3 +24,15 @@ def ensure_frame() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def expect_navigation() -> None:
+    """Before the server starts, in a process that imports ``ui`` before any page runs (``ui.serve``, whose
+    warm-up imports the pages' modules): :func:`ensure_frame` then ran at that import, outside any script run,
+    and never runs again, so a deep link opened first ran its page alone. ``app.py`` always calls
+    ``st.navigation``: say so up front."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a future Streamlit without this class
+        return
+    PagesManager.uses_pages_directory = False

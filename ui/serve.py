@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.web import cli
 
     from ui import warmup
+    from ui.frame import expect_navigation
 
+    expect_navigation()  # a deep link opened first gets app.py's frame (the warm-up imports ui before any page)
     gate_health()
     warmup.start()
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]

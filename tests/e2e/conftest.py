@@ -40,8 +40,10 @@ class AppServer:
         self.url, self.home, self.proc, self.log = url, home, proc, log
 
 
-def start_server(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 120) -> AppServer:
-    """``streamlit run app.py`` on a free port of 127.0.0.1, once it answers its health check.
+def start_server(home: Path, extra_env: dict[str, str] | None = None, timeout: float = 120,
+                 make_run: bool = False) -> AppServer:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, once it answers its health check
+    (``make_run``: ``python -m ui.serve``, what ``make run`` starts, healthy after its warm-up).
 
     A free port can be taken by another process (other test runs share the machine) between the probe and
     streamlit's bind: streamlit then exits with "Port … is not available" and a new port is tried. The server
@@ -55,8 +57,9 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None, timeout: f
     deadline = time.time() + timeout
     for _attempt in range(5):
         port = _free_port()
+        command = ["ui.serve"] if make_run else ["streamlit", "run", "app.py"]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            [sys.executable, "-m", *command, "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
         )
